@@ -1,0 +1,52 @@
+# cxpipe - two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_START ?= 2026-11-01
+DEMO_DAYS ?= 1
+
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := true
+
+.PHONY: help env run demo test lint format docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+env: $(VENV)/.synced ## set up the locked Python environment (uv sync --frozen)
+
+demo: env ## write demo landing files for all four sources
+	$(BIN)/cxpipe demo --start $(DEMO_START) --days $(DEMO_DAYS)
+
+run: demo ## demo data -> Airflow (ingest, dbt, gate, publish) -> print the reporting tables
+	$(BIN)/cxpipe run --start $(DEMO_START) --days $(DEMO_DAYS)
+
+lint: env ## ruff, sqlfluff (dbt templater) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models
+	$(BIN)/mypy plugins/cxpipe
+
+format: env ## apply ruff and sqlfluff fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff fix models
+
+test: lint ## lint, then the whole test suite (unit, dbt, gate, end-to-end Airflow)
+	$(BIN)/pytest
+
+docs: env ## dbt docs into dbt_project/target (open index.html)
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --empty-catalog
+
+clean: ## remove all generated state
+	rm -rf data .airflow dbt_project/target dbt_project/logs expectations/gx/uncommitted .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('crm', 'customers') }}
+),
+
+final as (
+    select
+        customer_id as customer_key,
+        email as email_key,
+        birth_year,
+        upper(country) as country,
+        city,
+        membership_tier,
+        points,
+        signup_date,
+        marketing_consent,
+        load_date
+    from source
+    {{ dedupe_latest('customer_id') }}
+)
+
+select * from final

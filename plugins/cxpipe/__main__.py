@@ -1,0 +1,3 @@
+from cxpipe.cli import main
+
+raise SystemExit(main())

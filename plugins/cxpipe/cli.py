@@ -1,0 +1,75 @@
+"""Command line: ``cxpipe demo | run | summary`` (also ``python -m cxpipe``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from cxpipe.config import load_settings
+from cxpipe.demo import DemoSpec, generate
+from cxpipe.publish import published_tables
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    spec = DemoSpec(start=args.start, days=args.days, history_days=args.history_days, customers=args.customers)
+    counts = generate(settings.landing_dir, spec)
+    for key, rows in sorted(counts.items()):
+        print(f"  {key:<20} {rows:>8} rows")
+    print(f"demo landing files in {settings.landing_dir}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cxpipe.runner import run_through_airflow
+
+    settings = load_settings()
+    home = Path(os.environ.get("AIRFLOW_HOME") or settings.project_dir / ".airflow").resolve()
+    dates = [args.start + timedelta(days=n) for n in range(args.days)]
+    run_through_airflow(settings, home, dates)
+    return _summary(args)
+
+
+def _summary(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    path = settings.reporting_db
+    if not path.exists():
+        print(f"nothing published yet: {path} does not exist", file=sys.stderr)
+        return 1
+    print(f"\nPublished reporting warehouse: {path}")
+    for table, rows in published_tables(path).items():
+        print(f"  {table:<24} {rows:>8} rows")
+    print("\nOpen it with:")
+    print(f"  uv run python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('show tables').show()\"")
+    docs = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if docs.exists():
+        print(f"Quality-gate Data Docs: {docs}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="cxpipe", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="write deterministic demo landing files for all four sources")
+    demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
+    demo.add_argument("--days", type=int, default=1, help="landing dates to write (first one holds history)")
+    demo.add_argument("--history-days", type=int, default=120)
+    demo.add_argument("--customers", type=int, default=400)
+    demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (airflow dags test)")
+    run.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
+    run.add_argument("--days", type=int, default=1)
+    run.set_defaults(func=_run)
+
+    summary = sub.add_parser("summary", help="print the published tables and where they are")
+    summary.set_defaults(func=_summary)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))

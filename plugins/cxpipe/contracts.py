@@ -1,0 +1,193 @@
+"""Data contracts: what each source system must deliver, entity by entity.
+
+A contract names the landing file, its columns, their types, whether they are
+required, which values are allowed, the key, and which columns carry PII. The
+ingest step enforces it; ``docs/contracts.md`` is rendered from it; the dbt
+sources YAML mirrors it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["string", "integer", "number", "timestamp", "date", "boolean"]
+FileFormat = Literal["csv", "jsonl"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool = True
+    description: str = ""
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    #: PII is replaced by a keyed hash before it reaches the lake.
+    pii: bool = False
+
+
+@dataclass(frozen=True)
+class Entity:
+    source: str
+    name: str
+    file_format: FileFormat
+    key: str
+    columns: tuple[Column, ...]
+    description: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.{self.file_format}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.source}.{self.name} has no column {name!r}")
+
+
+CHANNELS = ("store", "web", "app", "phone")
+TICKET_CHANNELS = ("phone", "email", "chat", "store", "social")
+MEMBERSHIP_TIERS = ("none", "member", "silver", "gold")
+TOUCHPOINTS = ("delivery", "store_visit", "web_shop", "app", "customer_service", "returns")
+PLATFORMS = ("twitter", "facebook", "instagram", "trustpilot", "weibo", "vk")
+
+
+def _c(name: str, type_: ColumnType, required: bool = True, **kw: object) -> Column:
+    return Column(name, type_, required, **kw)  # type: ignore[arg-type]
+
+
+ORDERS = Entity(
+    source="sales",
+    name="orders",
+    file_format="csv",
+    key="order_id",
+    description="One row per customer order, from the point-of-sale and web-shop systems.",
+    columns=(
+        _c("order_id", "string", description="Order number, unique across channels."),
+        _c("customer_id", "string", False, pii=True, description="CRM customer id; empty for guests."),
+        _c("channel", "string", allowed=CHANNELS, description="Where the order was placed."),
+        _c("store_id", "string", False, description="Store that sold or fulfils the order."),
+        _c("country", "string", description="ISO 3166-1 alpha-2 country of the order."),
+        _c("city", "string", False),
+        _c("ordered_at", "timestamp", description="When the order was placed (UTC or with offset)."),
+        _c("promised_date", "date", False, description="Delivery date promised to the customer."),
+        _c("delivered_at", "timestamp", False, description="When the goods reached the customer."),
+        _c("status", "string", allowed=("placed", "delivered", "cancelled", "returned")),
+        _c("order_total", "number", minimum=0, description="Amount charged, in currency units."),
+        _c("currency", "string", allowed=("EUR", "GBP", "CNY", "RUB", "SEK", "USD")),
+    ),
+)
+
+CUSTOMERS = Entity(
+    source="crm",
+    name="customers",
+    file_format="csv",
+    key="customer_id",
+    description="CRM customer master: membership, geography, demographics and consent.",
+    columns=(
+        _c("customer_id", "string", pii=True),
+        _c("full_name", "string", False, pii=True),
+        _c("email", "string", False, pii=True),
+        _c("phone", "string", False, pii=True),
+        _c("birth_year", "integer", False, minimum=1900, maximum=2015),
+        _c("country", "string"),
+        _c("city", "string", False),
+        _c("membership_tier", "string", allowed=MEMBERSHIP_TIERS),
+        _c("points", "integer", False, minimum=0),
+        _c("signup_date", "date"),
+        _c("marketing_consent", "boolean", False),
+    ),
+)
+
+TICKETS = Entity(
+    source="crm",
+    name="tickets",
+    file_format="jsonl",
+    key="ticket_id",
+    description="Customer-service tickets from every contact channel.",
+    columns=(
+        _c("ticket_id", "string"),
+        _c("customer_id", "string", False, pii=True),
+        _c("order_id", "string", False),
+        _c("channel", "string", allowed=TICKET_CHANNELS),
+        _c("created_at", "timestamp"),
+        _c("first_response_at", "timestamp", False),
+        _c("resolved_at", "timestamp", False),
+        _c("reopen_count", "integer", False, minimum=0),
+        _c("text", "string", description="What the customer wrote or said (free text)."),
+    ),
+)
+
+RESPONSES = Entity(
+    source="surveys",
+    name="responses",
+    file_format="csv",
+    key="response_id",
+    description="Survey answers after a touchpoint: CSAT, NPS, CES and a comment.",
+    columns=(
+        _c("response_id", "string"),
+        _c("customer_id", "string", False, pii=True),
+        _c("order_id", "string", False),
+        _c("touchpoint", "string", allowed=TOUCHPOINTS),
+        _c("channel", "string", allowed=CHANNELS),
+        _c("responded_at", "timestamp"),
+        _c("csat", "integer", False, minimum=1, maximum=5, description="1 (very unsatisfied) to 5."),
+        _c("nps", "integer", False, minimum=0, maximum=10, description="Likelihood to recommend, 0-10."),
+        _c("ces", "integer", False, minimum=1, maximum=7, description="Customer effort, 7 = very easy."),
+        _c("comment", "string", False),
+    ),
+)
+
+POSTS = Entity(
+    source="social",
+    name="posts",
+    file_format="jsonl",
+    key="post_id",
+    description="Social-media posts and reviews that mention the retailer, in any language.",
+    columns=(
+        _c("post_id", "string"),
+        _c("platform", "string", allowed=PLATFORMS),
+        _c("kind", "string", allowed=("post", "review")),
+        _c("handle", "string", False, pii=True),
+        _c("customer_id", "string", False, pii=True),
+        _c("posted_at", "timestamp"),
+        _c("text", "string"),
+        _c("rating", "integer", False, minimum=1, maximum=5),
+    ),
+)
+
+ENTITIES: tuple[Entity, ...] = (ORDERS, CUSTOMERS, TICKETS, RESPONSES, POSTS)
+SOURCES: tuple[str, ...] = ("sales", "crm", "surveys", "social")
+
+
+def entities_of(source: str) -> Sequence[Entity]:
+    """The entities one source delivers; raises for an unknown source."""
+    found = [e for e in ENTITIES if e.source == source]
+    if not found:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    return found
+
+
+@dataclass
+class ContractError(Exception):
+    """A landing file breaks its contract so badly that no row can be loaded."""
+
+    path: str
+    message: str
+    hint: str = field(default="")
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}"
+        return f"{text}. {self.hint}" if self.hint else text

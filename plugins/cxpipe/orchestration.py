@@ -1,0 +1,60 @@
+"""Shared pieces of cxpipe's Airflow DAGs: defaults, Assets, callbacks.
+
+The DAG files in ``dags/`` only wire tasks; what a task does lives in the
+modules of this package, so it can be tested without a scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cxpipe.config import load_settings
+
+log = logging.getLogger(__name__)
+
+OWNER = "cx-data-engineering"
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": int(os.environ.get("CX_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(seconds=int(os.environ.get("CX_RETRY_DELAY_SECONDS", "60"))),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(minutes=int(os.environ.get("CX_TASK_TIMEOUT_MINUTES", "60"))),
+}
+
+
+def start_date() -> datetime:
+    """First logical date the ingest DAGs schedule (``CX_START_DATE``, default 2026-11-01)."""
+    return datetime.fromisoformat(os.environ.get("CX_START_DATE", "2026-11-01")).replace(tzinfo=UTC)
+
+
+def lake_asset_uri(source: str) -> str:
+    """URI of the Asset an ingest DAG updates when a source's lake partition is written."""
+    return f"file://{load_settings().lake_dir}/{source}"
+
+
+REPORTING_ASSET_URI = "cxpipe://reporting/duckdb"
+
+
+def record_failure(context: dict[str, Any]) -> None:
+    """on_failure_callback: append the failed task to the alert log."""
+    settings = load_settings()
+    ti = context.get("task_instance")
+    alert = {
+        "at": datetime.now(UTC).isoformat(),
+        "dag_id": getattr(ti, "dag_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "run_id": context.get("run_id"),
+        "try_number": getattr(ti, "try_number", None),
+        "error": str(context.get("exception")),
+    }
+    path = settings.data_dir / "alerts" / "alerts.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(alert) + "\n")
+    log.error("task failed: %s", alert)
