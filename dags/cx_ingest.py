@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from airflow.sdk import DAG, Asset, task
+from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from cxpipe.contracts import SOURCES, entities_of
-from cxpipe.orchestration import DEFAULT_ARGS, lake_asset_uri, record_failure, start_date
+from cxpipe.orchestration import DEFAULT_ARGS, lake_asset, record_failure, start_date
 
 DOC = """
 ### Ingest `{source}`
@@ -31,7 +31,7 @@ transform DAG.
 """
 
 for source in SOURCES:
-    asset = Asset(lake_asset_uri(source), extra={"source": source})
+    asset = lake_asset(source)
     with DAG(
         dag_id=f"cx_ingest_{source}",
         description=f"Landing files of {source} -> Parquet lake, with quarantine and load audit",
@@ -44,7 +44,7 @@ for source in SOURCES:
         doc_md=DOC.format(
             source=source,
             files=", ".join(e.file_name for e in entities_of(source)),
-            asset=asset.uri,
+            asset=asset.name,
         ),
     ) as dag:
 

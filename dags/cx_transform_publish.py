@@ -5,25 +5,20 @@ Thin wiring only: the work is the dbt project, cxpipe.gate and cxpipe.publish.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, Asset, task
+import functools
+import operator
+
+from airflow.sdk import DAG, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
 from cxpipe.config import load_settings
 from cxpipe.contracts import SOURCES
-from cxpipe.orchestration import (
-    DEFAULT_ARGS,
-    REPORTING_ASSET_URI,
-    lake_asset_uri,
-    record_failure,
-    start_date,
-)
+from cxpipe.orchestration import DEFAULT_ARGS, lake_asset, record_failure, reporting_asset, start_date
 
 settings = load_settings()
-lake_assets = [Asset(lake_asset_uri(source)) for source in SOURCES]
-schedule = lake_assets[0]
-for lake_asset in lake_assets[1:]:
-    schedule = schedule & lake_asset
+# Runs once every source has landed a new partition (all four Assets updated).
+schedule = functools.reduce(operator.and_, [lake_asset(source) for source in SOURCES])
 
 with DAG(
     dag_id="cx_transform_publish",
@@ -86,7 +81,7 @@ every step rebuilds from the whole lake, so re-runs are idempotent.
             raise AirflowFailException(str(exc)) from exc
         return {"passed": result.passed, "checks_run": result.checks_run, "warnings": len(result.warnings)}
 
-    @task(outlets=[Asset(REPORTING_ASSET_URI)])
+    @task(outlets=[reporting_asset()])
     def publish(gate: dict[str, object], **context: object) -> dict[str, object]:
         from cxpipe.config import load_settings
         from cxpipe.publish import publish as publish_reporting

@@ -1,4 +1,4 @@
-"""Command line: ``cxpipe demo | run | summary`` (also ``python -m cxpipe``)."""
+"""Command line: ``cxpipe demo | run | summary | contracts`` (also ``python -m cxpipe``)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def _summary(_: argparse.Namespace) -> int:
     return 0
 
 
+def _contracts(_: argparse.Namespace) -> int:
+    from cxpipe.contracts import render_markdown
+
+    sys.stdout.write(render_markdown())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="cxpipe", description=__doc__)
@@ -70,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = sub.add_parser("summary", help="print the published tables and where they are")
     summary.set_defaults(func=_summary)
+
+    contracts = sub.add_parser("contracts", help="print the source contracts as Markdown (docs/contracts.md)")
+    contracts.set_defaults(func=_contracts)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -191,3 +191,40 @@ class ContractError(Exception):
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}"
         return f"{text}. {self.hint}" if self.hint else text
+
+
+def render_markdown() -> str:
+    """docs/contracts.md: what each source system must deliver (kept in sync by a test)."""
+    lines = [
+        "# Source contracts",
+        "",
+        "Generated from `plugins/cxpipe/contracts.py` by `cxpipe contracts > docs/contracts.md`;",
+        "a test fails when this file and the code disagree.",
+        "",
+        "Files land in `landing/<source>/<YYYY-MM-DD>/<file>`. CSV files are UTF-8 with a header",
+        "row; JSONL files hold one JSON object per line. A missing required *column* fails the",
+        "load of that file; a bad *value* sends its row to quarantine with the reason. Columns",
+        "not listed here are loaded and reported as schema drift. PII columns are replaced by",
+        "a keyed hash (`CX_PII_KEY`) before they reach the lake.",
+    ]
+    for entity in ENTITIES:
+        lines += [
+            "",
+            f"## {entity.source}.{entity.name}",
+            "",
+            f"{entity.description} File: `{entity.file_name}`; key: `{entity.key}`.",
+            "",
+            "| column | type | required | allowed values / range | PII | description |",
+            "|---|---|---|---|---|---|",
+        ]
+        for col in entity.columns:
+            rule = ", ".join(col.allowed) if col.allowed else ""
+            if col.minimum is not None or col.maximum is not None:
+                low = "" if col.minimum is None else f"{col.minimum:g}"
+                high = "" if col.maximum is None else f"{col.maximum:g}"
+                rule = f"{low} … {high}".strip()
+            lines.append(
+                f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {rule} "
+                f"| {'hashed' if col.pii else ''} | {col.description} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -12,6 +12,8 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airflow.sdk import Asset
+
 from cxpipe.config import load_settings
 
 log = logging.getLogger(__name__)
@@ -33,12 +35,14 @@ def start_date() -> datetime:
     return datetime.fromisoformat(os.environ.get("CX_START_DATE", "2026-11-01")).replace(tzinfo=UTC)
 
 
-def lake_asset_uri(source: str) -> str:
-    """URI of the Asset an ingest DAG updates when a source's lake partition is written."""
-    return f"file://{load_settings().lake_dir}/{source}"
+def lake_asset(source: str) -> Asset:
+    """The Asset an ingest DAG updates when it has written a partition of ``source``."""
+    return Asset(name=f"cx_lake_{source}", uri=f"file://{load_settings().lake_dir}/{source}", group="cxpipe_lake")
 
 
-REPORTING_ASSET_URI = "cxpipe://reporting/duckdb"
+def reporting_asset() -> Asset:
+    """The Asset the transform DAG updates when it has published the reporting warehouse."""
+    return Asset(name="cx_reporting", uri=f"file://{load_settings().reporting_db}", group="cxpipe_reporting")
 
 
 def record_failure(context: dict[str, Any]) -> None:

@@ -1,0 +1,133 @@
+"""Shared fixtures: small real data sets built with cxpipe's own code and real dbt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cxpipe.config import REPO_ROOT, Settings, load_settings
+from cxpipe.contracts import SOURCES
+from cxpipe.demo import DemoSpec, generate
+from cxpipe.ingest import ingest_source
+
+DEMO_DATE = date(2026, 11, 1)
+SMALL_DEMO = DemoSpec(start=DEMO_DATE, days=2, history_days=60, customers=150, orders_per_day=12)
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
+
+
+def copy_gx_context(target: Path) -> Path:
+    """A private copy of the committed GX file context (its outputs stay in the copy)."""
+    shutil.copytree(REPO_ROOT / "expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
+    return target
+
+
+def settings_for(root: Path) -> Settings:
+    """Settings whose data and GX outputs live under ``root``."""
+    return Settings(
+        project_dir=REPO_ROOT,
+        data_dir=root / "data",
+        dbt_project_dir=REPO_ROOT / "dbt_project",
+        gx_dir=copy_gx_context(root / "expectations"),
+        pii_key="test-key",
+    )
+
+
+def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI of this environment against ``settings``' warehouse."""
+    target = settings.data_dir / "dbt_target"
+    env = {**os.environ, **settings.dbt_env()}
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(settings.dbt_project_dir),
+            "--profiles-dir",
+            str(settings.dbt_project_dir),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(settings.data_dir / "dbt_logs"),
+        ],
+        env=env,
+        cwd=settings.dbt_project_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on an empty temporary data folder, also exported to the environment."""
+    current = settings_for(tmp_path)
+    monkeypatch.setenv("CX_DATA_DIR", str(current.data_dir))
+    monkeypatch.setenv("CX_GX_DIR", str(current.gx_dir))
+    monkeypatch.setenv("CX_PII_KEY", current.pii_key)
+    return current
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Demo data ingested for every source and built by ``dbt build`` (models + tests)."""
+    root = tmp_path_factory.mktemp("built")
+    current = settings_for(root)
+    generate(current.landing_dir, SMALL_DEMO)
+    for source in SOURCES:
+        ingest_source(current, source, DEMO_DATE)
+    result = run_dbt(current, "build")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    yield current
+
+
+def clone_data(source: Settings, root: Path) -> Settings:
+    """A writable copy of another fixture's data folder and GX context."""
+    shutil.copytree(source.data_dir, root / "data")
+    return Settings(
+        project_dir=source.project_dir,
+        data_dir=root / "data",
+        dbt_project_dir=source.dbt_project_dir,
+        gx_dir=copy_gx_context(root / "expectations"),
+        pii_key=source.pii_key,
+    )
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: Settings, tmp_path: Path) -> Settings:
+    """A private, writable copy of the built warehouse, for tests that change it."""
+    return clone_data(built_warehouse, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """dbt's manifest in the project's target folder, which the transform DAG renders from."""
+    settings = load_settings()
+    env = {**os.environ, **settings.dbt_env(), "CX_BUILD_DB": ":memory:"}
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "parse",
+            "--project-dir",
+            str(settings.dbt_project_dir),
+            "--profiles-dir",
+            str(settings.dbt_project_dir),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert settings.manifest_path.exists()
+    return settings.manifest_path

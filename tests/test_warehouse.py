@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cxpipe.warehouse import connect_read_only, release_inprocess_dbt
+
+
+def test_missing_build_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run the dbt build"):
+        connect_read_only(tmp_path / "cx.duckdb")
+
+
+def test_reads_a_file_another_connection_in_this_process_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "cx.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 42 as answer")
+    with connect_read_only(path) as con:
+        assert con.execute("select answer from t").fetchone() == (42,)
+
+
+def test_release_closes_the_database_an_in_process_dbt_run_left_open(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    path = tmp_path / "cx.duckdb"
+    held = duckdb.connect(str(path))  # what dbt-duckdb keeps in its environment after a run
+
+    class FakeEnvironment:
+        def close(self) -> None:
+            held.close()
+
+    monkeypatch.setattr(DuckDBConnectionManager, "_ENV", FakeEnvironment())
+    with pytest.raises(duckdb.ConnectionException):
+        duckdb.connect(str(path), read_only=True)
+    release_inprocess_dbt()
+    assert DuckDBConnectionManager._ENV is None
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select 1").fetchone() == (1,)
