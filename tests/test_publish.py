@@ -53,3 +53,12 @@ def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:
 def test_code_version_can_be_pinned_by_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CX_CODE_VERSION", "v9")
     assert code_version() == "v9"
+
+
+def test_leftovers_of_an_interrupted_publish_are_removed_by_the_next(warehouse_copy: Settings) -> None:
+    warehouse_copy.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    stale = warehouse_copy.warehouse_dir / ".reporting.duckdb.0123abcd.tmp"
+    stale.write_bytes(b"half a file")
+    publish(warehouse_copy, gate_status="passed")
+    assert not stale.exists()
+    assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 1

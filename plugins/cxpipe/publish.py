@@ -100,6 +100,9 @@ def publish(
     if not settings.build_db.exists():
         raise PublishError(f"{settings.build_db} does not exist: run the dbt build first")
     release_inprocess_dbt()
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):  # left by a publish that was killed
+        log.warning("removing %s, left by an interrupted publication", stale)
+        stale.unlink()
     try:
         con = duckdb.connect(str(tmp))
         try:
