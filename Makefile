@@ -45,8 +45,12 @@ format: env ## apply ruff and sqlfluff fixes
 test: lint ## lint, then the whole test suite (unit, dbt, gate, end-to-end Airflow)
 	$(BIN)/pytest
 
-docs: env ## dbt docs into dbt_project/target (open index.html)
-	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --empty-catalog
+docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog after `make run`)
+	cd dbt_project && if [ -f ../data/warehouse/cx.duckdb ]; then \
+		../$(BIN)/dbt docs generate --profiles-dir . ; \
+	else \
+		CX_BUILD_DB=:memory: ../$(BIN)/dbt docs generate --profiles-dir . --empty-catalog ; \
+	fi
 
 clean: ## remove all generated state
 	rm -rf data .airflow dbt_project/target dbt_project/logs expectations/gx/uncommitted .pytest_cache .ruff_cache .mypy_cache

@@ -44,7 +44,8 @@ def _summary(_: argparse.Namespace) -> int:
     for table, rows in published_tables(path).items():
         print(f"  {table:<24} {rows:>8} rows")
     print("\nOpen it with:")
-    print(f"  uv run python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql('show tables').show()\"")
+    query = f"import duckdb; duckdb.connect('{path}', read_only=True).sql('show tables').show()"
+    print(f'  {sys.executable} -c "{query}"')
     docs = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     if docs.exists():
         print(f"Quality-gate Data Docs: {docs}")
