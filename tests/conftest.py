@@ -17,6 +17,7 @@ from cxpipe.config import REPO_ROOT, Settings, load_settings
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
+from cxpipe.runner import dbt_parse
 
 DEMO_DATE = date(2026, 11, 1)
 SMALL_DEMO = DemoSpec(start=DEMO_DATE, days=2, history_days=60, customers=150, orders_per_day=12)
@@ -115,19 +116,6 @@ def warehouse_copy(built_warehouse: Settings, tmp_path: Path) -> Settings:
 def dbt_manifest() -> Path:
     """dbt's manifest in the project's target folder, which the transform DAG renders from."""
     settings = load_settings()
-    env = {**os.environ, **settings.dbt_env(), "CX_BUILD_DB": ":memory:"}
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "parse",
-            "--project-dir",
-            str(settings.dbt_project_dir),
-            "--profiles-dir",
-            str(settings.dbt_project_dir),
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    dbt_parse(settings, {**os.environ, **settings.dbt_env(), "CX_BUILD_DB": ":memory:"})
     assert settings.manifest_path.exists()
     return settings.manifest_path

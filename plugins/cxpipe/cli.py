@@ -46,9 +46,8 @@ def _summary(_: argparse.Namespace) -> int:
     print("\nOpen it with:")
     query = f"import duckdb; duckdb.connect('{path}', read_only=True).sql('show tables').show()"
     print(f'  {sys.executable} -c "{query}"')
-    docs = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    if docs.exists():
-        print(f"Quality-gate Data Docs: {docs}")
+    if settings.data_docs_index.exists():
+        print(f"Quality-gate Data Docs: {settings.data_docs_index}")
     return 0
 
 

@@ -66,6 +66,11 @@ class Settings:
     def manifest_path(self) -> Path:
         return self.dbt_target_dir / "manifest.json"
 
+    @property
+    def data_docs_index(self) -> Path:
+        """Entry page of the Great Expectations Data Docs the quality gate builds."""
+        return self.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that dbt's profile and sources read."""
         return {

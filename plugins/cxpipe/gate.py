@@ -145,7 +145,7 @@ def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> 
                 blocking = failure.severity in BLOCKING_SEVERITIES
                 (result.failures if blocking else result.warnings).append(failure)
     result.passed = not result.failures
-    index = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = settings.data_docs_index
     result.data_docs = index.as_uri() if index.exists() else ""
     for warning in result.warnings:
         log.warning("gate warning (not blocking): %s", warning.describe())

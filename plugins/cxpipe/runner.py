@@ -62,7 +62,7 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
 
 def dbt_parse(settings: Settings, env: dict[str, str]) -> None:
     """Write dbt's manifest, which Cosmos reads to render one task per model."""
-    dbt = shutil.which("dbt", path=env["PATH"]) or "dbt"
+    dbt = str(Path(sys.executable).parent / "dbt")
     _run(
         [dbt, "parse", "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_project_dir)],
         env,
