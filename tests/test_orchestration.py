@@ -14,7 +14,10 @@ def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
     record_failure({"task_instance": ti, "run_id": "r2", "exception": ValueError("again")})
     lines = (settings.data_dir / "alerts" / "alerts.jsonl").read_text().splitlines()
     alerts = [json.loads(line) for line in lines]
-    assert [(a["run_id"], a["error"], a["try_number"]) for a in alerts] == [("r1", "bad file", 2), ("r2", "again", 2)]
+    assert [(a["kind"], a["run_id"], a["error"], a["try_number"]) for a in alerts] == [
+        ("task_failed", "r1", "bad file", 2),
+        ("task_failed", "r2", "again", 2),
+    ]
 
 
 def test_assets_have_stable_names_and_point_at_the_data(settings: Settings) -> None:

@@ -6,7 +6,6 @@ modules of this package, so it can be tested without a scheduler.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 from airflow.sdk import Asset
 
 from cxpipe.config import load_settings
+from cxpipe.notify import send_alert
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +46,16 @@ def reporting_asset() -> Asset:
 
 
 def record_failure(context: dict[str, Any]) -> None:
-    """on_failure_callback: append the failed task to the alert log."""
-    settings = load_settings()
+    """on_failure_callback: record the failed task in the alert log and post it to the webhook."""
     ti = context.get("task_instance")
-    alert = {
-        "at": datetime.now(UTC).isoformat(),
-        "dag_id": getattr(ti, "dag_id", None),
-        "task_id": getattr(ti, "task_id", None),
-        "run_id": context.get("run_id"),
-        "try_number": getattr(ti, "try_number", None),
-        "error": str(context.get("exception")),
-    }
-    path = settings.data_dir / "alerts" / "alerts.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(alert) + "\n")
+    alert = send_alert(
+        "task_failed",
+        {
+            "dag_id": getattr(ti, "dag_id", None),
+            "task_id": getattr(ti, "task_id", None),
+            "run_id": context.get("run_id"),
+            "try_number": getattr(ti, "try_number", None),
+            "error": str(context.get("exception")),
+        },
+    )
     log.error("task failed: %s", alert)
