@@ -1,6 +1,7 @@
 """dbt build (models, seeds, data tests, unit tests) on demo data in a temporary warehouse."""
 
 import json
+from pathlib import Path
 
 import duckdb
 from conftest import run_dbt
@@ -10,13 +11,17 @@ from cxpipe.reporting import MARTS_SCHEMA, REPORTING_TABLES
 from cxpipe.warehouse import connect_read_only
 
 
-def test_dbt_build_passes_every_model_and_test(built_warehouse: Settings) -> None:
+def test_dbt_build_passes_every_model_and_test(built_warehouse: Settings, dbt_manifest: Path) -> None:
     results = json.loads((built_warehouse.data_dir / "dbt_target" / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"]: r["status"] for r in results}
     assert statuses, "dbt ran nothing"
-    assert {s for s in statuses.values()} <= {"success", "pass"}, {
-        k: v for k, v in statuses.items() if v not in {"success", "pass"}
+    # a test of severity warn may warn (orphans of quarantined parents are expected); nothing else may
+    nodes = json.loads(dbt_manifest.read_text())["nodes"]
+    warn_only = {uid for uid, node in nodes.items() if node.get("config", {}).get("severity") == "warn"}
+    problems = {
+        k: v for k, v in statuses.items() if v not in {"success", "pass"} and not (v == "warn" and k in warn_only)
     }
+    assert not problems
     assert any(uid.startswith("unit_test.") for uid in statuses)
     assert any(uid.startswith("test.") for uid in statuses)
 

@@ -7,9 +7,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from cxpipe.config import Settings
-from cxpipe.contracts import CUSTOMERS, ORDERS, POSTS, RESPONSES, SOURCES, ContractError
+from cxpipe.contracts import CUSTOMERS, ENTITIES, ORDERS, POSTS, RESPONSES, SOURCES, TICKETS, ContractError
 from cxpipe.demo import DemoSpec, generate
-from cxpipe.ingest import ingest_entity, ingest_source, landing_file, pseudonymise
+from cxpipe.ingest import (
+    ingest_entity,
+    ingest_source,
+    landing_file,
+    landing_ready,
+    missing_file_policy,
+    pseudonymise,
+)
 
 DAY = date(2026, 11, 1)
 HEADER = ",".join(RESPONSES.column_names)
@@ -47,7 +54,7 @@ def test_demo_day_balances_rows_in_against_loaded_and_quarantined(settings: Sett
             assert result.rows_loaded > 0
     with duckdb.connect() as con:
         audit = con.execute(f"select * from read_parquet('{settings.lake_dir}/_load_audit/*/*/*.parquet')").df()
-    assert len(audit) == 5
+    assert len(audit) == len(ENTITIES)
     assert (audit.rows_in == audit.rows_loaded + audit.rows_quarantined).all()
 
 
@@ -110,10 +117,29 @@ def test_malformed_json_line_is_quarantined_and_the_rest_loaded(settings: Settin
 def test_missing_file_fails_by_default_and_is_skipped_when_configured(settings: Settings) -> None:
     with pytest.raises(ContractError, match="no responses file landed for 2026-11-01"):
         ingest_source(settings, "surveys", DAY)
-    (result,) = ingest_source(settings, "surveys", DAY, missing_file_policy="skip")
+    (result,) = ingest_source(settings, "surveys", DAY, policy="skip")
     assert result.status == "no_file"
-    with pytest.raises(ValueError, match="CX_MISSING_FILE_POLICY"):
-        ingest_source(settings, "surveys", DAY, missing_file_policy="wait-forever")
+    with pytest.raises(ValueError, match="missing-file policy 'wait-forever'"):
+        ingest_source(settings, "surveys", DAY, policy="wait-forever")
+
+
+def test_missing_file_policy_is_chosen_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CX_MISSING_FILE_POLICY", raising=False)
+    assert missing_file_policy("social") == "fail"
+    monkeypatch.setenv("CX_MISSING_FILE_POLICY", "skip")
+    monkeypatch.setenv("CX_MISSING_FILE_POLICY_SOCIAL", "wait")
+    assert (missing_file_policy("social"), missing_file_policy("crm")) == ("wait", "skip")
+    monkeypatch.setenv("CX_MISSING_FILE_POLICY_CRM", "later")
+    with pytest.raises(ValueError, match="CX_MISSING_FILE_POLICY_CRM"):
+        missing_file_policy("crm")
+
+
+def test_landing_ready_needs_every_file_of_the_source(settings: Settings) -> None:
+    assert not landing_ready(settings, "crm", DAY)
+    generate(settings.landing_dir, DemoSpec(start=DAY, history_days=2, customers=5))
+    assert landing_ready(settings, "crm", DAY)
+    landing_file(settings, TICKETS, DAY).unlink()
+    assert not landing_ready(settings, "crm", DAY)
 
 
 def test_rerunning_a_date_replaces_its_partition_row_for_row(settings: Settings) -> None:
@@ -150,7 +176,8 @@ def test_pii_never_reaches_the_lake(settings: Settings) -> None:
         settings,
         path,
         ",".join(CUSTOMERS.column_names)
-        + "\nC1,Anna Berg,anna.berg@example.com,+46 700000000,1980,SE,Malmo,gold,10,2024-01-01,true\n",
+        + "\nC1,Anna Berg,anna.berg@example.com,+46 700000000,1980,SE,Malmo,gold,10,2024-01-01,true,"
+        + "2026-10-01T08:00:00Z\n",
     )
     ingest_entity(settings, CUSTOMERS, DAY, "fail")
     (row,) = _lake(settings, "crm", "customers")
@@ -174,6 +201,6 @@ def test_orders_negative_amount_is_quarantined(settings: Settings) -> None:
     path = landing_file(settings, ORDERS, DAY)
     row = "O1,C1,web,S1,SE,Malmo,2026-10-01T10:00:00Z,2026-10-05,2026-10-04T12:00:00Z,delivered,-5,SEK"
     _write(settings, path, ",".join(ORDERS.column_names) + "\n" + row + "\n")
-    (result,) = ingest_source(settings, "sales", DAY)
+    result = ingest_entity(settings, ORDERS, DAY, "fail")
     assert result.rows_quarantined == 1
     assert _quarantine(settings, "orders", "sales")[0]["reason"] == "order_total: below 0"

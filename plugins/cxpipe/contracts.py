@@ -62,6 +62,8 @@ TICKET_CHANNELS = ("phone", "email", "chat", "store", "social")
 MEMBERSHIP_TIERS = ("none", "member", "silver", "gold")
 TOUCHPOINTS = ("delivery", "store_visit", "web_shop", "app", "customer_service", "returns")
 PLATFORMS = ("twitter", "facebook", "instagram", "trustpilot", "weibo", "vk")
+CATEGORIES = ("sofas", "beds", "storage", "tables", "chairs", "kitchen", "lighting", "textiles", "decor", "outdoor")
+RETURN_STATUSES = ("requested", "refunded", "rejected")
 
 
 def _c(name: str, type_: ColumnType, required: bool = True, **kw: object) -> Column:
@@ -90,6 +92,61 @@ ORDERS = Entity(
     ),
 )
 
+ORDER_LINES = Entity(
+    source="sales",
+    name="order_lines",
+    file_format="csv",
+    key="line_id",
+    description="One row per product on an order: price shown and charged, stock promised and fulfilled.",
+    columns=(
+        _c("line_id", "string", description="Line number, unique across orders."),
+        _c("order_id", "string", description="The order this line belongs to."),
+        _c("product_id", "string"),
+        _c("category", "string", allowed=CATEGORIES),
+        _c("quantity", "integer", minimum=1, description="Units ordered."),
+        _c("qty_fulfilled", "integer", False, minimum=0, description="Units delivered or handed over."),
+        _c("stock_promised", "boolean", False, description="Shown as in stock when the customer ordered."),
+        _c("shown_price", "number", minimum=0, description="Unit price shown to the customer."),
+        _c("unit_price", "number", minimum=0, description="Unit price charged, before the line discount."),
+        _c("discount", "number", False, minimum=0, description="Discount on the line, in currency units."),
+    ),
+)
+
+RETURNS = Entity(
+    source="sales",
+    name="returns",
+    file_format="csv",
+    key="return_id",
+    description="Returns of goods, possibly through another channel than the purchase.",
+    columns=(
+        _c("return_id", "string"),
+        _c("order_id", "string", description="The order the goods were bought with."),
+        _c("line_id", "string", False, description="The returned line, when known."),
+        _c("customer_id", "string", False, pii=True),
+        _c("return_channel", "string", allowed=CHANNELS, description="Where the goods were returned."),
+        _c("requested_at", "timestamp", description="When the customer asked to return."),
+        _c("refunded_at", "timestamp", False, description="When the refund was paid."),
+        _c("status", "string", allowed=RETURN_STATUSES),
+        _c("reason", "string", False, description="Reason the customer gave (free text or a code)."),
+        _c("refund_amount", "number", False, minimum=0),
+    ),
+)
+
+STORES = Entity(
+    source="sales",
+    name="stores",
+    file_format="csv",
+    key="store_id",
+    description="Store master: where each store is. Lands in full whenever it changes; empty file otherwise.",
+    columns=(
+        _c("store_id", "string"),
+        _c("store_name", "string"),
+        _c("country", "string", description="ISO 3166-1 alpha-2."),
+        _c("city", "string"),
+        _c("opened_date", "date", False),
+    ),
+)
+
 CUSTOMERS = Entity(
     source="crm",
     name="customers",
@@ -108,6 +165,7 @@ CUSTOMERS = Entity(
         _c("points", "integer", False, minimum=0),
         _c("signup_date", "date"),
         _c("marketing_consent", "boolean", False),
+        _c("updated_at", "timestamp", description="When the CRM record last changed (tier, points, address)."),
     ),
 )
 
@@ -168,7 +226,7 @@ POSTS = Entity(
     ),
 )
 
-ENTITIES: tuple[Entity, ...] = (ORDERS, CUSTOMERS, TICKETS, RESPONSES, POSTS)
+ENTITIES: tuple[Entity, ...] = (ORDERS, ORDER_LINES, RETURNS, STORES, CUSTOMERS, TICKETS, RESPONSES, POSTS)
 SOURCES: tuple[str, ...] = ("sales", "crm", "surveys", "social")
 
 

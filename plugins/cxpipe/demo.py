@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from cxpipe.contracts import CHANNELS, CUSTOMERS, ORDERS, POSTS, RESPONSES, TICKETS, Entity
+from cxpipe.contracts import (
+    CATEGORIES,
+    CHANNELS,
+    CUSTOMERS,
+    ORDER_LINES,
+    ORDERS,
+    POSTS,
+    RESPONSES,
+    RETURNS,
+    STORES,
+    TICKETS,
+    Entity,
+)
 
 COUNTRIES = {
     "SE": ["Stockholm", "Malmo", "Gothenburg"],
@@ -139,13 +151,29 @@ class _World:
                     "points": self.rng.randrange(0, 5000),
                     "signup_date": (first_day - timedelta(days=self.rng.randrange(0, 900))).isoformat(),
                     "marketing_consent": self.rng.choice(("true", "false")),
+                    "updated_at": _iso(datetime.combine(first_day, time(6), UTC)),
                 }
             )
+        self.stores: list[dict[str, object]] = [
+            {
+                "store_id": f"S{n:03d}",
+                "store_name": f"{city} {n}",
+                "country": country,
+                "city": city,
+                "opened_date": (first_day - timedelta(days=365 * (1 + n % 7))).isoformat(),
+            }
+            for n, (country, city) in enumerate(
+                ((country, city) for country, cities in COUNTRIES.items() for city in cities), start=1
+            )
+        ]
+        self.stores_by_country: dict[str, list[str]] = {}
+        for store in self.stores:
+            self.stores_by_country.setdefault(str(store["country"]), []).append(str(store["store_id"]))
 
     def events_on(self, day: date) -> dict[str, list[dict[str, object]]]:
         """Orders, surveys, tickets and posts that happen on ``day``."""
         rng = random.Random(f"{self.spec.seed}-{day.isoformat()}")
-        out: dict[str, list[dict[str, object]]] = {"orders": [], "responses": [], "tickets": [], "posts": []}
+        out: dict[str, list[dict[str, object]]] = {name: [] for name in _EVENT_ENTITIES}
         for n in range(int(rng.gauss(self.spec.orders_per_day, 3))):
             cust = rng.choice(self.customers)
             country = str(cust["country"])
@@ -156,13 +184,33 @@ class _World:
             delay = rng.choices((-2, -1, 0, 0, 0, 1, 3, 6), k=1)[0] if promised else 0
             delivered = datetime.combine(promised + timedelta(days=delay), time(14), UTC) if promised else ordered
             order_id = f"O{day.strftime('%Y%m%d')}{n:05d}"
-            total = round(rng.lognormvariate(5, 0.8), 2)
+            lines = self._lines(order_id, rng)
+            total = round(sum(_amount(line) for line in lines), 2)
+            out["order_lines"].extend(lines)
+            if rng.random() < 0.06:
+                line = rng.choice(lines)
+                requested = delivered + timedelta(days=rng.randrange(1, 20))
+                refunded = requested + timedelta(days=rng.randrange(1, 25)) if rng.random() < 0.9 else None
+                out["returns"].append(
+                    {
+                        "return_id": f"X{order_id[1:]}",
+                        "order_id": order_id,
+                        "line_id": line["line_id"],
+                        "customer_id": cust["customer_id"],
+                        "return_channel": "store" if rng.random() < 0.5 else channel,
+                        "requested_at": _iso(requested),
+                        "refunded_at": _iso(refunded),
+                        "status": "refunded" if refunded else "requested",
+                        "reason": rng.choice(("damaged", "changed_mind", "wrong_size", "late")),
+                        "refund_amount": round(_amount(line), 2),
+                    }
+                )
             out["orders"].append(
                 {
                     "order_id": order_id,
                     "customer_id": cust["customer_id"],
                     "channel": channel,
-                    "store_id": f"S{rng.randrange(1, 12):03d}",
+                    "store_id": rng.choice(self.stores_by_country[country]),
                     "country": country,
                     "city": cust["city"],
                     "ordered_at": _iso(ordered),
@@ -232,6 +280,35 @@ class _World:
                 )
         return out
 
+    def _lines(self, order_id: str, rng: random.Random) -> list[dict[str, object]]:
+        lines: list[dict[str, object]] = []
+        for k in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
+            shown = round(rng.lognormvariate(4.2, 0.8), 2)
+            quantity = rng.choice((1, 1, 1, 2, 4))
+            stock_promised = rng.random() < 0.95
+            lines.append(
+                {
+                    "line_id": f"L{order_id[1:]}{k}",
+                    "order_id": order_id,
+                    "product_id": f"P{rng.randrange(1, 400):05d}",
+                    "category": rng.choice(CATEGORIES),
+                    "quantity": quantity,
+                    "qty_fulfilled": quantity if stock_promised and rng.random() < 0.97 else quantity - 1,
+                    "stock_promised": "true" if stock_promised else "false",
+                    "shown_price": shown,
+                    "unit_price": shown if rng.random() < 0.97 else round(shown * 1.1, 2),
+                    "discount": round(shown * 0.1, 2) if rng.random() < 0.15 else 0,
+                }
+            )
+        return lines
+
+
+def _amount(line: dict[str, object]) -> float:
+    return float(str(line["unit_price"])) * int(str(line["quantity"]))
+
+
+_EVENT_ENTITIES = ("orders", "order_lines", "returns", "responses", "tickets", "posts")
+
 
 def _break_some(rows: list[dict[str, object]], entity: Entity, share: float, rng: random.Random) -> None:
     """Corrupt a few rows the way real exports do (out-of-range numbers)."""
@@ -259,13 +336,17 @@ def generate(landing_dir: Path, spec: DemoSpec) -> dict[str, int]:
     counts: dict[str, int] = {}
     rng = random.Random(spec.seed + 1)
     for landing_date, event_days in _days(spec):
-        batch: dict[str, list[dict[str, object]]] = {"orders": [], "responses": [], "tickets": [], "posts": []}
+        batch: dict[str, list[dict[str, object]]] = {name: [] for name in _EVENT_ENTITIES}
         for day in event_days:
             for name, rows in world.events_on(day).items():
                 batch[name].extend(rows)
-        customers = world.customers if landing_date == spec.start else []
+        first = landing_date == spec.start
+        customers = world.customers if first else []
         for entity, rows in (
             (ORDERS, batch["orders"]),
+            (ORDER_LINES, batch["order_lines"]),
+            (RETURNS, batch["returns"]),
+            (STORES, [dict(s) for s in world.stores] if first else []),
             (CUSTOMERS, [dict(c) for c in customers]),
             (TICKETS, batch["tickets"]),
             (RESPONSES, batch["responses"]),

@@ -31,7 +31,10 @@ from cxpipe.contracts import Column, ContractError, Entity, entities_of
 
 log = logging.getLogger(__name__)
 
-MISSING_FILE_POLICIES = ("fail", "skip")
+#: What to do when a source's file has not landed for a date. ``wait`` is carried out by the
+#: ingest DAG (a sensor waits for :func:`landing_ready`); once the ingest task runs, ``wait``
+#: behaves like ``fail``.
+MISSING_FILE_POLICIES = ("wait", "skip", "fail")
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -210,7 +213,7 @@ def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_f
     path = landing_file(settings, entity, load_date)
     result = LoadResult(entity.source, entity.name, load_date.isoformat(), str(path))
     if not path.exists():
-        if missing_file_policy == "fail":
+        if missing_file_policy in ("fail", "wait"):
             raise ContractError(
                 str(path),
                 f"no {entity.name} file landed for {load_date}",
@@ -275,13 +278,30 @@ def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_f
     return result
 
 
-def ingest_source(
-    settings: Settings, source: str, load_date: date, missing_file_policy: str | None = None
-) -> list[LoadResult]:
-    """Load every entity of ``source`` for ``load_date`` and write the load audit."""
-    policy = missing_file_policy or os.environ.get("CX_MISSING_FILE_POLICY", "fail")
+def missing_file_policy(source: str) -> str:
+    """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""
+    specific = f"CX_MISSING_FILE_POLICY_{source.upper()}"
+    policy = os.environ.get(specific) or os.environ.get("CX_MISSING_FILE_POLICY") or "fail"
     if policy not in MISSING_FILE_POLICIES:
-        raise ValueError(f"CX_MISSING_FILE_POLICY={policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}")
+        raise ValueError(
+            f"{specific} / CX_MISSING_FILE_POLICY={policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}"
+        )
+    return policy
+
+
+def landing_ready(settings: Settings, source: str, day: date) -> bool:
+    """True when every file ``source`` delivers has landed for ``day``."""
+    return all(landing_file(settings, entity, day).exists() for entity in entities_of(source))
+
+
+def ingest_source(settings: Settings, source: str, load_date: date, policy: str | None = None) -> list[LoadResult]:
+    """Load every entity of ``source`` for ``load_date`` and write the load audit.
+
+    ``policy`` overrides the source's configured :func:`missing_file_policy`.
+    """
+    policy = policy or missing_file_policy(source)
+    if policy not in MISSING_FILE_POLICIES:
+        raise ValueError(f"missing-file policy {policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}")
     results = [ingest_entity(settings, entity, load_date, policy) for entity in entities_of(source)]
     audit = pd.DataFrame([asdict(r) for r in results])
     audit["drift_columns"] = audit["drift_columns"].map(lambda cols: ",".join(cols))

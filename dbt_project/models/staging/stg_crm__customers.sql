@@ -13,6 +13,7 @@ final as (
         points,
         signup_date,
         marketing_consent,
+        updated_at,
         load_date
     from source
     {{ dedupe_latest('customer_id') }}
