@@ -1,4 +1,4 @@
-"""The quality gate: real Great Expectations suites on a real built warehouse."""
+"""The quality gate: real dbt results, real Great Expectations suites, a real built warehouse."""
 
 import hashlib
 import json
@@ -8,12 +8,13 @@ import duckdb
 import pytest
 
 from cxpipe.config import Settings
-from cxpipe.gate import GateBlockedError, check_gate, run_gate
+from cxpipe.gate import GateBlockedError, check_gate, drift_threshold_pct, last_gate_run, run_gate
 from cxpipe.publish import publish
 from cxpipe.reporting import REPORTING_TABLES
+from cxpipe.warehouse import connect_ops
 
 
-def _expectations(settings: Settings) -> int:
+def _gx_expectations(settings: Settings) -> int:
     suites = settings.gx_dir / "gx" / "expectations"
     return sum(len(json.loads((suites / f"{t}.json").read_text())["expectations"]) for t in REPORTING_TABLES)
 
@@ -22,12 +23,37 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_gate_passes_on_a_good_build_and_builds_data_docs(warehouse_copy: Settings) -> None:
+def _blocked(settings: Settings) -> GateBlockedError:
+    with pytest.raises(GateBlockedError) as caught:
+        check_gate(settings, run_id="run-x")
+    return caught.value
+
+
+def test_gate_passes_on_a_good_build_records_the_run_and_builds_data_docs(warehouse_copy: Settings) -> None:
     result = check_gate(warehouse_copy, warehouse_copy.data_dir / "gate.json")
     assert result.passed
-    assert result.checks_run == _expectations(warehouse_copy)
+    by_source = {s: sum(c.source == s for c in result.checks) for s in ("gx", "dbt", "generic")}
+    assert by_source["gx"] == _gx_expectations(warehouse_copy)
+    assert by_source["dbt"] > 20  # every dbt test upstream of the reporting tables
+    assert by_source["generic"] == 4  # 3 freshness + 1 shares; no drift before a first publication
+    assert result.checks_run == sum(by_source.values())
     assert result.data_docs.endswith("index.html")
+    assert Path(result.data_docs.removeprefix("file://")).exists()
     assert json.loads((warehouse_copy.data_dir / "gate.json").read_text())["passed"] is True
+
+    logged = last_gate_run(warehouse_copy)
+    assert logged is not None
+    assert logged["gate_run_id"] == result.gate_run_id
+    assert (logged["passed"], logged["checks_run"], logged["failed"]) == (True, result.checks_run, 0)
+    assert len(json.loads(logged["checks"])) == result.checks_run
+
+
+def test_dbt_warn_results_are_warnings_and_do_not_block(warehouse_copy: Settings) -> None:
+    result = run_gate(warehouse_copy)
+    dbt_warnings = [w for w in result.warnings if w.source == "dbt"]
+    assert result.passed
+    assert dbt_warnings, "the demo build has a relationships test of severity warn that finds orphans"
+    assert all(w.observed["status"] == "warn" for w in dbt_warnings)
 
 
 def test_gate_blocks_a_corrupt_build_names_the_check_and_leaves_reporting_untouched(
@@ -38,14 +64,91 @@ def test_gate_blocks_a_corrupt_build_names_the_check_and_leaves_reporting_untouc
     with duckdb.connect(str(warehouse_copy.build_db)) as con:
         con.execute("update marts.satisfaction_index set nps = 150 where dimension = 'total'")
 
-    with pytest.raises(GateBlockedError) as caught:
-        check_gate(warehouse_copy)
+    error = _blocked(warehouse_copy)
 
-    message = str(caught.value)
+    message = str(error)
     assert "satisfaction_index.nps: expect_column_values_to_be_between failed" in message
     assert "nothing was published" in message
-    assert [f.table for f in caught.value.result.failures] == ["satisfaction_index"]
+    assert [f.table for f in error.result.failures] == ["satisfaction_index"]
     assert _sha(warehouse_copy.reporting_db) == before
+    with connect_ops(warehouse_copy.warehouse_dir) as con:
+        gate = con.execute(
+            "select passed, failed, failing from gate_runs where gate_run_id = ?", [error.result.gate_run_id]
+        ).fetchone()
+        attempt = con.execute(
+            "select status, publication_id, run_id, reason from publication_log where status = 'blocked'"
+        ).fetchone()
+    assert gate is not None and gate[:2] == (False, 1)
+    assert json.loads(gate[2])[0]["observed"]["unexpected_count"] > 0
+    assert attempt is not None and attempt[:3] == ("blocked", None, "run-x")
+    assert "satisfaction_index.nps" in attempt[3]
+
+
+def test_a_failed_dbt_test_upstream_of_a_reporting_table_blocks(warehouse_copy: Settings) -> None:
+    results_file = warehouse_copy.data_dir / "dbt_target" / "run_results.json"
+    results = json.loads(results_file.read_text())
+    victim = next(r for r in results["results"] if r["unique_id"].startswith("test.cxpipe.not_null_stg_"))
+    victim["status"], victim["failures"] = "fail", 3
+    results_file.write_text(json.dumps(results))
+
+    error = _blocked(warehouse_copy)
+
+    name = victim["unique_id"].split(".")[2]
+    assert [(f.source, f.expectation) for f in error.result.failures] == [("dbt", name)]
+    assert "[dbt] " in str(error) and name in str(error)
+    assert error.result.failures[0].observed == {"status": "fail", "failures": 3}
+
+
+def test_stale_data_fails_freshness(warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CX_GATE_AS_OF", "2027-06-01")
+    error = _blocked(warehouse_copy)
+    assert sorted((f.table, f.expectation) for f in error.result.failures) == [
+        ("complaint_root_causes", "freshness_within_62_days"),
+        ("customer_segments", "freshness_within_7_days"),
+        ("satisfaction_index", "freshness_within_62_days"),
+    ]
+    assert error.result.failures[0].observed["as_of"] == "2027-06-01"
+
+
+def test_shares_must_sum_to_100_per_month(warehouse_copy: Settings) -> None:
+    with duckdb.connect(str(warehouse_copy.build_db)) as con:
+        con.execute(
+            "update marts.complaint_root_causes set share_pct = share_pct / 2 "
+            "where month = (select max(month) from marts.complaint_root_causes)"
+        )
+    error = _blocked(warehouse_copy)
+    assert [(f.table, f.expectation) for f in error.result.failures] == [("complaint_root_causes", "shares_sum_to_100")]
+    (month, total) = error.result.failures[0].observed[0]
+    assert month == "2026-11-01" and abs(float(total) - 50) < 0.1
+
+
+def test_drift_against_the_last_publication_blocks_beyond_the_threshold(
+    warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(warehouse_copy, gate_status="passed")
+    with duckdb.connect(str(warehouse_copy.build_db)) as con:
+        con.execute("delete from marts.customer_segments where hash(customer_key) % 10 < 7")
+        con.execute("update marts.satisfaction_index set satisfaction_index = satisfaction_index / 3")
+
+    error = _blocked(warehouse_copy)
+    failed = {(f.table, f.expectation, f.column) for f in error.result.failures}
+    assert failed == {
+        ("customer_segments", "row_count_drift_within_50_pct", None),
+        ("satisfaction_index", "avg_drift_within_50_pct", "satisfaction_index"),
+    }
+    rows = next(f for f in error.result.failures if f.table == "customer_segments").observed
+    assert rows["current"] < rows["previous"] * 0.5
+
+    monkeypatch.setenv("CX_GATE_DRIFT_PCT", "90")
+    assert run_gate(warehouse_copy).passed
+
+
+def test_drift_threshold_must_be_a_percentage(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CX_GATE_DRIFT_PCT", "lots")
+    with pytest.raises(ValueError, match="CX_GATE_DRIFT_PCT='lots' is not a number"):
+        drift_threshold_pct()
+    monkeypatch.delenv("CX_GATE_DRIFT_PCT")
+    assert drift_threshold_pct() == 50.0
 
 
 def test_warning_severity_is_reported_but_does_not_block(warehouse_copy: Settings) -> None:
@@ -62,4 +165,6 @@ def test_warning_severity_is_reported_but_does_not_block(warehouse_copy: Setting
     suite_file.write_text(json.dumps(suite))
     result = run_gate(warehouse_copy)
     assert result.passed
-    assert [w.expectation for w in result.warnings] == ["expect_table_row_count_to_be_between"]
+    assert [w.expectation for w in result.warnings if w.source == "gx"] == ["expect_table_row_count_to_be_between"]
+    logged = last_gate_run(warehouse_copy)
+    assert logged is not None and logged["warnings"] == len(result.warnings)

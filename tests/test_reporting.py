@@ -22,3 +22,31 @@ def test_pii_names_cover_the_crm_pii_columns() -> None:
     from cxpipe.contracts import CUSTOMERS
 
     assert {c.name for c in CUSTOMERS.columns if c.pii} <= PII_COLUMN_NAMES
+
+
+@pytest.mark.parametrize("table", REPORTING_TABLES)
+def test_each_suite_checks_row_counts_keys_and_has_its_checkpoint(table: str) -> None:
+    gx_dir = REPO_ROOT / "expectations" / "gx"
+    suite = json.loads((gx_dir / "expectations" / f"{table}.json").read_text())
+    types = {e["type"] for e in suite["expectations"] if e["severity"] == "critical"}
+    assert "expect_table_row_count_to_be_between" in types
+    assert types & {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+    assert "expect_column_values_to_not_be_null" in types
+    assert json.loads((gx_dir / "validation_definitions" / f"{table}.json").read_text())["suite"]["name"] == table
+    assert json.loads((gx_dir / "checkpoints" / f"{table}.json").read_text())["name"] == table
+
+
+@pytest.mark.parametrize("table", REPORTING_TABLES)
+def test_generic_checks_of_a_suite_name_columns_of_the_model(table: str) -> None:
+    from cxpipe.config import load_settings
+    from cxpipe.gate import DRIFT_AGGREGATES, table_config
+
+    config = table_config(load_settings(), table)
+    model_yaml = (REPO_ROOT / "dbt_project" / "models" / "marts" / f"{table}.yml").read_text()
+    model_sql = (REPO_ROOT / "dbt_project" / "models" / "marts" / f"{table}.sql").read_text()
+    for key in ("freshness", "shares", "drift_metric"):
+        if key in config:
+            column = config[key]["column"]
+            assert column in model_yaml or column in model_sql, f"{table}: {key} names unknown column {column}"
+    if "drift_metric" in config:
+        assert config["drift_metric"].get("agg", "avg") in DRIFT_AGGREGATES

@@ -1,12 +1,23 @@
-"""Quality gate: Great Expectations suites on the built reporting tables.
+"""Quality gate: every blocking check must pass before the reporting tables are published.
 
-dbt tests run inside the dbt build (a failing test fails its Airflow task and
-nothing downstream runs); this gate adds the Great Expectations suites kept in
-``expectations/gx/expectations/<table>.json``. Each reporting table has a
-checkpoint of the same name that validates the table (read from the build
-warehouse into pandas: GX's SQL route on DuckDB is broken) and updates the Data
-Docs. Expectations with severity ``critical`` block publication; ``warning`` and
-``info`` ones are reported only.
+Three kinds of checks run against the audited build (``warehouse/cx.duckdb``):
+
+* **dbt tests** — the results of the last ``dbt build``/``dbt test``
+  (``run_results.json``) for every test on the reporting models and everything
+  they depend on (from ``manifest.json``). Severity ``error`` failures block;
+  severity ``warn`` results are warnings.
+* **Great Expectations suites** — ``expectations/gx/expectations/<table>.json``,
+  one per reporting table, run through the table's checkpoint on a pandas frame
+  (GX's SQL route on DuckDB is broken) and rendered into the Data Docs.
+  Expectations of severity ``critical`` block; ``warning``/``info`` ones do not.
+* **Generic checks**, generated from the suite's ``meta.cxpipe`` block so that a
+  new reporting table only needs its suite: freshness of the newest data, shares
+  summing to 100 per group, and drift against the last publication (row count and
+  a key metric may not move more than ``CX_GATE_DRIFT_PCT`` percent).
+
+Every run is recorded in the ``gate_runs`` table of the operations log
+(``warehouse/ops.duckdb``) with each check, its status and its failing values; a
+blocked run also adds a ``blocked`` row to the operations ``publication_log``.
 """
 
 from __future__ import annotations
@@ -14,32 +25,62 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from cxpipe.config import Settings
-from cxpipe.reporting import MARTS_SCHEMA, REPORTING_TABLES
-from cxpipe.warehouse import connect_read_only
+from cxpipe.reporting import MARTS_SCHEMA, REPORTING_TABLES, dbt_model_id
+from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt
 
 log = logging.getLogger(__name__)
 
 DATASOURCE = "reporting_build"
 BATCH_DEFINITION = "whole_table"
-BLOCKING_SEVERITIES = frozenset({"critical"})
+BLOCKING_SEVERITIES = frozenset({"critical", "error"})
+
+#: Percent a table's row count or key metric may move against the last publication.
+DRIFT_ENV = "CX_GATE_DRIFT_PCT"
+DEFAULT_DRIFT_PCT = 50.0
+#: Reference date for freshness (ISO date); default: the newest load date in the lake.
+AS_OF_ENV = "CX_GATE_AS_OF"
+#: Folder holding dbt's ``run_results.json`` and ``manifest.json`` of the build.
+DBT_ARTIFACTS_ENV = "CX_DBT_ARTIFACTS_DIR"
+#: Aggregates a suite may name for its drift metric.
+DRIFT_AGGREGATES = frozenset({"avg", "sum", "min", "max", "median"})
 
 
 @dataclass
 class CheckFailure:
+    """One check that did not pass (blocking or a warning)."""
+
     table: str
     expectation: str
     column: str | None
     severity: str
     observed: Any
+    source: str = "gx"
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
         return f"{where}: {self.expectation} failed (observed: {self.observed})"
+
+
+@dataclass
+class CheckRecord:
+    """One check that ran, for the gate log."""
+
+    source: str
+    table: str
+    check: str
+    column: str | None
+    severity: str
+    passed: bool
+    observed: Any = None
 
 
 @dataclass
@@ -49,6 +90,23 @@ class GateResult:
     failures: list[CheckFailure] = field(default_factory=list)
     warnings: list[CheckFailure] = field(default_factory=list)
     data_docs: str = ""
+    gate_run_id: str = ""
+    checks: list[CheckRecord] = field(default_factory=list)
+
+    def add(self, record: CheckRecord) -> None:
+        self.checks.append(record)
+        self.checks_run += 1
+        if record.passed:
+            return
+        failure = CheckFailure(
+            table=record.table,
+            expectation=record.check,
+            column=record.column,
+            severity=record.severity,
+            observed=record.observed,
+            source=record.source,
+        )
+        (self.failures if record.severity in BLOCKING_SEVERITIES else self.warnings).append(failure)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str, indent=2)
@@ -59,11 +117,245 @@ class GateBlockedError(RuntimeError):
 
     def __init__(self, result: GateResult) -> None:
         self.result = result
-        lines = "\n".join(f"  - {f.describe()}" for f in result.failures)
+        lines = "\n".join(f"  - [{f.source}] {f.describe()}" for f in result.failures)
         super().__init__(
             f"quality gate failed: {len(result.failures)} blocking check(s) of {result.checks_run}; "
-            f"nothing was published.\n{lines}\nData Docs: {result.data_docs}"
+            f"nothing was published.\n{lines}\nData Docs: {result.data_docs or 'not built'}\n"
+            f"Gate run {result.gate_run_id} is in the gate_runs table of the operations log."
         )
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def drift_threshold_pct() -> float:
+    value = os.environ.get(DRIFT_ENV)
+    if not value:
+        return DEFAULT_DRIFT_PCT
+    try:
+        pct = float(value)
+    except ValueError as exc:
+        raise ValueError(f"{DRIFT_ENV}={value!r} is not a number: set it to a percentage such as 50") from exc
+    if pct < 0:
+        raise ValueError(f"{DRIFT_ENV}={value!r} must not be negative")
+    return pct
+
+
+def suite_path(settings: Settings, table: str) -> Path:
+    return settings.gx_dir / "gx" / "expectations" / f"{table}.json"
+
+
+def table_config(settings: Settings, table: str) -> dict[str, Any]:
+    """The ``meta.cxpipe`` block of a table's suite: generic checks to generate."""
+    path = suite_path(settings, table)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: every reporting table needs a GX suite (see docs/gate.md, 'Adding a table')"
+        )
+    meta = json.loads(path.read_text(encoding="utf-8")).get("meta") or {}
+    config = meta.get("cxpipe") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: meta.cxpipe must be an object")
+    return config
+
+
+def as_of_date(settings: Settings) -> date:
+    """The date freshness is measured against."""
+    if value := os.environ.get(AS_OF_ENV):
+        return date.fromisoformat(value)
+    audit = settings.lake_dir / "_load_audit"
+    dates = [
+        date.fromisoformat(p.name.split("=", 1)[1])
+        for p in audit.glob("*/load_date=*")
+        if p.is_dir() and p.name.count("-") == 2
+    ]
+    return max(dates) if dates else datetime.now(UTC).date()
+
+
+# ---------------------------------------------------------------- dbt test results
+
+
+def dbt_artifacts_dir(settings: Settings) -> Path | None:
+    """Where the build's run_results.json is: the env var, the data folder, or dbt's target."""
+    if value := os.environ.get(DBT_ARTIFACTS_ENV):
+        return Path(value)
+    for candidate in (settings.data_dir / "dbt_target", settings.dbt_target_dir):
+        if (candidate / "run_results.json").exists() and (candidate / "manifest.json").exists():
+            return candidate
+    return None
+
+
+def _ancestors(manifest: dict[str, Any], roots: set[str]) -> set[str]:
+    parents: dict[str, list[str]] = manifest.get("parent_map") or {}
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        todo.extend(parents.get(node, []))
+    return seen
+
+
+def dbt_checks(settings: Settings, tables: tuple[str, ...]) -> list[CheckRecord]:
+    """dbt test results on the reporting models and everything upstream of them."""
+    folder = dbt_artifacts_dir(settings)
+    if folder is None or not (folder / "run_results.json").exists():
+        return [
+            CheckRecord(
+                "dbt",
+                "dbt",
+                "dbt_run_results_present",
+                None,
+                "warning",
+                False,
+                f"no run_results.json found (set {DBT_ARTIFACTS_ENV}); dbt tests were enforced by the dbt build only",
+            )
+        ]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
+    status = {r["unique_id"]: r for r in run_results.get("results", [])}
+    upstream = _ancestors(manifest, {dbt_model_id(manifest, t) for t in tables})
+    records = []
+    for unique_id, node in sorted(manifest.get("nodes", {}).items()):
+        if node.get("resource_type") != "test":
+            continue
+        if not set(node.get("depends_on", {}).get("nodes", [])) & upstream:
+            continue
+        severity = str(node.get("config", {}).get("severity", "error")).lower()
+        table = (node.get("attached_node") or node["depends_on"]["nodes"][0]).split(".")[-1]
+        result = status.get(unique_id)
+        if result is None:
+            records.append(
+                CheckRecord("dbt", table, node["name"], node.get("column_name"), "warning", False, "not run")
+            )
+            continue
+        passed = result["status"] in ("pass", "success")
+        observed = None if passed else {"status": result["status"], "failures": result.get("failures")}
+        if result["status"] == "warn":
+            severity = "warning"
+        records.append(
+            CheckRecord(
+                "dbt",
+                table,
+                node["name"],
+                node.get("column_name"),
+                "error" if severity == "error" else "warning",
+                passed,
+                observed,
+            )
+        )
+    return records
+
+
+# ---------------------------------------------------------------- generic checks
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _change_pct(old: float, new: float) -> float:
+    return abs(new - old) / max(abs(old), 1.0) * 100.0
+
+
+def generic_checks(
+    settings: Settings,
+    build: duckdb.DuckDBPyConnection,
+    previous: duckdb.DuckDBPyConnection | None,
+    tables: tuple[str, ...],
+) -> list[CheckRecord]:
+    """Freshness, shares summing to 100 and drift, as declared in each suite's ``meta.cxpipe``."""
+    records: list[CheckRecord] = []
+    threshold = drift_threshold_pct()
+    as_of = as_of_date(settings)
+    previous_tables = (
+        {r[0] for r in previous.execute("select table_name from information_schema.tables").fetchall()}
+        if previous is not None
+        else set()
+    )
+    for table in tables:
+        config = table_config(settings, table)
+        source = f'{MARTS_SCHEMA}."{table}"'
+        if fresh := config.get("freshness"):
+            column, max_age = fresh["column"], int(fresh["max_age_days"])
+            newest = _scalar(build, f'select max("{column}") from {source}')
+            newest_date = newest.date() if isinstance(newest, datetime) else newest
+            ok = newest_date is not None and newest_date >= as_of - timedelta(days=max_age)
+            records.append(
+                CheckRecord(
+                    "generic",
+                    table,
+                    f"freshness_within_{max_age}_days",
+                    column,
+                    "critical",
+                    ok,
+                    {"newest": str(newest), "as_of": str(as_of)},
+                )
+            )
+        if shares := config.get("shares"):
+            column = shares["column"]
+            groups = ", ".join(f'"{g}"' for g in shares.get("group_by", []))
+            tolerance = float(shares.get("tolerance", 0.1))
+            select = f'select {groups + "," if groups else ""} sum("{column}") as total from {source}'
+            sql = f"{select} {'group by ' + groups if groups else ''}"
+            bad = build.execute(f"select * from ({sql}) where abs(total - 100) > {tolerance} limit 5").fetchall()
+            records.append(
+                CheckRecord(
+                    "generic",
+                    table,
+                    "shares_sum_to_100",
+                    column,
+                    "critical",
+                    not bad,
+                    [list(map(str, row)) for row in bad] or None,
+                )
+            )
+        if previous is None or table not in previous_tables:
+            continue
+        rows = int(_scalar(build, f"select count(*) from {source}"))
+        old_rows = int(_scalar(previous, f'select count(*) from main."{table}"'))
+        change = _change_pct(old_rows, rows)
+        records.append(
+            CheckRecord(
+                "generic",
+                table,
+                f"row_count_drift_within_{threshold:g}_pct",
+                None,
+                "critical",
+                change <= threshold,
+                {"previous": old_rows, "current": rows, "change_pct": round(change, 2)},
+            )
+        )
+        if metric := config.get("drift_metric"):
+            column, agg = metric["column"], metric.get("agg", "avg").lower()
+            if agg not in DRIFT_AGGREGATES:
+                raise ValueError(
+                    f"{suite_path(settings, table)}: drift_metric.agg {agg!r} not in {sorted(DRIFT_AGGREGATES)}"
+                )
+            where = f"where {metric['where']}" if metric.get("where") else ""
+            new = _scalar(build, f'select {agg}("{column}") from {source} {where}')
+            old = _scalar(previous, f'select {agg}("{column}") from main."{table}" {where}')
+            if new is None or old is None:
+                continue
+            change = _change_pct(float(old), float(new))
+            records.append(
+                CheckRecord(
+                    "generic",
+                    table,
+                    f"{agg}_drift_within_{threshold:g}_pct",
+                    column,
+                    "critical",
+                    change <= threshold,
+                    {"previous": round(float(old), 4), "current": round(float(new), 4), "change_pct": round(change, 2)},
+                )
+            )
+    return records
+
+
+# ---------------------------------------------------------------- Great Expectations
 
 
 def _context(settings: Settings) -> Any:
@@ -119,46 +411,110 @@ def _observed(result: dict[str, Any]) -> Any:
     return result
 
 
-def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> GateResult:
-    """Validate each reporting table in the build warehouse; never raises on failures."""
+def gx_checks(settings: Settings, frames: dict[str, Any]) -> list[CheckRecord]:
     context = _context(settings)
-    result = GateResult(passed=True, checks_run=0)
-    with connect_read_only(settings.build_db) as con:
-        frames = {t: con.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
+    records = []
     for table, frame in frames.items():
-        checkpoint = _checkpoint(context, table)
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        outcome = _checkpoint(context, table).run(batch_parameters={"dataframe": frame})
         for validation in outcome.run_results.values():
             for check in validation.results:
-                result.checks_run += 1
-                if check.success:
-                    continue
                 config = check.expectation_config
-                failure = CheckFailure(
-                    table=table,
-                    expectation=config.type,
-                    column=config.kwargs.get("column")
-                    or (",".join(config.kwargs["column_list"]) if "column_list" in config.kwargs else None),
-                    severity=str(getattr(config.severity, "value", config.severity)),
-                    observed=_observed(check.result),
+                column = config.kwargs.get("column") or (
+                    ",".join(config.kwargs["column_list"]) if "column_list" in config.kwargs else None
                 )
-                blocking = failure.severity in BLOCKING_SEVERITIES
-                (result.failures if blocking else result.warnings).append(failure)
+                records.append(
+                    CheckRecord(
+                        "gx",
+                        table,
+                        config.type,
+                        column,
+                        str(getattr(config.severity, "value", config.severity)),
+                        bool(check.success),
+                        None if check.success else _observed(check.result),
+                    )
+                )
+    return records
+
+
+# ---------------------------------------------------------------- running and recording
+
+
+def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> GateResult:
+    """Run every check on the build warehouse; records the run, never raises on failures."""
+    started = datetime.now(UTC)
+    result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
+    for record in dbt_checks(settings, tables):
+        result.add(record)
+    with connect_read_only(settings.build_db) as build:
+        frames = {t: build.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
+        previous = (
+            duckdb.connect(str(settings.reporting_db), read_only=True) if settings.reporting_db.exists() else None
+        )
+        try:
+            for record in generic_checks(settings, build, previous, tables):
+                result.add(record)
+        finally:
+            if previous is not None:
+                previous.close()
+    for record in gx_checks(settings, frames):
+        result.add(record)
     result.passed = not result.failures
     index = settings.data_docs_index
     result.data_docs = index.as_uri() if index.exists() else ""
     for warning in result.warnings:
         log.warning("gate warning (not blocking): %s", warning.describe())
+    record_gate_run(settings, result, started)
     return result
 
 
-def check_gate(settings: Settings, report_path: Path | None = None) -> GateResult:
+def record_gate_run(settings: Settings, result: GateResult, started: datetime) -> None:
+    failing = [asdict(f) for f in result.failures] + [asdict(w) for w in result.warnings]
+    with connect_ops(settings.warehouse_dir) as con:
+        con.execute(
+            "insert into gate_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.gate_run_id,
+                started,
+                datetime.now(UTC),
+                result.passed,
+                result.checks_run,
+                len(result.failures),
+                len(result.warnings),
+                json.dumps(failing, default=str),
+                json.dumps([asdict(c) for c in result.checks], default=str),
+                result.data_docs,
+            ],
+        )
+
+
+def record_blocked(settings: Settings, result: GateResult, run_id: str | None = None) -> None:
+    reason = "; ".join(f.describe() for f in result.failures)
+    with connect_ops(settings.warehouse_dir) as con:
+        con.execute(
+            "insert into publication_log values (?, 'blocked', null, 'all', ?, ?, null, ?)",
+            [datetime.now(UTC), result.gate_run_id, run_id, f"quality gate failed: {reason}"],
+        )
+
+
+def last_gate_run(settings: Settings) -> dict[str, Any] | None:
+    """The newest row of ``gate_runs`` as a dict (None before the first run)."""
+    release_inprocess_dbt()
+    with connect_ops(settings.warehouse_dir) as con:
+        cursor = con.execute("select * from gate_runs order by finished_at desc limit 1")
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def check_gate(settings: Settings, report_path: Path | None = None, run_id: str | None = None) -> GateResult:
     """Run the gate, write its report, and raise :class:`GateBlockedError` if it blocks."""
     result = run_gate(settings)
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(result.to_json(), encoding="utf-8")
     if not result.passed:
+        record_blocked(settings, result, run_id)
         raise GateBlockedError(result)
     log.info("quality gate passed: %d checks, %d warnings", result.checks_run, len(result.warnings))
     return result

@@ -12,3 +12,14 @@ MARTS_SCHEMA = "marts"
 
 #: Column names that would mean raw PII reached a reporting table.
 PII_COLUMN_NAMES = frozenset({"full_name", "name", "email", "phone", "handle", "address", "customer_id"})
+
+
+def dbt_model_id(manifest: dict[str, object], table: str) -> str:
+    """The manifest's unique id of the dbt model that builds reporting table ``table``."""
+    nodes = manifest.get("nodes")
+    if not isinstance(nodes, dict):
+        raise TypeError("manifest.json has no nodes: run dbt parse or dbt build")
+    for unique_id, node in nodes.items():
+        if node.get("resource_type") == "model" and node.get("name") == table:
+            return str(unique_id)
+    raise KeyError(f"reporting table {table!r} has no dbt model in the manifest: add models/marts/{table}.sql")

@@ -33,3 +33,53 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"{path} does not exist: run the dbt build (transform DAG) first")
     release_inprocess_dbt()
     return duckdb.connect(str(path), read_only=True)
+
+
+#: The operations log beside the warehouses: every gate run and every publication
+#: attempt (published, blocked, failed, rolled back). It is never published to BI.
+OPS_DB_NAME = "ops.duckdb"
+
+OPS_DDL = (
+    """
+    create table if not exists gate_runs (
+        gate_run_id varchar primary key,
+        started_at timestamptz not null,
+        finished_at timestamptz not null,
+        passed boolean not null,
+        checks_run integer not null,
+        failed integer not null,
+        warnings integer not null,
+        failing json not null,
+        checks json not null,
+        data_docs varchar
+    )
+    """,
+    """
+    create table if not exists publication_log (
+        attempt_at timestamptz not null,
+        status varchar not null,
+        publication_id bigint,
+        target varchar not null,
+        gate_run_id varchar,
+        run_id varchar,
+        row_counts json,
+        reason varchar
+    )
+    """,
+)
+
+
+def ops_db(warehouse_dir: Path) -> Path:
+    return warehouse_dir / OPS_DB_NAME
+
+
+def connect_ops(warehouse_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the operations log, creating it (and its tables) on first use."""
+    path = ops_db(warehouse_dir)
+    if read_only and path.exists():
+        return duckdb.connect(str(path), read_only=True)
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    for ddl in OPS_DDL:
+        con.execute(ddl)
+    return con
