@@ -1,19 +1,45 @@
-"""Atomic publication of the reporting warehouse."""
+"""Write → audit → publish of the reporting warehouse: atomic, killable, reader-safe, with rollback."""
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from cxpipe.cli import main
 from cxpipe.config import Settings
-from cxpipe.publish import PublishError, code_version, publish, published_tables
+from cxpipe.gate import GateBlockedError, check_gate
+from cxpipe.publish import (
+    PublishError,
+    archived,
+    code_version,
+    current_publication_id,
+    list_publications,
+    publish,
+    published_tables,
+    rollback,
+)
 from cxpipe.reporting import REPORTING_TABLES
+from cxpipe.warehouse import connect_ops
+
+HERE = Path(__file__).parent
 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _attempts(settings: Settings) -> list[tuple[str, int | None]]:
+    with connect_ops(settings.warehouse_dir) as con:
+        return [
+            tuple(r)
+            for r in con.execute("select status, publication_id from publication_log order by attempt_at").fetchall()
+        ]
 
 
 def test_publish_copies_every_reporting_table_and_logs_the_publication(warehouse_copy: Settings) -> None:
@@ -27,10 +53,13 @@ def test_publish_copies_every_reporting_table_and_logs_the_publication(warehouse
         log = con.execute(
             "select run_id, gate_status, row_counts, code_version from publication_log order by 1"
         ).fetchall()
+        ids = {t: con.execute(f"select distinct publication_id from {t}").fetchall() for t in REPORTING_TABLES}
     assert [(r[0], r[1]) for r in log] == [("run-1", "passed"), ("run-2", "passed")]
     assert json.loads(log[0][2]) == first.row_counts
     assert log[0][3] == code_version()
+    assert all(v == [(2,)] for v in ids.values())
     assert list(warehouse_copy.warehouse_dir.glob(".*.tmp*")) == []
+    assert _attempts(warehouse_copy) == [("published", 1), ("published", 2)]
 
 
 def test_a_pii_column_stops_publication_and_keeps_the_old_file(warehouse_copy: Settings) -> None:
@@ -42,6 +71,18 @@ def test_a_pii_column_stops_publication_and_keeps_the_old_file(warehouse_copy: S
         publish(warehouse_copy, gate_status="passed", tables=(*REPORTING_TABLES, "leaky"))
     assert _sha(warehouse_copy.reporting_db) == before
     assert list(warehouse_copy.warehouse_dir.glob(".*.tmp*")) == []
+    assert _attempts(warehouse_copy) == [("published", 1), ("failed", 2)]
+
+
+def test_gate_failure_leaves_the_reporting_file_byte_identical(warehouse_copy: Settings) -> None:
+    publish(warehouse_copy, gate_status="passed")
+    before = _sha(warehouse_copy.reporting_db)
+    with duckdb.connect(str(warehouse_copy.build_db)) as con:
+        con.execute("update marts.customer_segments set customer_key = null where recency_score = 1")
+    with pytest.raises(GateBlockedError, match=r"customer_segments\.customer_key"):
+        check_gate(warehouse_copy)
+    assert _sha(warehouse_copy.reporting_db) == before
+    assert _attempts(warehouse_copy) == [("published", 1), ("blocked", None)]
 
 
 def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:
@@ -62,3 +103,91 @@ def test_leftovers_of_an_interrupted_publish_are_removed_by_the_next(warehouse_c
     publish(warehouse_copy, gate_status="passed")
     assert not stale.exists()
     assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 1
+
+
+def _publish_in_subprocess(settings: Settings, pause_at: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "CX_DATA_DIR": str(settings.data_dir),
+        "CX_GX_DIR": str(settings.gx_dir),
+        "CX_PUBLISH_PAUSE_AT": pause_at,
+        "CX_PUBLISH_PAUSE_SECONDS": "120",
+    }
+    code = "from cxpipe.config import load_settings; from cxpipe.publish import publish; "
+    code += "publish(load_settings(), gate_status='passed')"
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("step", ["loaded", "verified"])
+def test_a_publish_killed_mid_way_leaves_the_old_publication_and_the_next_run_succeeds(
+    warehouse_copy: Settings, step: str
+) -> None:
+    publish(warehouse_copy, gate_status="passed")
+    before = _sha(warehouse_copy.reporting_db)
+    process = _publish_in_subprocess(warehouse_copy, step)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    while line and "paused at" not in line:
+        line = process.stderr.readline()
+    assert f"paused at {step}" in line
+    assert list(warehouse_copy.warehouse_dir.glob(".reporting.duckdb.*.tmp")), "the new file is being written"
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+    assert _sha(warehouse_copy.reporting_db) == before
+    assert current_publication_id(warehouse_copy.reporting_db) == 1
+
+    again = publish(warehouse_copy, gate_status="passed")
+    assert again.publication_id == 2
+    assert list(warehouse_copy.warehouse_dir.glob(".*.tmp*")) == []
+    assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 2
+
+
+def test_readers_never_see_a_missing_half_loaded_or_mixed_publication(warehouse_copy: Settings) -> None:
+    publish(warehouse_copy, gate_status="passed")
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "reporting_reader.py"),
+            str(warehouse_copy.reporting_db),
+            "12",
+            ",".join(REPORTING_TABLES),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    published = [publish(warehouse_copy, gate_status="passed").publication_id for _ in range(5)]
+    out, _ = reader.communicate(timeout=120)
+    report = json.loads(out)
+    print("reader:", report["reads"], "reads, publications seen", report["seen"])
+    assert report["problems"] == []
+    assert report["reads"] > 20
+    assert len(set(report["seen"]) & set(published)) >= 2, report  # it read across several swaps
+
+
+def test_old_publications_are_kept_and_can_be_rolled_back(
+    warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CX_DATA_DIR", str(warehouse_copy.data_dir))
+    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")
+    for _ in range(5):
+        publish(warehouse_copy, gate_status="passed")
+    assert sorted(archived(warehouse_copy)) == [3, 4, 5]  # the current one and the 2 before it
+
+    assert main(["publications"]) == 0
+    out = capsys.readouterr().out
+    assert "5  " in out and "<- current" in out and "customer_segments=" in out
+
+    assert main(["rollback"]) == 0
+    assert current_publication_id(warehouse_copy.reporting_db) == 4
+    assert rollback(warehouse_copy, 3) == 3
+    with duckdb.connect(str(warehouse_copy.reporting_db), read_only=True) as con:
+        assert con.execute("select distinct publication_id from satisfaction_index").fetchall() == [(3,)]
+    assert main(["rollback", "1"]) == 1
+    assert "publication 1 is not kept (kept: [3, 4, 5])" in capsys.readouterr().err
+
+    after = publish(warehouse_copy, gate_status="passed")
+    assert after.publication_id == 6  # ids are never reused after a rollback
+    assert [r["publication_id"] for r in list_publications(warehouse_copy)] == [6, 5, 4]
+    statuses = [s for s, _ in _attempts(warehouse_copy)]
+    assert statuses.count("rolled_back") == 2

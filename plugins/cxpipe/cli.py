@@ -1,4 +1,4 @@
-"""Command line: ``cxpipe demo | run | summary | contracts`` (also ``python -m cxpipe``)."""
+"""Command line: ``cxpipe demo | run | summary | contracts | publications | rollback`` (also ``python -m cxpipe``)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,35 @@ def _contracts(_: argparse.Namespace) -> int:
     return 0
 
 
+def _publications(_: argparse.Namespace) -> int:
+    from cxpipe.publish import KEEP_ENV, list_publications
+
+    rows = list_publications(load_settings())
+    if not rows:
+        print("no kept publications yet", file=sys.stderr)
+        return 1
+    print(f"{'id':>6}  {'published at (UTC)':<26} {'gate':<8} rows")
+    for row in rows:
+        marker = "  <- current" if row["current"] else ""
+        counts = ", ".join(f"{t}={n}" for t, n in sorted(row["row_counts"].items()))
+        published = f"{row['published_at']:%Y-%m-%d %H:%M:%S}" if row["published_at"] else "?"
+        print(f"{row['publication_id']:>6}  {published:<26} {row['gate_status'] or '?':<8} {counts}{marker}")
+    print(f"(older publications are dropped; {KEEP_ENV} sets how many are kept)")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from cxpipe.publish import PublishError, rollback
+
+    try:
+        restored = rollback(load_settings(), args.publication_id)
+    except PublishError as exc:
+        print(f"rollback failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"reporting warehouse rolled back to publication {restored}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="cxpipe", description=__doc__)
@@ -80,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
 
     contracts = sub.add_parser("contracts", help="print the source contracts as Markdown (docs/contracts.md)")
     contracts.set_defaults(func=_contracts)
+
+    publications = sub.add_parser("publications", help="list the kept publications of the reporting warehouse")
+    publications.set_defaults(func=_publications)
+
+    back = sub.add_parser("rollback", help="put a kept publication back (default: the one before the current)")
+    back.add_argument("publication_id", type=int, nargs="?", default=None)
+    back.set_defaults(func=_rollback)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

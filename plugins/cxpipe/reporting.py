@@ -23,3 +23,7 @@ def dbt_model_id(manifest: dict[str, object], table: str) -> str:
         if node.get("resource_type") == "model" and node.get("name") == table:
             return str(unique_id)
     raise KeyError(f"reporting table {table!r} has no dbt model in the manifest: add models/marts/{table}.sql")
+
+
+#: Column added to every published reporting table: the publication its rows belong to.
+PUBLICATION_ID_COLUMN = "publication_id"
