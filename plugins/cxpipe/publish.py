@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 
 import cxpipe
+from cxpipe import postgres
 from cxpipe.config import Settings
 from cxpipe.reporting import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN, REPORTING_TABLES
 from cxpipe.warehouse import connect_ops, release_inprocess_dbt
@@ -268,14 +269,17 @@ def publish(
     publication_id = _next_publication_id(settings)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     log_row = [datetime.now(UTC), data_interval_start, data_interval_end, run_id, gate_status, gate_checks]
+    url = postgres.postgres_url()
     try:
         counts = _build_file(settings, tmp, publication_id, tables, log_row)
         pause_point("verified")
+        if url:  # load PostgreSQL before swapping anything, so a failed load changes neither target
+            postgres.stage(url, tmp, publication_id, tables)
         _replace_atomically(tmp, target)
     except BaseException as exc:
-        record_attempt(
-            settings, "failed", target="duckdb", publication_id=publication_id, run_id=run_id, reason=str(exc)
-        )
+        record_attempt(settings, "failed", target="all", publication_id=publication_id, run_id=run_id, reason=str(exc))
+        if isinstance(exc, postgres.PostgresPublishError):
+            raise PublishError(f"{exc}; nothing was published") from exc
         raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -284,6 +288,19 @@ def publish(
     record_attempt(
         settings, "published", target="duckdb", publication_id=publication_id, run_id=run_id, row_counts=counts
     )
+    if url:
+        try:
+            postgres.swap(url, publication_id, keep_publications())
+        except Exception as exc:
+            record_attempt(
+                settings, "failed", target="postgres", publication_id=publication_id, run_id=run_id, reason=str(exc)
+            )
+            raise PublishError(
+                f"publication {publication_id} is in DuckDB but PostgreSQL still has the previous one: {exc}"
+            ) from exc
+        record_attempt(
+            settings, "published", target="postgres", publication_id=publication_id, run_id=run_id, row_counts=counts
+        )
     log.info("published #%d to %s: %s", publication_id, target, counts)
     return Publication(publication_id, target, counts)
 
@@ -312,6 +329,9 @@ def rollback(settings: Settings, publication_id: int | None = None) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     record_attempt(settings, "rolled_back", target="duckdb", publication_id=publication_id, reason=f"from {current}")
+    if url := postgres.postgres_url():
+        postgres.rollback(url, publication_id, keep_publications())
+        record_attempt(settings, "rolled_back", target="postgres", publication_id=publication_id)
     log.info("rolled back reporting from publication %s to %d", current, publication_id)
     return publication_id
 
