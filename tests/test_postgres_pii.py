@@ -1,0 +1,102 @@
+"""No raw PII in either reporting target: scan every published cell for the demo's real PII values."""
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from pg_server import PgServer, running_postgres
+
+from cxpipe.config import Settings
+from cxpipe.contracts import ENTITIES
+from cxpipe.publish import publish
+from cxpipe.reporting import REPORTING_TABLES
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[PgServer]:
+    with running_postgres() as server:
+        yield server
+
+
+def landed_pii(landing: Path) -> set[str]:
+    """Every value of a PII column (contracts) in every landing file."""
+    values: set[str] = set()
+    for entity in ENTITIES:
+        pii = [c.name for c in entity.columns if c.pii]
+        if not pii:
+            continue
+        for path in landing.glob(f"{entity.source}/*/{entity.file_name}"):
+            with path.open(encoding="utf-8") as fh:
+                records = csv.DictReader(fh) if entity.file_format == "csv" else (json.loads(line) for line in fh)
+                for record in records:
+                    values |= {str(record[c]).strip() for c in pii if record.get(c) not in (None, "")}
+    return {v for v in values if len(v) >= 5}
+
+
+def _scanner(values: set[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.IGNORECASE)
+
+
+def duckdb_cells(path: Path) -> Iterator[tuple[str, str]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        for (table,) in con.execute("select table_name from information_schema.tables").fetchall():
+            columns = [r[0] for r in con.execute(f'describe "{table}"').fetchall()]
+            for column in columns:
+                for (cell,) in con.execute(f'select distinct "{column}"::varchar from "{table}"').fetchall():
+                    if cell is not None:
+                        yield f"{table}.{column}", cell
+            yield f"{table} (column names)", " ".join(columns)
+
+
+def postgres_cells(url: str) -> Iterator[tuple[str, str]]:
+    with psycopg.connect(url) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema like 'reporting%'"
+        ).fetchall()
+        for schema, table, column in columns:
+            query = f'select distinct "{column}"::text from "{schema}"."{table}"'
+            for (cell,) in con.execute(query).fetchall():  # type: ignore[arg-type]
+                if cell is not None:
+                    yield f"{schema}.{table}.{column}", cell
+            yield f"{schema}.{table} (column name)", column
+
+
+def leaks(cells: Iterator[tuple[str, str]], pattern: re.Pattern[str]) -> list[str]:
+    return [f"{where}: {match.group(0)}" for where, cell in cells if (match := pattern.search(cell))][:10]
+
+
+def test_the_scanner_finds_a_real_email_hidden_in_a_harmless_column(warehouse_copy: Settings, tmp_path: Path) -> None:
+    values = landed_pii(warehouse_copy.landing_dir)
+    email = next(v for v in values if "@" in v)
+    probe = tmp_path / "probe.duckdb"
+    with duckdb.connect(str(probe)) as con:
+        con.execute("create table notes as select ? as note", [f"call back {email.upper()} tomorrow"])
+    assert leaks(duckdb_cells(probe), _scanner(values)) == [f"notes.note: {email.upper()}"]
+
+
+def test_no_published_table_of_either_target_holds_raw_pii(
+    warehouse_copy: Settings, pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = pg_server.url()
+    monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", url)
+    monkeypatch.setenv("CX_BI_PASSWORD", "bi-test-password")
+    values = landed_pii(warehouse_copy.landing_dir)
+    kinds = {"email": any("@" in v for v in values), "customer id": any(re.fullmatch(r"C\d+", v) for v in values)}
+    assert all(kinds.values()) and len(values) > 300, (kinds, len(values))
+    publish(warehouse_copy, gate_status="passed")
+    publish(warehouse_copy, gate_status="passed")  # a kept old schema is scanned too
+
+    pattern = _scanner(values)
+    duck_cells = list(duckdb_cells(warehouse_copy.reporting_db))
+    pg_cells = list(postgres_cells(url))
+    assert {c.split(".")[0] for c, _ in duck_cells} >= set(REPORTING_TABLES)
+    assert {c.split(".")[0] for c, _ in pg_cells} == {"reporting", "reporting_prev_1"}
+    assert len(duck_cells) > 1000 and len(pg_cells) > 1000
+    assert leaks(iter(duck_cells), pattern) == []
+    assert leaks(iter(pg_cells), pattern) == []
