@@ -168,3 +168,34 @@ def test_warning_severity_is_reported_but_does_not_block(warehouse_copy: Setting
     assert [w.expectation for w in result.warnings if w.source == "gx"] == ["expect_table_row_count_to_be_between"]
     logged = last_gate_run(warehouse_copy)
     assert logged is not None and logged["warnings"] == len(result.warnings)
+
+
+def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
+    warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cxpipe.gate import collect_dbt_results, dbt_artifacts_dir
+
+    monkeypatch.setenv("CX_DATA_DIR", str(warehouse_copy.data_dir))
+    built = warehouse_copy.data_dir / "dbt_target"
+    results = json.loads((built / "run_results.json").read_text())
+    tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
+    half = len(results["results"]) // 2
+    failing = next(r for r in tests if r["unique_id"].startswith("test.cxpipe.unique_"))
+    for n, part in enumerate((results["results"][:half], results["results"][half:])):
+        project = tmp_path / f"cosmos-task-{n}"  # what Cosmos' temporary project copy holds after one dbt command
+        (project / "target").mkdir(parents=True)
+        (project / "target" / "manifest.json").write_text((built / "manifest.json").read_text())
+        chunk = [dict(r, status="fail", failures=2) if r is failing else r for r in part]
+        (project / "target" / "run_results.json").write_text(json.dumps({**results, "results": chunk}))
+        collect_dbt_results(str(project), context={"run_id": "scheduled__2026-11-01T00:00:00+00:00"})
+
+    folder = dbt_artifacts_dir(warehouse_copy)
+    assert folder is not None and folder.parent.name == "dbt_results"
+    assert len(list(folder.glob("run_results*.json"))) == 2
+
+    error = _blocked(warehouse_copy)
+    assert [(f.source, f.expectation) for f in error.result.failures] == [("dbt", failing["unique_id"].split(".")[2])]
+    merged = {c.check for c in error.result.checks if c.source == "dbt" and c.observed != "not run"}
+    monkeypatch.setenv("CX_DBT_ARTIFACTS_DIR", str(built))  # the same build's single, unsplit run_results.json
+    whole = {c.check for c in run_gate(warehouse_copy).checks if c.source == "dbt"}
+    assert merged == whole and len(merged) > 20

@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -175,14 +177,59 @@ def as_of_date(settings: Settings) -> date:
 # ---------------------------------------------------------------- dbt test results
 
 
+def dbt_results_dir(settings: Settings) -> Path:
+    """Where :func:`collect_dbt_results` keeps the dbt artifacts of each DAG run."""
+    return settings.warehouse_dir / "dbt_results"
+
+
+def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
+    """Cosmos callback (``operator_args={"callback": "cxpipe.gate.collect_dbt_results"}``).
+
+    Cosmos runs each dbt command in a temporary copy of the project; this keeps
+    the command's ``run_results.json`` (and the manifest) under
+    ``warehouse/dbt_results/<run id>/`` so the gate can read every test result of
+    the run. One file per command, so parallel tasks never write the same file.
+    """
+    from cxpipe.config import load_settings
+
+    context = kwargs.get("context") or {}
+    run_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(context.get("run_id") or "manual"))
+    folder = dbt_results_dir(load_settings()) / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(project_dir) / "target"
+    for name, kept in (
+        ("run_results.json", f"run_results.{uuid.uuid4().hex}.json"),
+        ("manifest.json", "manifest.json"),
+    ):
+        if (target / name).exists():
+            tmp = folder / f".{kept}.tmp"
+            shutil.copyfile(target / name, tmp)
+            os.replace(tmp, folder / kept)
+
+
 def dbt_artifacts_dir(settings: Settings) -> Path | None:
-    """Where the build's run_results.json is: the env var, the data folder, or dbt's target."""
+    """The folder with the build's dbt results: the env var, the newest DAG run's, the data folder, dbt's target."""
     if value := os.environ.get(DBT_ARTIFACTS_ENV):
         return Path(value)
-    for candidate in (settings.data_dir / "dbt_target", settings.dbt_target_dir):
-        if (candidate / "run_results.json").exists() and (candidate / "manifest.json").exists():
+    runs = dbt_results_dir(settings)
+    collected = [d for d in runs.iterdir() if d.is_dir() and any(d.glob("run_results*.json"))] if runs.exists() else []
+    candidates = [max(collected, key=lambda d: d.stat().st_mtime)] if collected else []
+    for candidate in (*candidates, settings.data_dir / "dbt_target", settings.dbt_target_dir):
+        if any(candidate.glob("run_results*.json")) and (candidate / "manifest.json").exists():
             return candidate
     return None
+
+
+def _merged_results(folder: Path) -> dict[str, dict[str, Any]]:
+    """Results by unique id over every run_results file of ``folder``; the newest command wins."""
+    files = []
+    for path in folder.glob("run_results*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files.append((str(data.get("metadata", {}).get("generated_at", "")), data.get("results", [])))
+    merged: dict[str, dict[str, Any]] = {}
+    for _, results in sorted(files, key=lambda f: f[0]):
+        merged.update({r["unique_id"]: r for r in results})
+    return merged
 
 
 def _ancestors(manifest: dict[str, Any], roots: set[str]) -> set[str]:
@@ -201,7 +248,7 @@ def _ancestors(manifest: dict[str, Any], roots: set[str]) -> set[str]:
 def dbt_checks(settings: Settings, tables: tuple[str, ...]) -> list[CheckRecord]:
     """dbt test results on the reporting models and everything upstream of them."""
     folder = dbt_artifacts_dir(settings)
-    if folder is None or not (folder / "run_results.json").exists():
+    if folder is None or not any(folder.glob("run_results*.json")):
         return [
             CheckRecord(
                 "dbt",
@@ -214,8 +261,7 @@ def dbt_checks(settings: Settings, tables: tuple[str, ...]) -> list[CheckRecord]
             )
         ]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
-    status = {r["unique_id"]: r for r in run_results.get("results", [])}
+    status = _merged_results(folder)
     upstream = _ancestors(manifest, {dbt_model_id(manifest, t) for t in tables})
     records = []
     for unique_id, node in sorted(manifest.get("nodes", {}).items()):
