@@ -74,7 +74,10 @@ def test_a_pii_column_stops_publication_and_keeps_the_old_file(warehouse_copy: S
     assert _attempts(warehouse_copy) == [("published", 1), ("failed", 2)]
 
 
-def test_gate_failure_leaves_the_reporting_file_byte_identical(warehouse_copy: Settings) -> None:
+def test_gate_failure_leaves_the_reporting_file_byte_identical(
+    warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CX_DATA_DIR", str(warehouse_copy.data_dir))
     publish(warehouse_copy, gate_status="passed")
     before = _sha(warehouse_copy.reporting_db)
     with duckdb.connect(str(warehouse_copy.build_db)) as con:
@@ -83,6 +86,9 @@ def test_gate_failure_leaves_the_reporting_file_byte_identical(warehouse_copy: S
         check_gate(warehouse_copy)
     assert _sha(warehouse_copy.reporting_db) == before
     assert _attempts(warehouse_copy) == [("published", 1), ("blocked", None)]
+    assert main(["publications", "--attempts"]) == 0
+    newest = capsys.readouterr().out.splitlines()[0]
+    assert "blocked" in newest and "quality gate failed: customer_segments.customer_key" in newest
 
 
 def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:

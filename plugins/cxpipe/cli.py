@@ -58,10 +58,18 @@ def _contracts(_: argparse.Namespace) -> int:
     return 0
 
 
-def _publications(_: argparse.Namespace) -> int:
-    from cxpipe.publish import KEEP_ENV, list_publications
+def _publications(args: argparse.Namespace) -> int:
+    from cxpipe.publish import KEEP_ENV, list_attempts, list_publications
 
-    rows = list_publications(load_settings())
+    settings = load_settings()
+    if args.attempts:
+        for attempt in list_attempts(settings, args.attempts):
+            when = f"{attempt['attempt_at']:%Y-%m-%d %H:%M:%S}"
+            pid = attempt["publication_id"] if attempt["publication_id"] is not None else "-"
+            reason = f"  {attempt['reason']}" if attempt["reason"] else ""
+            print(f"{when}  {attempt['status']:<12} {attempt['target']:<9} #{pid}{reason}")
+        return 0
+    rows = list_publications(settings)
     if not rows:
         print("no kept publications yet", file=sys.stderr)
         return 1
@@ -111,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     contracts.set_defaults(func=_contracts)
 
     publications = sub.add_parser("publications", help="list the kept publications of the reporting warehouse")
+    publications.add_argument(
+        "--attempts",
+        type=int,
+        nargs="?",
+        const=20,
+        default=0,
+        metavar="N",
+        help="show the last N publication attempts (published, blocked, failed, rolled back) and why",
+    )
     publications.set_defaults(func=_publications)
 
     back = sub.add_parser("rollback", help="put a kept publication back (default: the one before the current)")

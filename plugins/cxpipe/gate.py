@@ -165,12 +165,13 @@ def as_of_date(settings: Settings) -> date:
     """The date freshness is measured against."""
     if value := os.environ.get(AS_OF_ENV):
         return date.fromisoformat(value)
-    audit = settings.lake_dir / "_load_audit"
-    dates = [
-        date.fromisoformat(p.name.split("=", 1)[1])
-        for p in audit.glob("*/load_date=*")
-        if p.is_dir() and p.name.count("-") == 2
-    ]
+    partitions = [*settings.lake_dir.glob("_load_audit/*/load_date=*"), *settings.lake_dir.glob("*/*/*date=*")]
+    dates = []
+    for partition in partitions:
+        try:
+            dates.append(date.fromisoformat(partition.name.split("=", 1)[1]))
+        except ValueError:
+            continue
     return max(dates) if dates else datetime.now(UTC).date()
 
 

@@ -358,6 +358,18 @@ def list_publications(settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
+def list_attempts(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest rows of the operations ``publication_log``: what was published, or why not."""
+    with connect_ops(settings.warehouse_dir) as con:
+        cursor = con.execute(
+            "select attempt_at, status, target, publication_id, run_id, reason from publication_log "
+            "order by attempt_at desc limit ?",
+            [limit],
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def published_tables(path: Path) -> dict[str, int]:
     """Row count of every table in a published reporting file."""
     with duckdb.connect(str(path), read_only=True) as con:
