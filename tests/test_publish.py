@@ -192,6 +192,13 @@ def test_old_publications_are_kept_and_can_be_rolled_back(
     assert main(["rollback", "1"]) == 1
     assert "publication 1 is not kept (kept: [3, 4, 5])" in capsys.readouterr().err
 
+    with pytest.raises(PublishError, match="publication 3 is already the current one"):
+        rollback(warehouse_copy, 3)
+    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "three")
+    with pytest.raises(ValueError, match="CX_KEEP_PUBLICATIONS='three' must be a whole number"):
+        publish(warehouse_copy, gate_status="passed")
+    assert current_publication_id(warehouse_copy.reporting_db) == 3  # a bad setting changes nothing
+    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")
     after = publish(warehouse_copy, gate_status="passed")
     assert after.publication_id == 6  # ids are never reused after a rollback
     assert [r["publication_id"] for r in list_publications(warehouse_copy)] == [6, 5, 4]

@@ -3,7 +3,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cxpipe.warehouse import connect_read_only, release_inprocess_dbt
+from cxpipe.warehouse import connect_ops, connect_read_only, ops_db, release_inprocess_dbt
 
 
 def test_missing_build_says_what_to_run(tmp_path: Path) -> None:
@@ -36,3 +36,14 @@ def test_release_closes_the_database_an_in_process_dbt_run_left_open(tmp_path: P
     assert DuckDBConnectionManager._ENV is None
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("select 1").fetchone() == (1,)
+
+
+def test_the_operations_log_is_created_on_first_use_and_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "warehouse"
+    with connect_ops(folder) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        con.execute("insert into publication_log (attempt_at, status, target) values (now(), 'blocked', 'all')")
+    assert tables == {"gate_runs", "publication_log"}
+    assert ops_db(folder).exists()
+    with connect_ops(folder, read_only=True) as con:
+        assert con.execute("select status from publication_log").fetchall() == [("blocked",)]

@@ -169,7 +169,7 @@ def _replace_atomically(source: Path, target: Path) -> None:
         os.close(directory)
 
 
-def _archive(settings: Settings, publication_id: int) -> None:
+def _archive(settings: Settings, publication_id: int, keep: int) -> None:
     """Keep the new publication for rollback and drop those beyond the retention."""
     folder = archive_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,8 +180,8 @@ def _archive(settings: Settings, publication_id: int) -> None:
         except OSError:
             shutil.copy2(settings.reporting_db, kept)
     ids = list(archived(settings))
-    for old in ids[: max(len(ids) - keep_publications() - 1, 0)]:
-        log.info("dropping publication %d (beyond %s=%d)", old, KEEP_ENV, keep_publications())
+    for old in ids[: max(len(ids) - keep - 1, 0)]:
+        log.info("dropping publication %d (beyond %s=%d)", old, KEEP_ENV, keep)
         (folder / f"reporting-{old}.duckdb").unlink()
 
 
@@ -260,6 +260,7 @@ def publish(
     tables: tuple[str, ...] = REPORTING_TABLES,
 ) -> Publication:
     """Build a new reporting file from the build warehouse, verify it and swap it in."""
+    keep = keep_publications()  # invalid settings stop the publication before anything changes
     target = settings.reporting_db
     target.parent.mkdir(parents=True, exist_ok=True)
     if not settings.build_db.exists():
@@ -284,13 +285,13 @@ def publish(
     finally:
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-    _archive(settings, publication_id)
+    _archive(settings, publication_id, keep)
     record_attempt(
         settings, "published", target="duckdb", publication_id=publication_id, run_id=run_id, row_counts=counts
     )
     if url:
         try:
-            postgres.swap(url, publication_id, keep_publications())
+            postgres.swap(url, publication_id, keep)
         except Exception as exc:
             record_attempt(
                 settings, "failed", target="postgres", publication_id=publication_id, run_id=run_id, reason=str(exc)
@@ -307,6 +308,7 @@ def publish(
 
 def rollback(settings: Settings, publication_id: int | None = None) -> int:
     """Put a kept publication back in place (default: the one before the current one)."""
+    keep = keep_publications()
     kept = archived(settings)
     current = current_publication_id(settings.reporting_db)
     if publication_id is None:
@@ -318,6 +320,11 @@ def rollback(settings: Settings, publication_id: int | None = None) -> int:
         raise PublishError(
             f"publication {publication_id} is not kept (kept: {sorted(kept) or 'none'}); raise {KEEP_ENV} to keep more"
         )
+    if publication_id == current:
+        raise PublishError(f"publication {publication_id} is already the current one")
+    url = postgres.postgres_url()
+    if url and publication_id not in postgres.publications(url):
+        raise PublishError(f"publication {publication_id} is not kept in PostgreSQL; nothing was rolled back")
     target = settings.reporting_db
     _remove_leftovers(target)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
@@ -329,8 +336,8 @@ def rollback(settings: Settings, publication_id: int | None = None) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     record_attempt(settings, "rolled_back", target="duckdb", publication_id=publication_id, reason=f"from {current}")
-    if url := postgres.postgres_url():
-        postgres.rollback(url, publication_id, keep_publications())
+    if url:
+        postgres.rollback(url, publication_id, keep)
         record_attempt(settings, "rolled_back", target="postgres", publication_id=publication_id)
     log.info("rolled back reporting from publication %s to %d", current, publication_id)
     return publication_id
