@@ -199,3 +199,19 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
     monkeypatch.setenv("CX_DBT_ARTIFACTS_DIR", str(built))  # the same build's single, unsplit run_results.json
     whole = {c.check for c in run_gate(warehouse_copy).checks if c.source == "dbt"}
     assert merged == whole and len(merged) > 20
+
+
+def test_run_results_without_tests_give_one_warning(
+    warehouse_copy: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = warehouse_copy.data_dir / "dbt_target"
+    results = json.loads((built / "run_results.json").read_text())
+    results["results"] = [r for r in results["results"] if not r["unique_id"].startswith("test.")]
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    (tmp_path / "manifest.json").write_text((built / "manifest.json").read_text())
+    monkeypatch.setenv("CX_DBT_ARTIFACTS_DIR", str(tmp_path))
+    from cxpipe.gate import dbt_checks
+
+    (only,) = dbt_checks(warehouse_copy, REPORTING_TABLES)
+    assert (only.check, only.passed, only.severity) == ("dbt_test_results_present", False, "warning")
+    assert "has no dbt test results" in only.observed

@@ -263,6 +263,9 @@ def dbt_checks(settings: Settings, tables: tuple[str, ...]) -> list[CheckRecord]
         ]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     status = _merged_results(folder)
+    if not any(unique_id.startswith("test.") for unique_id in status):
+        message = f"{folder} has no dbt test results (the last dbt command ran no tests)"
+        return [CheckRecord("dbt", "dbt", "dbt_test_results_present", None, "warning", False, message)]
     upstream = _ancestors(manifest, {dbt_model_id(manifest, t) for t in tables})
     records = []
     for unique_id, node in sorted(manifest.get("nodes", {}).items()):
