@@ -113,8 +113,8 @@ def segment_chinese(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """Lower-case alphabetic words of ``text`` (any script except Chinese characters); ё is read as е."""
-    lowered = text.lower().replace("ё", "е")
-    return [w for w in _WORD.findall(lowered) if not has_cjk(w)]
+    lowered = _CJK.sub(" ", text.lower().replace("ё", "е"))
+    return _WORD.findall(lowered)
 
 
 @lru_cache(maxsize=8)
