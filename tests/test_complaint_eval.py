@@ -56,6 +56,17 @@ def test_language_detection_on_the_eval_set(rows: list[dict[str, str]], classifi
     assert all(share >= 0.97 for share in detected.values()), detected
 
 
+#: Share of the (all negative) labelled complaints whose sentiment is below 0, as reached.
+NEGATIVE_SENTIMENT_FLOOR = {"en": 0.33, "zh": 0.46, "ru": 0.34}
+
+
+def test_sentiment_reads_complaints_as_negative(rows: list[dict[str, str]], classifier: KeywordClassifier) -> None:
+    scores = score(rows, classifier)
+    negative = {language: round(s.negative_sentiment, 3) for language, s in scores.items()}
+    assert all(negative[lang] >= NEGATIVE_SENTIMENT_FLOOR[lang] for lang in negative), negative
+    assert all(s.positive_sentiment <= 0.15 for s in scores.values())
+
+
 class _Always:
     def __init__(self, cause: str) -> None:
         self.cause = cause

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cxpipe.complaints.classify import Classification, KeywordClassifier, load_taxonomy
+from cxpipe.complaints.sentiment import sentiment_score
 from cxpipe.complaints.text import detect_language
 from cxpipe.config import REPO_ROOT
 
@@ -56,6 +57,8 @@ class LanguageScore:
     accuracy: float
     macro_f1: float
     language_detected: float
+    negative_sentiment: float
+    positive_sentiment: float
     causes: tuple[CauseScore, ...]
 
 
@@ -89,6 +92,7 @@ def score(
         gold = [r["root_cause"] for r in items]
         predicted = [classifier.classify(r["text"]).root_cause for r in items]
         detected = sum(detect_language(r["text"])[0] == language for r in items)
+        sentiments = [sentiment_score(r["text"], language) or 0.0 for r in items]
         causes = sorted(set(gold) | set(predicted))
         per_cause = tuple(
             CauseScore(
@@ -105,6 +109,8 @@ def score(
             accuracy=sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(items),
             macro_f1=sum(c.f1 for c in per_cause) / len(per_cause),
             language_detected=detected / len(items),
+            negative_sentiment=sum(v < 0 for v in sentiments) / len(items),
+            positive_sentiment=sum(v > 0 for v in sentiments) / len(items),
             causes=per_cause,
         )
     return out
@@ -122,9 +128,15 @@ def errors(rows: Iterable[Mapping[str, str]], classifier: Classifier) -> list[tu
 
 def markdown(scores: Mapping[str, LanguageScore]) -> str:
     """The scores as markdown tables (as in docs/complaints.md)."""
-    lines = ["| language | items | accuracy | macro-F1 | language detected |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| language | items | accuracy | macro-F1 | language detected | sentiment < 0 | sentiment > 0 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in scores.values():
-        lines.append(f"| {s.language} | {s.items} | {s.accuracy:.3f} | {s.macro_f1:.3f} | {s.language_detected:.3f} |")
+        lines.append(
+            f"| {s.language} | {s.items} | {s.accuracy:.3f} | {s.macro_f1:.3f} | {s.language_detected:.3f} "
+            f"| {s.negative_sentiment:.3f} | {s.positive_sentiment:.3f} |"
+        )
     for s in scores.values():
         lines += ["", f"**{s.language}**", "", "| cause | support | precision | recall | F1 |"]
         lines.append("|---|---:|---:|---:|---:|")
