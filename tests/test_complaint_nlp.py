@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -245,6 +246,18 @@ def test_analyse_texts_returns_redacted_text_and_never_the_raw_text() -> None:
     assert out.loc["b", "sentiment"] < 0
     assert out.loc["c", "root_cause"] == "other"
     assert out.loc["c", "language"] == "unknown"
+
+
+@pytest.mark.parametrize("texts", [[], ["hmm"]])
+def test_analyse_texts_columns_have_warehouse_types_even_when_empty_or_null(texts: list[str]) -> None:
+    frame = pd.DataFrame({"complaint_id": [str(i) for i in range(len(texts))], "complaint_text": texts})
+    out = analyse_texts(frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}])
+    with duckdb.connect() as con:
+        con.register("out", out)
+        types = dict(con.execute("select column_name, column_type from (describe select * from out)").fetchall())
+    assert types["secondary_cause"] == "VARCHAR"
+    assert types["complaint_id"] == "VARCHAR"
+    assert types["sentiment"] == "DOUBLE"
 
 
 def test_analyse_texts_names_a_missing_column() -> None:

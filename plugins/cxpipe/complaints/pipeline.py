@@ -24,6 +24,8 @@ OUTPUT_COLUMNS = (
     "sentiment",
 )
 
+NUMERIC_COLUMNS = frozenset({"language_confidence", "confidence", "sentiment"})
+
 
 def analyse_texts(
     frame: pd.DataFrame,
@@ -61,7 +63,8 @@ def analyse_texts(
             )
         )
     out = pd.DataFrame.from_records(rows, columns=list(OUTPUT_COLUMNS))
-    out["language_confidence"] = out["language_confidence"].astype("float64")
-    out["confidence"] = out["confidence"].astype("float64")
-    out["sentiment"] = pd.to_numeric(out["sentiment"]).astype("float64")
+    # explicit types, so an empty or all-null column still becomes VARCHAR/DOUBLE in the warehouse
+    for column in OUTPUT_COLUMNS:
+        numeric = column in NUMERIC_COLUMNS
+        out[column] = pd.to_numeric(out[column]).astype("float64") if numeric else out[column].astype("string")
     return out
