@@ -15,6 +15,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import charset_normalizer
 import duckdb
 import pytest
 from conftest import SMALL_DEMO, run_dbt, settings_for
@@ -54,6 +55,17 @@ def _alerts(settings: Settings, week: date) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in rows}
 
 
+def _encoding(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else what charset-normalizer detects (exports vary)."""
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(raw).best()
+        assert best is not None, "landing file has an undetectable encoding"
+        return str(best.encoding)
+    return "utf-8-sig"
+
+
 def _duplicate(settings: Settings, entity: Entity, ids: set[str], copies: int) -> int:
     """Append ``copies`` copies of each landing row whose key is in ``ids``, with new keys."""
     added = 0
@@ -61,7 +73,9 @@ def _duplicate(settings: Settings, entity: Entity, ids: set[str], copies: int) -
         path = landing_file(settings, entity, day)
         if not path.exists():
             continue
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        encoding = _encoding(raw)
+        text = raw.decode(encoding)
         new_rows: list[dict[str, object]] = []
         if entity.file_format == "jsonl":
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -78,7 +92,7 @@ def _duplicate(settings: Settings, entity: Entity, ids: set[str], copies: int) -
             buffer = io.StringIO()
             csv.DictWriter(buffer, fieldnames=list(rows[0])).writerows(new_rows)
             extra = buffer.getvalue()
-        with path.open("a", encoding="utf-8", newline="") as fh:
+        with path.open("a", encoding="utf-8" if encoding == "utf-8-sig" else encoding, newline="") as fh:
             if not text.endswith("\n"):
                 fh.write("\n")
             fh.write(extra)
