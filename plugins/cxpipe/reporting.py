@@ -7,6 +7,9 @@ REPORTING_TABLES: tuple[str, ...] = (
     "customer_segments",
     "satisfaction_index",
     "complaint_root_causes",
+    "complaints",
+    "complaint_alerts",
+    "service_recovery",
 )
 MARTS_SCHEMA = "marts"
 

@@ -1,0 +1,14 @@
+"""Language, PII-redacted text, root cause, evidence, confidence and sentiment of every complaint candidate.
+
+The analysis is cxpipe.complaints.analyse_texts; the keywords come from the seed
+complaint_taxonomy. The raw text is read here and not returned.
+"""
+
+from cxpipe.complaints import analyse_texts
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    candidates = dbt.ref("int_complaint_candidates").project("complaint_id, complaint_text").df()
+    taxonomy = dbt.ref("complaint_taxonomy").df().to_dict("records")
+    return analyse_texts(candidates, taxonomy)
