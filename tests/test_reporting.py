@@ -50,3 +50,10 @@ def test_generic_checks_of_a_suite_name_columns_of_the_model(table: str) -> None
             assert column in model_yaml or column in model_sql, f"{table}: {key} names unknown column {column}"
     if "drift_metric" in config:
         assert config["drift_metric"].get("agg", "avg") in DRIFT_AGGREGATES
+
+
+@pytest.mark.parametrize("table", REPORTING_TABLES)
+def test_each_suite_declares_the_freshness_of_its_newest_data(table: str) -> None:
+    suite = json.loads((REPO_ROOT / "expectations" / "gx" / "expectations" / f"{table}.json").read_text())
+    freshness = suite["meta"]["cxpipe"]["freshness"]
+    assert freshness["column"] and int(freshness["max_age_days"]) > 0
