@@ -24,6 +24,7 @@ from cxpipe.ingest import (
     ingest_source,
     landing_file,
     landing_ready,
+    mask_contact_details,
     missing_file_policy,
     pseudonymise,
 )
@@ -462,3 +463,55 @@ def test_ingesting_a_day_twice_gives_a_byte_identical_lake(settings: Settings) -
     assert snapshot() == first
     assert len(first) == 2 * len(ENTITIES)
     assert sum(pq.read_metadata(settings.data_dir / p).num_rows for p in first if p.startswith("quarantine")) > 0
+
+
+# --------------------------------------------------------------------------- PII
+
+
+def test_mask_contact_details_masks_emails_and_phones_but_not_dates_or_ids() -> None:
+    import pandas as pd
+
+    text = pd.Series(
+        ["mail me at anna.berg+x@example.co.uk or call +46 70-123 45 67", "order O2026110100012 on 2026-11-01", None]
+    )
+    masked = mask_contact_details(text)
+    assert masked[0] == "mail me at <email> or call <phone>"
+    assert masked[1] == "order O2026110100012 on 2026-11-01"
+    assert pd.isna(masked[2])
+
+
+def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) -> None:
+    import csv as csv_module
+
+
+    generate(settings.landing_dir, DemoSpec(start=DAY, days=2, history_days=15, customers=60))
+    landing = settings.landing_dir
+    with (landing / "crm" / str(DAY) / "customers.csv").open(encoding="utf-8") as fh:
+        customers = list(csv_module.DictReader(fh))
+    pii = {row[c] for row in customers for c in ("customer_id", "full_name", "email", "phone") if row[c]}
+    # A customer who writes their contact details into a ticket.
+    someone = customers[0]
+    ticket = {
+        "ticket_id": "T-PII",
+        "channel": "email",
+        "created_at": "2026-11-01T10:00:00Z",
+        "text": f"please call me on {someone['phone']} or write to {someone['email']}",
+    }
+    with (landing / "crm" / str(DAY) / "tickets.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(ticket, ensure_ascii=False) + "\n")
+    for day in (DAY, date(2026, 11, 2)):
+        for source in SOURCES:
+            ingest_source(settings, source, day)
+        with (landing / "social" / str(day) / "posts.jsonl").open(encoding="utf-8") as fh:
+            pii |= {str(json.loads(line)["handle"]) for line in fh if line.strip() and json.loads(line).get("handle")}
+    assert len(pii) > 150
+    texts: list[str] = []
+    for part in settings.lake_dir.rglob("*.parquet"):
+        frame = pq.read_table(part).to_pandas()
+        for column in frame.columns:
+            if frame[column].dtype in (object, "string", "str"):
+                texts += [str(v) for v in frame[column].dropna()]
+    lake_text = "\n".join(texts)
+    assert "T-PII" in lake_text and "<email>" in lake_text and "<phone>" in lake_text
+    leaked = sorted(value for value in pii if value in lake_text)
+    assert leaked == [], f"raw PII in the lake: {leaked[:5]}"

@@ -27,6 +27,8 @@ class Column:
     maximum: float | None = None
     #: PII is replaced by a keyed hash before it reaches the lake.
     pii: bool = False
+    #: Free text written by customers: e-mail addresses and phone numbers in it are masked.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ RETURNS = Entity(
         _c("requested_at", "timestamp", description="When the customer asked to return."),
         _c("refunded_at", "timestamp", False, description="When the refund was paid."),
         _c("status", "string", allowed=RETURN_STATUSES),
-        _c("reason", "string", False, description="Reason the customer gave (free text or a code)."),
+        _c("reason", "string", False, free_text=True, description="Reason the customer gave (free text or a code)."),
         _c("refund_amount", "number", False, minimum=0),
     ),
 )
@@ -191,7 +193,7 @@ TICKETS = Entity(
         _c("first_response_at", "timestamp", False),
         _c("resolved_at", "timestamp", False),
         _c("reopen_count", "integer", False, minimum=0),
-        _c("text", "string", description="What the customer wrote or said (free text)."),
+        _c("text", "string", free_text=True, description="What the customer wrote or said (free text)."),
     ),
 )
 
@@ -212,7 +214,7 @@ RESPONSES = Entity(
         _c("csat", "integer", False, minimum=1, maximum=5, description="1 (very unsatisfied) to 5."),
         _c("nps", "integer", False, minimum=0, maximum=10, description="Likelihood to recommend, 0-10."),
         _c("ces", "integer", False, minimum=1, maximum=7, description="Customer effort, 7 = very easy."),
-        _c("comment", "string", False),
+        _c("comment", "string", False, free_text=True, description="What the customer wrote (free text)."),
     ),
 )
 
@@ -230,8 +232,8 @@ POSTS = Entity(
         _c("handle", "string", False, pii=True),
         _c("customer_id", "string", False, pii=True),
         _c("posted_at", "timestamp"),
-        _c("text", "string"),
-        _c("rating", "integer", False, minimum=1, maximum=5),
+        _c("text", "string", free_text=True, description="The post or review as written, any language."),
+        _c("rating", "integer", False, minimum=1, maximum=5, description="Stars, for reviews."),
     ),
 )
 
@@ -272,14 +274,16 @@ def render_markdown() -> str:
         "row; JSONL files hold one JSON object per line. A missing required *column* fails the",
         "load of that file; a bad *value* sends its row to quarantine with the reason. Columns",
         "not listed here are loaded and reported as schema drift. PII columns are replaced by",
-        "a keyed hash (`CX_PII_KEY`) before they reach the lake.",
+        "a keyed hash (`CX_PII_KEY`) before they reach the lake; in free-text columns, e-mail",
+        "addresses and phone numbers are masked.",
     ]
     for entity in ENTITIES:
         lines += [
             "",
             f"## {entity.source}.{entity.name}",
             "",
-            f"{entity.description} File: `{entity.file_name}`; key: `{entity.key}`.",
+            f"{entity.description} File: `{entity.file_name}`; key: `{entity.key}`"
+            + (f"; event time: `{entity.event_column}`." if entity.event_column else "."),
             "",
             "| column | type | required | allowed values / range | PII | description |",
             "|---|---|---|---|---|---|",
@@ -292,6 +296,6 @@ def render_markdown() -> str:
                 rule = f"{low} … {high}".strip()
             lines.append(
                 f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {rule} "
-                f"| {'hashed' if col.pii else ''} | {col.description} |"
+                f"| {'hashed' if col.pii else 'masked in text' if col.free_text else ''} | {col.description} |"
             )
     return "\n".join(lines) + "\n"

@@ -134,6 +134,28 @@ def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     return values.map(one).astype("string")
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()./-]{7,}\d(?!\w)")
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group())
+    return "<phone>" if digits >= 9 else match.group()
+
+
+def mask_contact_details(values: pd.Series) -> pd.Series:
+    """Mask e-mail addresses and phone numbers (9+ digits) in free text."""
+
+    def one(value: object) -> object:
+        if not isinstance(value, str) or not value:
+            return value
+        if "@" in value:
+            value = _EMAIL.sub("<email>", value)
+        return _PHONE.sub(_mask_phone, value) if sum(ch.isdigit() for ch in value) >= 9 else value
+
+    return values.map(one).astype("string")
+
+
 # --------------------------------------------------------------------------- decoding
 
 
@@ -540,6 +562,8 @@ def _stage_entity(
     for column in entity.columns:
         if column.pii:
             typed[column.name] = pseudonymise(typed[column.name], settings.pii_key)
+        elif column.free_text:
+            typed[column.name] = mask_contact_details(typed[column.name])
     loaded = typed[good].copy()
     loaded["_source_file"] = frame.loc[good, "_source_file"]
     loaded["_source_row"] = frame.loc[good, "_source_row"].astype("int64")
