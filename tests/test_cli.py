@@ -34,3 +34,12 @@ def test_summary_lists_tables_path_and_how_to_open(
 def test_module_entry_point_shows_help() -> None:
     done = subprocess.run([sys.executable, "-m", "cxpipe", "--help"], capture_output=True, text=True, check=True)
     assert "demo" in done.stdout and "run" in done.stdout and "summary" in done.stdout
+
+
+def test_contracts_prints_markdown_or_dbt_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    from cxpipe.contracts import render_dbt_sources, render_markdown
+
+    assert main(["contracts"]) == 0
+    assert capsys.readouterr().out == render_markdown()
+    assert main(["contracts", "--format", "dbt"]) == 0
+    assert capsys.readouterr().out == render_dbt_sources()

@@ -483,7 +483,6 @@ def test_mask_contact_details_masks_emails_and_phones_but_not_dates_or_ids() -> 
 def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) -> None:
     import csv as csv_module
 
-
     generate(settings.landing_dir, DemoSpec(start=DAY, days=2, history_days=15, customers=60))
     landing = settings.landing_dir
     with (landing / "crm" / str(DAY) / "customers.csv").open(encoding="utf-8") as fh:

@@ -51,10 +51,10 @@ def _summary(_: argparse.Namespace) -> int:
     return 0
 
 
-def _contracts(_: argparse.Namespace) -> int:
-    from cxpipe.contracts import render_markdown
+def _contracts(args: argparse.Namespace) -> int:
+    from cxpipe.contracts import render_dbt_sources, render_markdown
 
-    sys.stdout.write(render_markdown())
+    sys.stdout.write(render_dbt_sources() if args.format == "dbt" else render_markdown())
     return 0
 
 
@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     summary.set_defaults(func=_summary)
 
     contracts = sub.add_parser("contracts", help="print the source contracts as Markdown (docs/contracts.md)")
+    contracts.add_argument(
+        "--format",
+        choices=("markdown", "dbt"),
+        default="markdown",
+        help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
+    )
     contracts.set_defaults(func=_contracts)
 
     args = parser.parse_args(argv)

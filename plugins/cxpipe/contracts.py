@@ -8,6 +8,8 @@ sources YAML mirrors it.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -299,3 +301,78 @@ def render_markdown() -> str:
                 f"| {'hashed' if col.pii else 'masked in text' if col.free_text else ''} | {col.description} |"
             )
     return "\n".join(lines) + "\n"
+
+
+#: The DuckDB type each contract type has in the lake's Parquet files.
+DBT_DATA_TYPES: dict[str, str] = {
+    "string": "varchar",
+    "integer": "bigint",
+    "number": "double",
+    "timestamp": "timestamp with time zone",
+    "date": "date",
+    "boolean": "boolean",
+}
+#: Columns the ingest step adds to every lake table.
+LAKE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("_source_file", "varchar", "Landing file the row came from."),
+    ("_source_row", "bigint", "Physical line in that file where the row starts (the header is line 1)."),
+    ("load_date", "date", "Landing date of the partition (hive partition column)."),
+)
+_SOURCE_DESCRIPTIONS = {
+    "sales": "Point-of-sale and web-shop exports.",
+    "crm": "CRM exports (PII pseudonymised by ingest).",
+    "surveys": "Survey tool exports.",
+    "social": "Social listening exports.",
+}
+
+
+def _yaml_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def render_dbt_sources() -> str:
+    """dbt_project/models/staging/_sources.yml: the lake tables, column by column."""
+    lines = [
+        "version: 2",
+        "",
+        "# Generated from plugins/cxpipe/contracts.py by `cxpipe contracts --format dbt`;",
+        "# a test fails when a table's columns and the contract disagree.",
+        "# The lake written by cxpipe's ingest step: one Parquet partition per landing date.",
+        "# PII columns arrive already replaced by keyed hashes.",
+        "sources:",
+    ]
+    for source in SOURCES:
+        lines += [
+            f"  - name: {source}",
+            f"    description: {_yaml_text(_SOURCE_DESCRIPTIONS[source])}",
+            "    meta:",
+            "      external_location: >-",
+            f'        read_parquet(\'{{{{ env_var("CX_LAKE_DIR", "../data/lake") }}}}/{source}/{{name}}/*/*.parquet\',',
+            "        hive_partitioning = true, union_by_name = true)",
+            "    tables:",
+        ]
+        for entity in entities_of(source):
+            lines += [
+                f"      - name: {entity.name}",
+                f"        description: {_yaml_text(entity.description)}",
+                "        columns:",
+            ]
+            for col in entity.columns:
+                description = col.description or col.name.replace("_", " ").capitalize() + "."
+                if col.pii:
+                    description += " Pseudonymised (keyed hash)."
+                lines += [
+                    f"          - name: {col.name}",
+                    f"            data_type: {DBT_DATA_TYPES[col.type]}",
+                    f"            description: {_yaml_text(description)}",
+                ]
+                if col.name == entity.key:
+                    lines.append("            data_tests: [not_null]")
+            for name, data_type, description in LAKE_COLUMNS:
+                lines += [
+                    f"          - name: {name}",
+                    f"            data_type: {data_type}",
+                    f"            description: {_yaml_text(description)}",
+                ]
+        lines.append("")
+    return "\n".join(lines)
