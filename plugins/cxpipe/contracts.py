@@ -9,7 +9,6 @@ sources YAML mirrors it.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
