@@ -16,7 +16,10 @@ from cxpipe.publish import published_tables
 
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings()
-    spec = DemoSpec(start=args.start, days=args.days, history_days=args.history_days, customers=args.customers)
+    if args.scale is not None:
+        spec = DemoSpec.at_scale(args.scale, start=args.start, days=args.days, history_days=args.history_days)
+    else:
+        spec = DemoSpec(start=args.start, days=args.days, history_days=args.history_days, customers=args.customers)
     counts = generate(settings.landing_dir, spec)
     for key, rows in sorted(counts.items()):
         print(f"  {key:<20} {rows:>8} rows")
@@ -67,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
     demo.add_argument("--days", type=int, default=1, help="landing dates to write (first one holds history)")
     demo.add_argument("--history-days", type=int, default=120)
-    demo.add_argument("--customers", type=int, default=400)
+    demo.add_argument("--customers", type=int, default=400, help="customers (ignored with --scale)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        metavar="SF",
+        help="scale factor: SF 1 ≈ 10k customers, 100k order lines, 20k survey responses, 30k posts",
+    )
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (airflow dags test)")
