@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -214,16 +214,10 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
     """Parse CSV text into string columns plus ``_source_row`` (physical start line).
 
     Quoted values may hold delimiters and newlines. A record with the wrong number
-    of fields is kept with ``_raw_error`` and its exact ``_raw`` text.
+    of fields, or one a never-closed quote ran on with, is kept with ``_raw_error``
+    and its exact ``_raw`` text.
     """
-    buffer: list[str] = []
-
-    def lines() -> Iterator[str]:
-        for line in io.StringIO(text, newline=""):
-            buffer.append(line)
-            yield line
-
-    reader = csv.reader(lines(), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
         header = next(reader)
     except StopIteration:
@@ -240,44 +234,56 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
     width = len(header)
     good: list[list[str]] = []
     good_lines: list[int] = []
+    spans: list[tuple[int, int, int]] = []  # (index in good, first line, last line) of multi-line records
     bad: list[dict[str, object]] = []
     next_line = reader.line_num + 1
-    buffer.clear()
     try:
         for fields in reader:
             start, next_line = next_line, reader.line_num + 1
-            if len(buffer) > 1 and "".join(buffer).count('"') % 2:
-                bad.append(
-                    {
-                        "_source_row": start,
-                        "_raw_error": (
-                            f"line {start}: a quote opened here does not close before line {next_line - 1}; "
-                            f"lines {start}-{next_line - 1} are set aside, fix the quoting and re-deliver them"
-                        ),
-                        "_raw": "".join(buffer),
-                    }
-                )
-            elif len(fields) == width:
+            if len(fields) == width:
+                if next_line - 1 > start:
+                    spans.append((len(good), start, next_line - 1))
                 good.append(fields)
                 good_lines.append(start)
             elif fields and "".join(fields).strip():
                 bad.append(
                     {
                         "_source_row": start,
+                        "_last_line": next_line - 1,
                         "_raw_error": (
                             f"line {start}: expected {width} fields as in the header, found {len(fields)}; "
                             "quote values that contain the delimiter"
                         ),
-                        "_raw": "".join(buffer),
                     }
                 )
-            buffer.clear()
     except csv.Error as exc:
         raise ContractError(
             path,
             f"line {next_line}: cannot parse CSV ({exc})",
             "Check the quoting from that line on (a quote that never closes); nothing of this file was loaded.",
         ) from exc
+    if spans or bad:
+        lines = io.StringIO(text, newline="").readlines()
+        dropped: set[int] = set()
+        for index, first, last in spans:
+            raw = "".join(lines[first - 1 : last])
+            if raw.count('"') % 2:
+                dropped.add(index)
+                bad.append(
+                    {
+                        "_source_row": first,
+                        "_last_line": last,
+                        "_raw_error": (
+                            f"line {first}: a quote opened here does not close before line {last}; "
+                            f"lines {first}-{last} are set aside, fix the quoting and re-deliver them"
+                        ),
+                    }
+                )
+        for row in bad:
+            row["_raw"] = "".join(lines[int(str(row["_source_row"])) - 1 : int(str(row.pop("_last_line")))])
+        if dropped:
+            good = [fields for i, fields in enumerate(good) if i not in dropped]
+            good_lines = [line for i, line in enumerate(good_lines) if i not in dropped]
     frame = pd.DataFrame(good, columns=header, dtype=object)
     frame.insert(0, "_source_row", pd.Series(good_lines, dtype="int64"))
     frame.insert(1, "_raw_error", "")
@@ -346,8 +352,10 @@ def _cast(column: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
         bad = present & stamps.isna()
         return (stamps.dt.date if column.type == "date" else stamps), bad
     lowered = text.str.strip().str.lower()
-    values = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
-    return values.astype("boolean"), present & values.isna()
+    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    values[lowered.isin(_TRUE)] = True
+    values[lowered.isin(_FALSE)] = False
+    return values, present & values.isna()
 
 
 class _Reasons:
@@ -356,13 +364,15 @@ class _Reasons:
     def __init__(self, initial: pd.Series) -> None:
         self.text = initial.fillna("").astype(str)
 
-    def add(self, mask: pd.Series, message: str | pd.Series) -> None:
+    def add(self, mask: pd.Series, message: str | Callable[[pd.Index], pd.Series]) -> None:
+        """Add ``message`` to the rows in ``mask``; a callable builds it for those rows only."""
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        text = message if isinstance(message, pd.Series) else pd.Series(message, index=self.text.index)
-        joined = self.text.where(self.text == "", self.text + "; ") + text
-        self.text = self.text.where(~mask, joined)
+        rows = mask[mask].index
+        text = message(rows) if callable(message) else pd.Series(message, index=rows)
+        current = self.text[rows]
+        self.text.loc[rows] = current.where(current == "", current + "; ") + text
 
     @property
     def ok(self) -> pd.Series:
@@ -376,32 +386,44 @@ def _validate(entity: Entity, frame: pd.DataFrame, encoding: str, lossy: bool) -
     """
     reasons = _Reasons(frame["_raw_error"])
     typed = pd.DataFrame(index=frame.index)
-    where = "line " + frame["_source_row"].astype(str) + ", " if lossy else pd.Series("", index=frame.index)
     for column in entity.columns:
         text = frame[column.name].fillna("").astype(str).str.strip()
         if lossy:
             undecodable = text.str.contains(_UNDECODABLE)
-            reasons.add(
-                undecodable,
-                where + f"{column.name}: bytes that are not valid {encoding}; declare the file's encoding with "
-                f"CX_ENCODING_{entity.source.upper()}=<codec> or re-export it as UTF-8",
+            hint = (
+                f"bytes that are not valid {encoding}; declare the file's encoding with "
+                f"CX_ENCODING_{entity.source.upper()}=<codec> or re-export it as UTF-8"
             )
+
+            def undecoded(rows: pd.Index, name: str = column.name, hint: str = hint) -> pd.Series:
+                lines: pd.Series = frame.loc[rows, "_source_row"].astype(str)
+                return "line " + lines + f", {name}: {hint}"
+
+            reasons.add(undecodable, undecoded)
             text = text.where(~undecodable, "")
         values, bad = _cast(column, text)
-        reasons.add(bad, column.name + ": cannot read " + text.str.slice(0, 40).map(repr) + f" as {column.type}")
+
+        def unreadable(rows: pd.Index, c: Column = column, t: pd.Series = text) -> pd.Series:
+            return c.name + ": cannot read " + t[rows].str.slice(0, 40).map(repr) + f" as {c.type}"
+
+        reasons.add(bad, unreadable)
         if column.required:
             reasons.add(text.str.len() == 0, f"{column.name}: required value is missing")
         if column.allowed is not None:
             outside = (text.str.len() > 0) & ~text.isin(column.allowed)
-            reasons.add(outside, column.name + ": " + text.map(repr) + f" not in {', '.join(column.allowed)}")
+
+            def not_allowed(rows: pd.Index, c: Column = column, t: pd.Series = text) -> pd.Series:
+                return c.name + ": " + t[rows].map(repr) + f" not in {', '.join(c.allowed or ())}"
+
+            reasons.add(outside, not_allowed)
         if column.minimum is not None:
             reasons.add(values.lt(column.minimum), f"{column.name}: below {column.minimum:g}")
         if column.maximum is not None:
             reasons.add(values.gt(column.maximum), f"{column.name}: above {column.maximum:g}")
         typed[column.name] = values
-    unreadable = frame["_raw_error"].fillna("") != ""
-    if unreadable.any():
-        reasons.text = reasons.text.where(~unreadable, frame["_raw_error"])
+    broken = frame["_raw_error"].fillna("") != ""
+    if broken.any():
+        reasons.text = reasons.text.where(~broken, frame["_raw_error"])
     return typed, reasons
 
 
@@ -422,8 +444,7 @@ def _deduplicate(entity: Entity, frame: pd.DataFrame, typed: pd.DataFrame, reaso
     winner = pd.Series(where.to_numpy(), index=last.to_numpy())
     mask = pd.Series(False, index=frame.index)
     mask[earlier[earlier].index] = True
-    superseded_by = key.map(winner).fillna("")
-    reasons.add(mask, f"{entity.key}: duplicate key; superseded by " + superseded_by)
+    reasons.add(mask, lambda rows: f"{entity.key}: duplicate key; superseded by " + key[rows].map(winner).fillna(""))
     return int(mask.sum())
 
 
