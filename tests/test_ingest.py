@@ -514,3 +514,27 @@ def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) 
     assert "T-PII" in lake_text and "<email>" in lake_text and "<phone>" in lake_text
     leaked = sorted(value for value in pii if value in lake_text)
     assert leaked == [], f"raw PII in the lake: {leaked[:5]}"
+
+
+def test_wait_policy_fails_once_the_ingest_task_runs(settings: Settings) -> None:
+    with pytest.raises(ContractError, match="CX_MISSING_FILE_POLICY_SURVEYS=skip"):
+        ingest_source(settings, "surveys", DAY, policy="wait")
+
+
+def test_json_lines_that_are_not_objects_or_have_bad_values_are_quarantined(settings: Settings) -> None:
+    good = {"post_id": "P1", "platform": "vk", "kind": "review", "posted_at": "2026-10-30T10:00:00Z", "text": "ок"}
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "[1, 2]",
+        json.dumps({**good, "post_id": "P2", "rating": "five"}),
+        json.dumps({**good, "post_id": "P3", "platform": "myspace", "tags": ["a", "b"]}),
+    ]
+    _write(settings, landing_file(settings, POSTS, DAY), "\r\n".join(lines) + "\r\n")
+    (result,) = ingest_source(settings, "social", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (4, 1, 3)
+    assert result.drift_columns == ["tags"]
+    reasons = {row["source_row"]: row["reason"] for row in _quarantine(settings, "posts", "social")}
+    assert reasons[2] == "line 2: malformed JSON (expected a JSON object, found list)"
+    assert reasons[3] == "rating: cannot read 'five' as integer"
+    assert reasons[4] == "platform: 'myspace' not in twitter, facebook, instagram, trustpilot, weibo, vk"
+    assert _lake(settings, "social", "posts")[0]["text"] == "ок"
