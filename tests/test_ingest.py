@@ -538,3 +538,19 @@ def test_json_lines_that_are_not_objects_or_have_bad_values_are_quarantined(sett
     assert reasons[3] == "rating: cannot read 'five' as integer"
     assert reasons[4] == "platform: 'myspace' not in twitter, facebook, instagram, trustpilot, weibo, vk"
     assert _lake(settings, "social", "posts")[0]["text"] == "ок"
+
+
+def test_parsing_in_chunks_gives_the_same_rows_as_in_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxpipe import ingest
+
+    rows = [GOOD.replace("R1", f"R{n}") for n in range(1, 8)]
+    rows[2] = rows[2].replace("great", '"multi\nline, quoted"')
+    rows[4] = rows[4] + ",extra"
+    rows.insert(6, 'R99,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,"opens here')
+    text = "\n".join([HEADER, *rows]) + "\n"
+    whole = ingest.parse_csv(text, "x.csv")
+    monkeypatch.setattr(ingest, "_CHUNK_ROWS", 2)
+    chunked = ingest.parse_csv(text, "x.csv")
+    assert chunked.fillna("").to_dict("records") == whole.fillna("").to_dict("records")
+    assert list(whole["_source_row"]) == [2, 3, 4, 6, 7, 8, 9]
+    assert whole.loc[whole["_source_row"] == 9, "_raw"].item().startswith("R99,")

@@ -81,6 +81,8 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+#: CSV records parsed into Python lists before they become Arrow-backed columns.
+_CHUNK_ROWS = 50_000
 
 
 @dataclass
@@ -232,9 +234,23 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
             )
         seen.add(name)
     width = len(header)
+    # Records are gathered in chunks of Python lists, each turned into Arrow-backed string
+    # columns, so a large file never sits in memory as millions of Python strings.
+    chunks: list[pd.DataFrame] = []
     good: list[list[str]] = []
     good_lines: list[int] = []
-    spans: list[tuple[int, int, int]] = []  # (index in good, first line, last line) of multi-line records
+    loaded = 0
+
+    def flush() -> None:
+        if good:
+            chunk = pd.DataFrame(good, columns=header, dtype=str)
+            chunk.insert(0, "_source_row", pd.Series(good_lines, dtype="int64"))
+            chunks.append(chunk)
+            good.clear()
+            good_lines.clear()
+
+    spans: list[tuple[int, int, int]] = []  # (position among good records, first line, last line)
+    dropped: set[int] = set()
     bad: list[dict[str, object]] = []
     next_line = reader.line_num + 1
     try:
@@ -242,9 +258,12 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
             start, next_line = next_line, reader.line_num + 1
             if len(fields) == width:
                 if next_line - 1 > start:
-                    spans.append((len(good), start, next_line - 1))
+                    spans.append((loaded, start, next_line - 1))
                 good.append(fields)
                 good_lines.append(start)
+                loaded += 1
+                if len(good) >= _CHUNK_ROWS:
+                    flush()
             elif fields and "".join(fields).strip():
                 bad.append(
                     {
@@ -264,7 +283,6 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
         ) from exc
     if spans or bad:
         lines = io.StringIO(text, newline="").readlines()
-        dropped: set[int] = set()
         for index, first, last in spans:
             raw = "".join(lines[first - 1 : last])
             if raw.count('"') % 2:
@@ -281,11 +299,15 @@ def parse_csv(text: str, path: str) -> pd.DataFrame:
                 )
         for row in bad:
             row["_raw"] = "".join(lines[int(str(row["_source_row"])) - 1 : int(str(row.pop("_last_line")))])
-        if dropped:
-            good = [fields for i, fields in enumerate(good) if i not in dropped]
-            good_lines = [line for i, line in enumerate(good_lines) if i not in dropped]
-    frame = pd.DataFrame(good, columns=header, dtype=object)
-    frame.insert(0, "_source_row", pd.Series(good_lines, dtype="int64"))
+    flush()
+    if chunks:
+        frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    else:
+        frame = pd.DataFrame(
+            {"_source_row": pd.Series([], dtype="int64"), **{h: pd.Series([], dtype=str) for h in header}}
+        )
+    if dropped:
+        frame = frame.drop(index=sorted(dropped)).reset_index(drop=True)
     frame.insert(1, "_raw_error", "")
     if bad:
         frame = pd.concat([frame, pd.DataFrame(bad)], ignore_index=True).sort_values("_source_row", kind="stable")
