@@ -34,3 +34,21 @@ def test_summary_lists_tables_path_and_how_to_open(
 def test_module_entry_point_shows_help() -> None:
     done = subprocess.run([sys.executable, "-m", "cxpipe", "--help"], capture_output=True, text=True, check=True)
     assert "demo" in done.stdout and "run" in done.stdout and "summary" in done.stdout
+
+
+def test_contracts_prints_markdown_or_dbt_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    from cxpipe.contracts import render_dbt_sources, render_markdown
+
+    assert main(["contracts"]) == 0
+    assert capsys.readouterr().out == render_markdown()
+    assert main(["contracts", "--format", "dbt"]) == 0
+    assert capsys.readouterr().out == render_dbt_sources()
+
+
+def test_demo_scale_factor_sizes_the_data(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--scale", "0.01", "--history-days", "20"]) == 0
+    out = capsys.readouterr().out
+    customers = settings.landing_dir / "crm" / "2026-11-01" / "customers.csv"
+    assert len(customers.read_text(encoding="utf-8").splitlines()) == 1 + 100
+    lines = next(line for line in out.splitlines() if "sales/order_lines" in line)
+    assert 800 < int(lines.split()[-2]) < 1200

@@ -43,3 +43,25 @@ def test_markdown_lists_every_column_with_its_rules() -> None:
         for column in entity.columns:
             assert f"| `{column.name}` |" in text
     assert "| `nps` | integer | no | 0 … 10 |" in text
+
+
+def test_dbt_sources_yaml_mirrors_every_contract_column_by_column() -> None:
+    import yaml
+
+    from cxpipe.config import REPO_ROOT
+    from cxpipe.contracts import DBT_DATA_TYPES, LAKE_COLUMNS
+
+    path = REPO_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
+    sources = {s["name"]: s for s in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]}
+    assert sorted(sources) == sorted(SOURCES)
+    for source in SOURCES:
+        tables = {t["name"]: t for t in sources[source]["tables"]}
+        assert sorted(tables) == sorted(e.name for e in entities_of(source)), source
+        for entity in entities_of(source):
+            columns = [(c["name"], c.get("data_type")) for c in tables[entity.name]["columns"]]
+            expected = [(c.name, DBT_DATA_TYPES[c.type]) for c in entity.columns]
+            expected += [(name, data_type) for name, data_type, _ in LAKE_COLUMNS]
+            assert columns == expected, (
+                f"{path.name}: {source}.{entity.name} differs from the contract; "
+                "run `uv run cxpipe contracts --format dbt > dbt_project/models/staging/_sources.yml`"
+            )

@@ -3,6 +3,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from cxpipe.contracts import ENTITIES
 from cxpipe.demo import DemoSpec, generate
@@ -46,3 +47,148 @@ def test_late_deliveries_get_lower_satisfaction(tmp_path: Path) -> None:
         .fetchone()
     )
     assert csat_late + 1.0 < csat_on_time
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_scale_factor_sizes_every_source(tmp_path: Path) -> None:
+    spec = DemoSpec.at_scale(0.05, start=date(2026, 11, 1), days=2, history_days=60)
+    counts = generate(tmp_path, spec)
+    targets = {"sales/order_lines": 5_000, "surveys/responses": 1_000, "social/posts": 1_500}
+    for key, target in targets.items():
+        assert 0.8 * target < counts[key] < 1.2 * target, (key, counts[key])
+    assert spec.customers == 500
+    assert counts["crm/customers"] >= 500
+
+
+def test_scale_factor_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="scale factor must be positive"):
+        DemoSpec.at_scale(0, start=date(2026, 11, 1))
+
+
+def test_rows_stream_to_disk_so_memory_does_not_grow_with_scale(tmp_path: Path) -> None:
+    import tracemalloc
+
+    def peak(scale: float) -> int:
+        tracemalloc.start()
+        generate(tmp_path / str(scale), DemoSpec.at_scale(scale, start=date(2026, 11, 1), history_days=30))
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    from cxpipe.demo import _locales
+
+    _locales(42)  # the Faker name pools are drawn once and cached; not part of the rows
+    small, large = peak(0.005), peak(0.05)
+    print(f"peak traced memory: SF 0.005 {small} B, SF 0.05 {large} B")
+    assert large < 1.5 * small + 1_000_000, (small, large)
+
+
+def test_pii_comes_from_each_countrys_locale(tmp_path: Path) -> None:
+    generate(tmp_path, SPEC)
+    customers = _csv(tmp_path / "crm" / "2026-11-01" / "customers.csv")
+    by_country: dict[str, list[dict[str, str]]] = {}
+    for row in customers:
+        by_country.setdefault(row["country"], []).append(row)
+    assert set(by_country) == {"SE", "DE", "GB", "CN", "RU"}
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r["full_name"]) for r in by_country["CN"])
+    assert all(any("\u0400" <= ch <= "\u04ff" for ch in r["full_name"]) for r in by_country["RU"])
+    assert all("@" in r["email"] and r["phone"] for r in customers)
+    assert len({r["email"].strip().lower() for r in customers}) > 0.8 * len(customers)
+    assert {r["membership_tier"] for r in customers} == {"none", "member", "silver", "gold"}
+
+
+def test_texts_come_in_several_languages_with_ratings_and_links(tmp_path: Path) -> None:
+    generate(tmp_path, DemoSpec(start=date(2026, 11, 1), history_days=60, customers=300))
+    posts = _jsonl(tmp_path / "social" / "2026-11-01" / "posts.jsonl")
+    text = " ".join(str(p["text"]) for p in posts)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text)  # Chinese
+    assert any("\u0400" <= ch <= "\u04ff" for ch in text)  # Russian
+    assert any(ch in text for ch in "äöüß") and "å" in text  # German, Swedish
+    assert {p["platform"] for p in posts} >= {"twitter", "weibo", "vk", "trustpilot"}
+    rated = [p for p in posts if p["rating"] is not None and 1 <= int(str(p["rating"])) <= 5]
+    assert rated and all(p["kind"] == "review" for p in rated)
+    linked = [p for p in posts if p["customer_id"]]
+    assert 0.1 * len(posts) < len(linked) < 0.9 * len(posts)
+
+
+def test_orders_cover_channels_cancellations_discounts_and_cross_channel_returns(tmp_path: Path) -> None:
+    generate(tmp_path, DemoSpec(start=date(2026, 11, 1), history_days=90, customers=300))
+    day = tmp_path / "sales" / "2026-11-01"
+    orders = {o["order_id"]: o for o in _csv(day / "orders.csv")}
+    lines = _csv(day / "order_lines.csv")
+    returns = _csv(day / "returns.csv")
+    assert {o["channel"] for o in orders.values()} == {"store", "web", "app", "phone"}
+    assert any(o["status"] == "cancelled" and not o["delivered_at"] for o in orders.values())
+    assert any(float(line["discount"]) > 0 for line in lines)
+    assert any(line["qty_fulfilled"] < line["quantity"] for line in lines)
+    assert any(line["stock_promised"] == "false" for line in lines)
+    crossed = [
+        r for r in returns if r["order_id"] in orders and r["return_channel"] != orders[r["order_id"]]["channel"]
+    ]
+    assert crossed, "some goods bought online are returned in a store"
+    assert (day / "orders.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # sales exports carry a BOM
+
+
+def test_late_deliveries_raise_complaints_and_lower_nps(tmp_path: Path) -> None:
+    generate(tmp_path, DemoSpec(start=date(2026, 11, 1), history_days=120, customers=300))
+    day = tmp_path / "{}" / "2026-11-01"
+    late_rate, on_time_rate, nps_late, nps_on_time = (
+        duckdb.connect()
+        .execute(
+            f"""
+        with o as (
+            select order_id, delivered_at::timestamptz::date > promised_date::date as late
+            from read_csv('{day.as_posix().format("sales")}/orders.csv', all_varchar = true)
+            where promised_date <> '' and delivered_at <> ''
+        ),
+        t as (select distinct order_id from read_json('{day.as_posix().format("crm")}/tickets.jsonl',
+              format = 'newline_delimited', columns = {{'order_id': 'varchar'}})),
+        r as (select order_id, try_cast(nps as int) as nps
+              from read_csv('{day.as_posix().format("surveys")}/responses.csv', all_varchar = true)
+              where try_cast(nps as int) between 0 and 10 and touchpoint = 'delivery')
+        select
+            avg((t.order_id is not null)::int) filter (where o.late),
+            avg((t.order_id is not null)::int) filter (where not o.late),
+            avg(r.nps) filter (where o.late),
+            avg(r.nps) filter (where not o.late)
+        from o left join t using (order_id) left join r using (order_id)
+        """
+        )
+        .fetchone()
+    )
+    assert late_rate > 3 * on_time_rate
+    assert nps_late + 3 < nps_on_time
+
+
+def test_later_dates_carry_duplicates_late_rows_and_broken_values(tmp_path: Path) -> None:
+    spec = DemoSpec(start=date(2026, 11, 1), days=4, history_days=30, customers=300, orders_per_day=150)
+    generate(tmp_path, spec)
+    later = [date(2026, 11, d).isoformat() for d in (2, 3, 4)]
+    posts = [p for d in later for p in _jsonl(tmp_path / "social" / d / "posts.jsonl")]
+    responses = [r for d in later for r in _csv(tmp_path / "surveys" / d / "responses.csv")]
+    lines = [line for d in later for line in _csv(tmp_path / "sales" / d / "order_lines.csv")]
+    ids = [r["response_id"] for r in responses] + [line["line_id"] for line in lines]
+    assert len(ids) > len(set(ids)), "exact duplicate rows"
+    for d in later:
+        own = d.replace("-", "")
+        assert all(str(p["post_id"])[1:9] <= own for p in _jsonl(tmp_path / "social" / d / "posts.jsonl"))
+    assert any(str(p["post_id"])[1:9] < later[0].replace("-", "") for p in posts), "rows landing late"
+    broken = [r for r in responses if r["nps"] and not 0 <= int(r["nps"]) <= 10]
+    broken += [line for line in lines if float(line["unit_price"]) < 0 or int(line["quantity"]) < 1]
+    assert broken
+    first = _csv(tmp_path / "surveys" / "2026-11-01" / "responses.csv")
+    assert any("\n" in r["comment"] for r in first), "multi-line comments, quoted in the CSV"
+    customers = _csv(tmp_path / "crm" / later[0] / "customers.csv")
+    assert customers and all(c["updated_at"].startswith(later[0]) for c in customers)

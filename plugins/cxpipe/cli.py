@@ -16,7 +16,10 @@ from cxpipe.publish import published_tables
 
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings()
-    spec = DemoSpec(start=args.start, days=args.days, history_days=args.history_days, customers=args.customers)
+    if args.scale is not None:
+        spec = DemoSpec.at_scale(args.scale, start=args.start, days=args.days, history_days=args.history_days)
+    else:
+        spec = DemoSpec(start=args.start, days=args.days, history_days=args.history_days, customers=args.customers)
     counts = generate(settings.landing_dir, spec)
     for key, rows in sorted(counts.items()):
         print(f"  {key:<20} {rows:>8} rows")
@@ -51,10 +54,10 @@ def _summary(_: argparse.Namespace) -> int:
     return 0
 
 
-def _contracts(_: argparse.Namespace) -> int:
-    from cxpipe.contracts import render_markdown
+def _contracts(args: argparse.Namespace) -> int:
+    from cxpipe.contracts import render_dbt_sources, render_markdown
 
-    sys.stdout.write(render_markdown())
+    sys.stdout.write(render_dbt_sources() if args.format == "dbt" else render_markdown())
     return 0
 
 
@@ -104,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
     demo.add_argument("--days", type=int, default=1, help="landing dates to write (first one holds history)")
     demo.add_argument("--history-days", type=int, default=120)
-    demo.add_argument("--customers", type=int, default=400)
+    demo.add_argument("--customers", type=int, default=400, help="customers (ignored with --scale)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        metavar="SF",
+        help="scale factor: SF 1 ≈ 10k customers, 100k order lines, 20k survey responses, 30k posts",
+    )
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (airflow dags test)")
@@ -116,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     summary.set_defaults(func=_summary)
 
     contracts = sub.add_parser("contracts", help="print the source contracts as Markdown (docs/contracts.md)")
+    contracts.add_argument(
+        "--format",
+        choices=("markdown", "dbt"),
+        default="markdown",
+        help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
+    )
     contracts.set_defaults(func=_contracts)
 
     publications = sub.add_parser("publications", help="list the kept publications of the reporting warehouse")

@@ -8,6 +8,7 @@ sources YAML mirrors it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,6 +28,8 @@ class Column:
     maximum: float | None = None
     #: PII is replaced by a keyed hash before it reaches the lake.
     pii: bool = False
+    #: Free text written by customers: e-mail addresses and phone numbers in it are masked.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Entity:
     key: str
     columns: tuple[Column, ...]
     description: str = ""
+    #: The column that says when the row's event happened; rows older than their landing
+    #: date are counted as late in the load audit (they are loaded all the same).
+    event_column: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -75,6 +81,7 @@ ORDERS = Entity(
     name="orders",
     file_format="csv",
     key="order_id",
+    event_column="ordered_at",
     description="One row per customer order, from the point-of-sale and web-shop systems.",
     columns=(
         _c("order_id", "string", description="Order number, unique across channels."),
@@ -117,6 +124,7 @@ RETURNS = Entity(
     name="returns",
     file_format="csv",
     key="return_id",
+    event_column="requested_at",
     description="Returns of goods, possibly through another channel than the purchase.",
     columns=(
         _c("return_id", "string"),
@@ -127,7 +135,7 @@ RETURNS = Entity(
         _c("requested_at", "timestamp", description="When the customer asked to return."),
         _c("refunded_at", "timestamp", False, description="When the refund was paid."),
         _c("status", "string", allowed=RETURN_STATUSES),
-        _c("reason", "string", False, description="Reason the customer gave (free text or a code)."),
+        _c("reason", "string", False, free_text=True, description="Reason the customer gave (free text or a code)."),
         _c("refund_amount", "number", False, minimum=0),
     ),
 )
@@ -152,6 +160,7 @@ CUSTOMERS = Entity(
     name="customers",
     file_format="csv",
     key="customer_id",
+    event_column="updated_at",
     description="CRM customer master: membership, geography, demographics and consent.",
     columns=(
         _c("customer_id", "string", pii=True),
@@ -174,6 +183,7 @@ TICKETS = Entity(
     name="tickets",
     file_format="jsonl",
     key="ticket_id",
+    event_column="created_at",
     description="Customer-service tickets from every contact channel.",
     columns=(
         _c("ticket_id", "string"),
@@ -184,7 +194,7 @@ TICKETS = Entity(
         _c("first_response_at", "timestamp", False),
         _c("resolved_at", "timestamp", False),
         _c("reopen_count", "integer", False, minimum=0),
-        _c("text", "string", description="What the customer wrote or said (free text)."),
+        _c("text", "string", free_text=True, description="What the customer wrote or said (free text)."),
     ),
 )
 
@@ -193,6 +203,7 @@ RESPONSES = Entity(
     name="responses",
     file_format="csv",
     key="response_id",
+    event_column="responded_at",
     description="Survey answers after a touchpoint: CSAT, NPS, CES and a comment.",
     columns=(
         _c("response_id", "string"),
@@ -204,7 +215,7 @@ RESPONSES = Entity(
         _c("csat", "integer", False, minimum=1, maximum=5, description="1 (very unsatisfied) to 5."),
         _c("nps", "integer", False, minimum=0, maximum=10, description="Likelihood to recommend, 0-10."),
         _c("ces", "integer", False, minimum=1, maximum=7, description="Customer effort, 7 = very easy."),
-        _c("comment", "string", False),
+        _c("comment", "string", False, free_text=True, description="What the customer wrote (free text)."),
     ),
 )
 
@@ -213,6 +224,7 @@ POSTS = Entity(
     name="posts",
     file_format="jsonl",
     key="post_id",
+    event_column="posted_at",
     description="Social-media posts and reviews that mention the retailer, in any language.",
     columns=(
         _c("post_id", "string"),
@@ -221,8 +233,8 @@ POSTS = Entity(
         _c("handle", "string", False, pii=True),
         _c("customer_id", "string", False, pii=True),
         _c("posted_at", "timestamp"),
-        _c("text", "string"),
-        _c("rating", "integer", False, minimum=1, maximum=5),
+        _c("text", "string", free_text=True, description="The post or review as written, any language."),
+        _c("rating", "integer", False, minimum=1, maximum=5, description="Stars, for reviews."),
     ),
 )
 
@@ -263,14 +275,16 @@ def render_markdown() -> str:
         "row; JSONL files hold one JSON object per line. A missing required *column* fails the",
         "load of that file; a bad *value* sends its row to quarantine with the reason. Columns",
         "not listed here are loaded and reported as schema drift. PII columns are replaced by",
-        "a keyed hash (`CX_PII_KEY`) before they reach the lake.",
+        "a keyed hash (`CX_PII_KEY`) before they reach the lake; in free-text columns, e-mail",
+        "addresses and phone numbers are masked.",
     ]
     for entity in ENTITIES:
         lines += [
             "",
             f"## {entity.source}.{entity.name}",
             "",
-            f"{entity.description} File: `{entity.file_name}`; key: `{entity.key}`.",
+            f"{entity.description} File: `{entity.file_name}`; key: `{entity.key}`"
+            + (f"; event time: `{entity.event_column}`." if entity.event_column else "."),
             "",
             "| column | type | required | allowed values / range | PII | description |",
             "|---|---|---|---|---|---|",
@@ -283,6 +297,81 @@ def render_markdown() -> str:
                 rule = f"{low} … {high}".strip()
             lines.append(
                 f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {rule} "
-                f"| {'hashed' if col.pii else ''} | {col.description} |"
+                f"| {'hashed' if col.pii else 'masked in text' if col.free_text else ''} | {col.description} |"
             )
     return "\n".join(lines) + "\n"
+
+
+#: The DuckDB type each contract type has in the lake's Parquet files.
+DBT_DATA_TYPES: dict[str, str] = {
+    "string": "varchar",
+    "integer": "bigint",
+    "number": "double",
+    "timestamp": "timestamp with time zone",
+    "date": "date",
+    "boolean": "boolean",
+}
+#: Columns the ingest step adds to every lake table.
+LAKE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("_source_file", "varchar", "Landing file the row came from."),
+    ("_source_row", "bigint", "Physical line in that file where the row starts (the header is line 1)."),
+    ("load_date", "date", "Landing date of the partition (hive partition column)."),
+)
+_SOURCE_DESCRIPTIONS = {
+    "sales": "Point-of-sale and web-shop exports.",
+    "crm": "CRM exports (PII pseudonymised by ingest).",
+    "surveys": "Survey tool exports.",
+    "social": "Social listening exports.",
+}
+
+
+def _yaml_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def render_dbt_sources() -> str:
+    """dbt_project/models/staging/_sources.yml: the lake tables, column by column."""
+    lines = [
+        "version: 2",
+        "",
+        "# Generated from plugins/cxpipe/contracts.py by `cxpipe contracts --format dbt`;",
+        "# a test fails when a table's columns and the contract disagree.",
+        "# The lake written by cxpipe's ingest step: one Parquet partition per landing date.",
+        "# PII columns arrive already replaced by keyed hashes.",
+        "sources:",
+    ]
+    for source in SOURCES:
+        lines += [
+            f"  - name: {source}",
+            f"    description: {_yaml_text(_SOURCE_DESCRIPTIONS[source])}",
+            "    meta:",
+            "      external_location: >-",
+            f'        read_parquet(\'{{{{ env_var("CX_LAKE_DIR", "../data/lake") }}}}/{source}/{{name}}/*/*.parquet\',',
+            "        hive_partitioning = true, union_by_name = true)",
+            "    tables:",
+        ]
+        for entity in entities_of(source):
+            lines += [
+                f"      - name: {entity.name}",
+                f"        description: {_yaml_text(entity.description)}",
+                "        columns:",
+            ]
+            for col in entity.columns:
+                description = col.description or col.name.replace("_", " ").capitalize() + "."
+                if col.pii:
+                    description += " Pseudonymised (keyed hash)."
+                lines += [
+                    f"          - name: {col.name}",
+                    f"            data_type: {DBT_DATA_TYPES[col.type]}",
+                    f"            description: {_yaml_text(description)}",
+                ]
+                if col.name == entity.key:
+                    lines.append("            data_tests: [not_null]")
+            for name, data_type, description in LAKE_COLUMNS:
+                lines += [
+                    f"          - name: {name}",
+                    f"            data_type: {data_type}",
+                    f"            description: {_yaml_text(description)}",
+                ]
+        lines.append("")
+    return "\n".join(lines)
