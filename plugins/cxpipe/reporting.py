@@ -5,6 +5,7 @@ from __future__ import annotations
 #: Reporting tables, built by dbt in the ``marts`` schema of the build warehouse.
 REPORTING_TABLES: tuple[str, ...] = (
     "customer_segments",
+    "segment_summary",
     "satisfaction_index",
     "complaint_root_causes",
 )

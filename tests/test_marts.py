@@ -1,0 +1,124 @@
+"""The marts on demo data: customer segments, CRM history, and what the generator makes true."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from conftest import run_dbt
+
+from cxpipe.config import Settings
+from cxpipe.reporting import MARTS_SCHEMA, PII_COLUMN_NAMES
+from cxpipe.warehouse import connect_read_only
+
+RFM_SEGMENTS = {
+    "champions",
+    "loyal",
+    "potential loyalists",
+    "new",
+    "at risk",
+    "cannot lose",
+    "hibernating",
+    "lost",
+    "prospect",
+}
+
+
+def _rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    with connect_read_only(settings.build_db) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_customer_segments_has_one_row_per_crm_customer_and_no_pii(built_warehouse: Settings) -> None:
+    ((customers,),) = _rows(built_warehouse, "select count(*) from staging.stg_crm__customers")
+    ((rows, keys),) = _rows(
+        built_warehouse, f"select count(*), count(distinct customer_key) from {MARTS_SCHEMA}.customer_segments"
+    )
+    assert rows == keys == customers > 0
+    columns = {r[0] for r in _rows(built_warehouse, f"describe {MARTS_SCHEMA}.customer_segments")}
+    assert not columns & PII_COLUMN_NAMES
+    segments = {
+        r[0] for r in _rows(built_warehouse, f"select distinct rfm_segment from {MARTS_SCHEMA}.customer_segments")
+    }
+    assert segments <= RFM_SEGMENTS
+    assert len(segments) >= 5, segments
+
+
+def test_promises_broken_per_customer_add_up_to_the_broken_promises(built_warehouse: Settings) -> None:
+    ((per_customer,),) = _rows(built_warehouse, f"select sum(promises_broken) from {MARTS_SCHEMA}.customer_segments")
+    ((broken,),) = _rows(
+        built_warehouse,
+        "select count(*) from intermediate.int_promises where is_broken and customer_key in "
+        "(select customer_key from staging.stg_crm__customers)",
+    )
+    assert per_customer == broken > 0
+
+
+def test_segment_summary_orders_and_revenue_match_the_orders(built_warehouse: Settings) -> None:
+    ((orders, revenue),) = _rows(
+        built_warehouse, f"select sum(orders), sum(revenue) from {MARTS_SCHEMA}.segment_summary"
+    )
+    ((expected_orders, expected_revenue),) = _rows(
+        built_warehouse, "select count(*), sum(order_total) from staging.stg_sales__orders"
+    )
+    assert orders == expected_orders
+    assert abs(float(revenue) - float(expected_revenue)) < 1
+
+
+def _write_partition(lake: Path, source: str, entity: str, load_date: date, sql: str) -> None:
+    folder = lake / source / entity / f"load_date={load_date.isoformat()}"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(f"copy ({sql}) to '{folder}/part-0.parquet' (format parquet)")
+
+
+def test_snapshot_keeps_the_membership_tier_a_customer_had_when_ordering(warehouse_copy: Settings) -> None:
+    lake = warehouse_copy.lake_dir
+    first = next((lake / "crm" / "customers").glob("load_date=*")) / "part-0.parquet"
+    orders = next((lake / "sales" / "orders").glob("load_date=*")) / "part-0.parquet"
+    (customer, tier) = _rows(
+        warehouse_copy,
+        "select customer_key, membership_tier_at_order from intermediate.int_orders_enriched "
+        "where membership_tier_at_order <> 'gold' order by order_id limit 1",
+    )[0]
+    # the CRM upgrades the customer to gold on 2 November; they order again the day after
+    later = date(2026, 11, 2)
+    _write_partition(
+        lake,
+        "crm",
+        "customers",
+        later,
+        f"select * replace ('gold' as membership_tier, timestamptz '2026-11-02 09:00:00+00' as updated_at) "
+        f"from '{first}' where customer_id = '{customer}'",
+    )
+    _write_partition(
+        lake,
+        "sales",
+        "orders",
+        later,
+        f"select * replace ('ONEW' as order_id, timestamptz '2026-11-03 10:00:00+00' as ordered_at) "
+        f"from '{orders}' where customer_id = '{customer}' limit 1",
+    )
+    result = run_dbt(warehouse_copy, "build", "--exclude", "resource_type:unit_test")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    versions = _rows(
+        warehouse_copy,
+        "select membership_tier, dbt_valid_to is null from snapshots.crm_customers_snapshot "
+        f"where customer_key = '{customer}' order by dbt_valid_from",
+    )
+    assert versions == [(tier, False), ("gold", True)]
+    tiers = dict(
+        _rows(
+            warehouse_copy,
+            "select order_id = 'ONEW', list(distinct membership_tier_at_order) "
+            f"from intermediate.int_orders_enriched where customer_key = '{customer}' group by 1",
+        )
+    )
+    assert tiers == {False: [tier], True: ["gold"]}
+    ((current,),) = _rows(
+        warehouse_copy,
+        f"select membership_tier from {MARTS_SCHEMA}.customer_segments where customer_key = '{customer}'",
+    )
+    assert current == "gold"
