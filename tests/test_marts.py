@@ -122,3 +122,37 @@ def test_snapshot_keeps_the_membership_tier_a_customer_had_when_ordering(warehou
         f"select membership_tier from {MARTS_SCHEMA}.customer_segments where customer_key = '{customer}'",
     )
     assert current == "gold"
+
+
+def _pooled(settings: Settings, promise_type: str, metric: str, outcome: str) -> tuple[float, int]:
+    """A metric of expectation_gap pooled over all its cells, weighted by the answers behind each cell."""
+    ((value, answers),) = _rows(
+        settings,
+        f"select sum({metric}_when_{outcome} * {metric}_answers_{outcome}) / sum({metric}_answers_{outcome}), "
+        f"sum({metric}_answers_{outcome}) from {MARTS_SCHEMA}.expectation_gap "
+        f"where promise_type = '{promise_type}' and {metric}_answers_{outcome} > 0",
+    )
+    return float(value), int(answers)
+
+
+def test_satisfaction_is_lower_when_delivery_promises_are_broken(built_warehouse: Settings) -> None:
+    # the demo generator lowers CSAT and NPS after a late delivery; expectation_gap must show it
+    for metric in ("csat", "nps"):
+        kept, kept_answers = _pooled(built_warehouse, "delivery_date", metric, "kept")
+        broken, broken_answers = _pooled(built_warehouse, "delivery_date", metric, "broken")
+        assert kept_answers >= 30 and broken_answers >= 30, (kept_answers, broken_answers)
+        assert broken < kept - 10, (metric, kept, broken)
+
+
+def test_pooled_satisfaction_from_expectation_gap_matches_the_survey_answers(built_warehouse: Settings) -> None:
+    # the per-cell CSAT of kept delivery promises pools back to the CSAT of those answers
+    kept, answers = _pooled(built_warehouse, "delivery_date", "csat", "kept")
+    ((expected, expected_answers),) = _rows(
+        built_warehouse,
+        "select 100.0 * count(*) filter (where r.csat >= 4) / count(r.csat), count(r.csat) "
+        "from staging.stg_surveys__responses as r "
+        "join intermediate.int_promises as p on p.order_id = r.order_id "
+        "where p.promise_type = 'delivery_date' and p.is_kept",
+    )
+    assert answers == expected_answers
+    assert abs(kept - float(expected)) < 0.01  # each cell is rounded to 2 decimals

@@ -7,6 +7,7 @@ REPORTING_TABLES: tuple[str, ...] = (
     "customer_segments",
     "segment_summary",
     "satisfaction_index",
+    "expectation_gap",
     "complaint_root_causes",
 )
 MARTS_SCHEMA = "marts"
