@@ -156,3 +156,15 @@ def test_pooled_satisfaction_from_expectation_gap_matches_the_survey_answers(bui
     )
     assert answers == expected_answers
     assert abs(kept - float(expected)) < 0.01  # each cell is rounded to 2 decimals
+
+
+def test_delivery_is_a_basic_expectation_in_the_demo_data(built_warehouse: Settings) -> None:
+    # late deliveries cost satisfaction, early ones earn nothing extra: a penalty without a reward
+    ((level, penalty_low, reward_low),) = _rows(
+        built_warehouse,
+        f"select expectation_level, penalty_ci_low, reward_ci_low from {MARTS_SCHEMA}.expectation_levels "
+        "where promise_type = 'delivery_date'",
+    )
+    assert penalty_low > 0
+    assert reward_low <= 0
+    assert level == "basic"

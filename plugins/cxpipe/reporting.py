@@ -8,6 +8,7 @@ REPORTING_TABLES: tuple[str, ...] = (
     "segment_summary",
     "satisfaction_index",
     "expectation_gap",
+    "expectation_levels",
     "complaint_root_causes",
 )
 MARTS_SCHEMA = "marts"
