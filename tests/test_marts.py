@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -168,3 +169,30 @@ def test_delivery_is_a_basic_expectation_in_the_demo_data(built_warehouse: Setti
     assert penalty_low > 0
     assert reward_low <= 0
     assert level == "basic"
+
+
+def test_dbt_docs_generate_documents_the_marts_metrics_and_dashboards(warehouse_copy: Settings) -> None:
+    result = run_dbt(warehouse_copy, "docs", "generate")
+    assert result.returncode == 0, result.stdout[-3000:]
+    target = warehouse_copy.data_dir / "dbt_target"
+    catalog = json.loads((target / "catalog.json").read_text())["nodes"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    marts = ("customer_segments", "segment_summary", "satisfaction_index", "expectation_gap", "expectation_levels")
+    for model in marts:
+        assert f"model.cxpipe.{model}" in catalog, model
+        node = manifest["nodes"][f"model.cxpipe.{model}"]
+        assert node["description"], model
+    # doc blocks are rendered into the column descriptions
+    columns = manifest["nodes"]["model.cxpipe.satisfaction_index"]["columns"]
+    assert columns["nps"]["description"].startswith("NPS: percentage of promoters")
+    assert (
+        "first rule that matches wins"
+        in manifest["nodes"]["model.cxpipe.customer_segments"]["columns"]["rfm_segment"]["description"]
+    )
+    dashboards = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
+    assert set(dashboards) == {
+        "customer_segments_dashboard",
+        "satisfaction_overview_dashboard",
+        "promise_keeping_dashboard",
+    }
+    assert {n.removeprefix("model.cxpipe.") for deps in dashboards.values() for n in deps} == set(marts)
