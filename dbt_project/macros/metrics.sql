@@ -1,6 +1,7 @@
 {#-
-    Satisfaction metrics, defined once. See docs/metrics.md and the doc blocks in
-    models/docs.md. Each macro is an aggregate over the answers of one group.
+    Customer-experience metrics, defined once. Each formula is documented in a doc
+    block of models/docs.md and in docs/marts.md; the unit tests beside the marts
+    check each one against hand-computed rows.
 -#}
 
 {#- CSAT: share of 1-5 answers that are 4 or 5, in percent. -#}
@@ -19,6 +20,110 @@
 {#- CES: mean of the 1-7 effort answer (7 = very easy). -#}
 {% macro ces(score) -%}
     avg({{ score }})
+{%- endmacro %}
+
+{#- Share of true values among the non-null values of a boolean, in percent (on-time rate, kept rate). -#}
+{% macro pct_true(flag) -%}
+    100.0 * count(*) filter (where {{ flag }}) / nullif(count({{ flag }}), 0)
+{%- endmacro %}
+
+{#-
+    On time: delivered on or before the promised date, comparing calendar dates in UTC
+    (a delivery at 23:59 UTC on the promised date is on time, at 00:00 the next day late).
+    Null when nothing was promised or nothing delivered yet.
+-#}
+{% macro is_on_time(delivered_at, promised_date) -%}
+    case
+        when {{ promised_date }} is null or {{ delivered_at }} is null then null
+        else {{ utc_date(delivered_at) }} <= {{ promised_date }}
+    end
+{%- endmacro %}
+
+{#- Calendar date of a timestamp with time zone, in UTC (independent of the session time zone). -#}
+{% macro utc_date(ts) -%}
+    ({{ ts }} at time zone 'UTC')::date
+{%- endmacro %}
+
+{#- Complaint rate: complaints per 1,000 orders. -#}
+{% macro per_thousand(numerator, denominator) -%}
+    1000.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- Median and 90th percentile (continuous, interpolated) of a duration or gap. -#}
+{% macro median_of(value) -%}
+    quantile_cont({{ value }}, 0.5)
+{%- endmacro %}
+
+{% macro p90_of(value) -%}
+    quantile_cont({{ value }}, 0.9)
+{%- endmacro %}
+
+{#-
+    Net sentiment: % positive minus % negative among the rated comments and posts
+    (polarity +1, 0 or -1), from -100 to 100.
+-#}
+{% macro net_sentiment(polarity) -%}
+    100.0 * (
+        count(*) filter (where {{ polarity }} > 0)
+        - count(*) filter (where {{ polarity }} < 0)
+    ) / nullif(count({{ polarity }}), 0)
+{%- endmacro %}
+
+{#- Polarity of a comment or post from the score given with it: 4-5 of 5 positive, 1-2 negative, 3 neutral. -#}
+{% macro polarity_from_score(score) -%}
+    case
+        when {{ score }} is null then null
+        when {{ score }} >= 4 then 1
+        when {{ score }} <= 2 then -1
+        else 0
+    end
+{%- endmacro %}
+
+{#-
+    RFM quintile score 1-5 of a value among all customers: ceil(5 × cumulative share of
+    customers with a value at most this one). Equal values get the same score, so a
+    tie never splits across two quintiles; 5 = the highest fifth.
+-#}
+{% macro quintile_score(value) -%}
+    ceil(5 * cume_dist() over (order by {{ value }}))::integer
+{%- endmacro %}
+
+{#-
+    Named RFM segment from the recency score r and frequency score f (1-5), first match wins:
+      champions          r >= 4 and f >= 4
+      loyal              r >= 3 and f >= 3  (and not champions)
+      new                r >= 4 and f = 1
+      potential loyalists r >= 3 and f <= 2 (and not new)
+      cannot lose        r = 1 and f >= 4
+      at risk            r <= 2 and f >= 3  (and not cannot lose)
+      hibernating        r = 2 and f <= 2
+      lost               r = 1 and f <= 2
+    The rules cover all 25 (r, f) cells exactly once.
+-#}
+{% macro rfm_segment(r, f) -%}
+    case
+        when {{ r }} is null or {{ f }} is null then 'prospect'
+        when {{ r }} >= 4 and {{ f }} >= 4 then 'champions'
+        when {{ r }} >= 3 and {{ f }} >= 3 then 'loyal'
+        when {{ r }} >= 4 and {{ f }} = 1 then 'new'
+        when {{ r }} >= 3 then 'potential loyalists'
+        when {{ r }} = 1 and {{ f }} >= 4 then 'cannot lose'
+        when {{ f }} >= 3 then 'at risk'
+        when {{ r }} = 2 then 'hibernating'
+        else 'lost'
+    end
+{%- endmacro %}
+
+{#-
+    Difference of two percentages (p1 - p2, in points) and the half-width of its 95 %
+    confidence interval by the normal approximation (Wald):
+    1.96 × 100 × sqrt(p1(1-p1)/n1 + p2(1-p2)/n2), with p as shares.
+-#}
+{% macro pct_diff_ci_half_width(p1, n1, p2, n2) -%}
+    1.96 * 100.0 * sqrt(
+        ({{ p1 }} / 100.0) * (1 - {{ p1 }} / 100.0) / nullif({{ n1 }}, 0)
+        + ({{ p2 }} / 100.0) * (1 - {{ p2 }} / 100.0) / nullif({{ n2 }}, 0)
+    )
 {%- endmacro %}
 
 {#-

@@ -5,7 +5,10 @@ from __future__ import annotations
 #: Reporting tables, built by dbt in the ``marts`` schema of the build warehouse.
 REPORTING_TABLES: tuple[str, ...] = (
     "customer_segments",
+    "segment_summary",
     "satisfaction_index",
+    "expectation_gap",
+    "expectation_levels",
     "complaint_root_causes",
     "complaints",
     "complaint_alerts",

@@ -1,10 +1,13 @@
--- Each CRM customer with order behaviour, RFM quintile scores and the segment they imply.
+-- Each CRM customer with order behaviour, RFM quintile scores, the named RFM segment,
+-- value tier, channel preference, return propensity, category affinity and lifecycle stage.
+-- "Today" is the newest order in the data (as_of_at), so a rebuild gives the same answer.
 with customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+    where customer_key is not null
 ),
 
 regions as (
@@ -12,7 +15,7 @@ regions as (
 ),
 
 as_of as (
-    select max(ordered_at) as as_of_at from orders
+    select max(ordered_at) as as_of_at from {{ ref('int_orders_enriched') }}
 ),
 
 order_stats as (
@@ -23,19 +26,46 @@ order_stats as (
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
         count(*) filter (where channel = 'store') as store_orders,
-        count(*) filter (where channel <> 'store') as online_orders,
-        count(*) filter (where not is_on_time) as broken_delivery_promises
+        count(*) filter (where channel <> 'store') as online_orders
     from orders
-    where customer_key is not null
     group by customer_key
+),
+
+returned_orders as (
+    select
+        orders.customer_key,
+        count(distinct product_returns.order_id) as returned_orders
+    from {{ ref('stg_sales__returns') }} as product_returns
+    inner join orders on product_returns.order_id = orders.order_id
+    group by orders.customer_key
+),
+
+category_spend as (
+    select
+        orders.customer_key,
+        order_lines.category,
+        sum(order_lines.line_amount) as spend,
+        sum(sum(order_lines.line_amount)) over (partition by orders.customer_key) as total_spend
+    from {{ ref('stg_sales__order_lines') }} as order_lines
+    inner join orders on order_lines.order_id = orders.order_id
+    group by orders.customer_key, order_lines.category
+),
+
+top_category as (
+    select
+        customer_key,
+        category as category_affinity,
+        100.0 * spend / nullif(total_spend, 0) as category_affinity_share_pct
+    from category_spend
+    qualify row_number() over (partition by customer_key order by spend desc, category asc) = 1
 ),
 
 scored as (
     select
-        order_stats.*,
-        ntile(5) over (order by order_stats.last_order_at) as recency_score,
-        ntile(5) over (order by order_stats.orders, order_stats.revenue) as frequency_score,
-        ntile(5) over (order by order_stats.revenue) as monetary_score
+        *,
+        {{ quintile_score('last_order_at') }} as recency_score,
+        {{ quintile_score('orders') }} as frequency_score,
+        {{ quintile_score('revenue') }} as monetary_score
     from order_stats
 ),
 
@@ -65,13 +95,7 @@ final as (
         scored.recency_score,
         scored.frequency_score,
         scored.monetary_score,
-        coalesce(scored.broken_delivery_promises, 0) as broken_delivery_promises,
-        case
-            when scored.orders is null then 'no orders'
-            when scored.online_orders = 0 then 'store'
-            when scored.store_orders = 0 then 'online'
-            else 'omnichannel'
-        end as channel_preference,
+        {{ rfm_segment('scored.recency_score', 'scored.frequency_score') }} as rfm_segment,
         case
             when scored.orders is null then 'prospect'
             when scored.monetary_score = 5 then 'top'
@@ -80,32 +104,32 @@ final as (
         end as value_tier,
         case
             when scored.orders is null then 'no orders'
-            when scored.recency_score >= 4 and scored.frequency_score >= 4 then 'champions'
-            when scored.recency_score = 5 and scored.frequency_score = 1 then 'new'
-            when scored.recency_score >= 3 and scored.frequency_score >= 4 then 'loyal'
-            when scored.recency_score >= 4 then 'potential loyalists'
-            when scored.recency_score = 1 and scored.frequency_score >= 4 then 'cant lose'
-            when scored.recency_score <= 2 and scored.frequency_score >= 3 then 'at risk'
-            when scored.recency_score = 2 then 'hibernating'
-            when scored.recency_score = 1 then 'lost'
-            else 'needs attention'
-        end as rfm_segment,
+            when scored.online_orders = 0 then 'store'
+            when scored.store_orders = 0 then 'online'
+            else 'omnichannel'
+        end as channel_preference,
+        coalesce(returned_orders.returned_orders, 0) as returned_orders,
+        100.0 * coalesce(returned_orders.returned_orders, 0) / nullif(scored.orders, 0) as return_rate_pct,
+        top_category.category_affinity,
+        top_category.category_affinity_share_pct,
         case
             when scored.orders is null then 'prospect'
-            when
-                date_diff('day', scored.first_order_at, as_of.as_of_at)
-                < {{ var('cx_lifecycle_at_risk_days') }} then 'new'
             when
                 date_diff('day', scored.last_order_at, as_of.as_of_at)
                 >= {{ var('cx_lifecycle_churned_days') }} then 'churned'
             when
                 date_diff('day', scored.last_order_at, as_of.as_of_at)
                 >= {{ var('cx_lifecycle_at_risk_days') }} then 'at risk'
+            when
+                date_diff('day', scored.first_order_at, as_of.as_of_at)
+                < {{ var('cx_lifecycle_new_days') }} then 'new'
             else 'active'
         end as lifecycle_stage
     from customers
     cross join as_of
     left join scored on customers.customer_key = scored.customer_key
+    left join returned_orders on customers.customer_key = returned_orders.customer_key
+    left join top_category on customers.customer_key = top_category.customer_key
     left join regions on customers.country = regions.country
 )
 

@@ -1,10 +1,55 @@
--- Orders with their customer's region and whether the delivery promise was kept.
+-- Orders with region, store city, the customer's membership tier when they ordered and
+-- the delivery promise outcome. Incremental: keyed by order_id, re-reads the last
+-- cx_incremental_lookback_days landing days so late and corrected orders replace theirs.
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with orders as (
     select * from {{ ref('stg_sales__orders') }}
+    where {{ incremental_window() }}
 ),
 
 regions as (
     select * from {{ ref('country_regions') }}
+),
+
+stores as (
+    select * from {{ ref('stg_sales__stores') }}
+),
+
+customer_versions as (
+    select
+        customer_key,
+        membership_tier,
+        dbt_valid_from,
+        dbt_valid_to,
+        row_number() over (partition by customer_key order by dbt_valid_from) as version_number
+    from {{ ref('crm_customers_snapshot') }}
+),
+
+tier_at_order as (
+    -- the version valid when the order was placed; for an order older than the first
+    -- recorded version, that first version (the CRM kept no earlier history)
+    select
+        orders.order_id,
+        customer_versions.membership_tier
+    from orders
+    inner join customer_versions
+        on
+            orders.customer_key = customer_versions.customer_key
+            and (
+                (
+                    orders.ordered_at >= customer_versions.dbt_valid_from
+                    and (orders.ordered_at < customer_versions.dbt_valid_to or customer_versions.dbt_valid_to is null)
+                )
+                or (orders.ordered_at < customer_versions.dbt_valid_from and customer_versions.version_number = 1)
+            )
 ),
 
 final as (
@@ -13,21 +58,28 @@ final as (
         orders.customer_key,
         orders.channel,
         orders.store_id,
+        stores.city as store_city,
         orders.country,
+        coalesce(regions.region, 'Other') as region,
         orders.order_total,
         orders.ordered_at,
+        {{ utc_date('orders.ordered_at') }} as order_date,
+        date_trunc('month', {{ utc_date('orders.ordered_at') }})::date as order_month,
         orders.promised_date,
         orders.delivered_at,
         orders.status,
-        date_trunc('month', orders.ordered_at)::date as order_month,
-        coalesce(regions.region, 'Other') as region,
         case when orders.promised_date is not null then 'delivery' else 'store_visit' end as touchpoint,
+        {{ is_on_time('orders.delivered_at', 'orders.promised_date') }} as is_on_time,
+        date_diff('day', orders.promised_date, {{ utc_date('orders.delivered_at') }}) as delivery_gap_days,
         case
-            when orders.promised_date is null or orders.delivered_at is null then null
-            else orders.delivered_at::date <= orders.promised_date
-        end as is_on_time
+            when orders.customer_key is null then 'guest'
+            else coalesce(tier_at_order.membership_tier, 'unknown')
+        end as membership_tier_at_order,
+        orders.load_date
     from orders
     left join regions on orders.country = regions.country
+    left join stores on orders.store_id = stores.store_id
+    left join tier_at_order on orders.order_id = tier_at_order.order_id
 )
 
 select * from final
