@@ -81,7 +81,7 @@ def test_snapshot_keeps_the_membership_tier_a_customer_had_when_ordering(warehou
     (customer, tier) = _rows(
         warehouse_copy,
         "select customer_key, membership_tier_at_order from intermediate.int_orders_enriched "
-        "where membership_tier_at_order <> 'gold' order by order_id limit 1",
+        "where membership_tier_at_order not in ('gold', 'guest', 'unknown') order by order_id limit 1",
     )[0]
     # the CRM upgrades the customer to gold on 2 November; they order again the day after
     later = date(2026, 11, 2)

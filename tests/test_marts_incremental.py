@@ -1,7 +1,8 @@
-"""Incremental facts: two daily builds give the same tables as one build from scratch."""
+"""Incremental facts: two daily builds give the same tables as a full refresh."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def _correct_a_first_day_order(settings: Settings) -> str:
     return str(row[0])
 
 
-def _build(settings: Settings) -> None:
-    result = run_dbt(settings, "build", "--exclude", "resource_type:unit_test")
+def _build(settings: Settings, *flags: str) -> None:
+    result = run_dbt(settings, "build", "--exclude", "resource_type:unit_test", *flags)
     assert result.returncode == 0, result.stdout[-4000:]
 
 
@@ -55,11 +56,15 @@ def _tables(db: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_two_incremental_builds_equal_one_full_build(tmp_path: Path) -> None:
+def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
+    """Two daily incremental builds, then ``--full-refresh`` on the same warehouse: identical tables.
+
+    The full refresh runs on the same warehouse because the CRM snapshot is state, not a
+    function of the lake: a customer version seen on the first day is history that only
+    that warehouse keeps. Every incremental model is rebuilt from the whole lake.
+    """
     daily = settings_for(tmp_path / "daily")
-    once = settings_for(tmp_path / "once")
-    for settings in (daily, once):
-        generate(settings.landing_dir, SPEC)
+    generate(daily.landing_dir, SPEC)
 
     _ingest(daily, DEMO_DATE)
     _build(daily)
@@ -71,18 +76,19 @@ def test_two_incremental_builds_equal_one_full_build(tmp_path: Path) -> None:
     executed = next((target / "run").rglob("int_orders_enriched.sql")).read_text()
     assert "max(load_date)" in compiled and "delete from" in executed, "the second build was not incremental"
 
-    _ingest(once, DEMO_DATE)
-    _ingest(once, NEXT_DAY)
-    assert _correct_a_first_day_order(once) == corrected
-    _build(once)
+    incremental_db = tmp_path / "incremental.duckdb"
+    shutil.copyfile(daily.build_db, incremental_db)
+    _build(daily, "--full-refresh")
+    executed = next((target / "run").rglob("int_orders_enriched.sql")).read_text()
+    assert "delete from" not in executed, "the full refresh ran incrementally"
 
-    tables = _tables(daily.build_db)
-    assert tables == _tables(once.build_db)
+    tables = _tables(incremental_db)
+    assert tables == _tables(daily.build_db)
     assert {f"intermediate.{m}" for m in INCREMENTAL_MODELS} <= set(tables)
     assert {"marts.customer_segments", "marts.expectation_gap", "marts.satisfaction_index"} <= set(tables)
     with duckdb.connect() as con:
-        con.execute(f"attach '{daily.build_db}' as daily (read_only)")
-        con.execute(f"attach '{once.build_db}' as once (read_only)")
+        con.execute(f"attach '{incremental_db}' as daily (read_only)")
+        con.execute(f"attach '{daily.build_db}' as once (read_only)")
         for table in tables:
             counts = con.execute(
                 f"select (select count(*) from daily.{table}), (select count(*) from once.{table})"
