@@ -70,6 +70,21 @@ TOUCHPOINTS = ("delivery", "store_visit", "web_shop", "app", "customer_service",
 PLATFORMS = ("twitter", "facebook", "instagram", "trustpilot", "weibo", "vk")
 CATEGORIES = ("sofas", "beds", "storage", "tables", "chairs", "kitchen", "lighting", "textiles", "decor", "outdoor")
 RETURN_STATUSES = ("requested", "refunded", "rejected")
+#: Complaint root causes the business reports on; ``other`` is the classifier's fallback.
+ROOT_CAUSES = (
+    "late_delivery",
+    "damaged",
+    "missing_parts",
+    "assembly",
+    "stock_out",
+    "price_billing",
+    "staff",
+    "returns_refunds",
+    "website_app",
+    "product_quality",
+    "communication",
+    "other",
+)
 
 
 def _c(name: str, type_: ColumnType, required: bool = True, **kw: object) -> Column:

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import random
 
+from cxpipe.contracts import ROOT_CAUSES
+
 LANGUAGES = ("en", "de", "sv", "zh", "ru")
 
 #: The root causes the texts carry (the complaint classifier's target classes).
-CAUSES = (
-    "late_delivery",
-    "damaged",
-    "missing_parts",
-    "assembly",
-    "stock_out",
-    "price_billing",
-    "staff",
-    "returns_refunds",
-    "website_app",
-    "product_quality",
-    "communication",
-)
+CAUSES = tuple(cause for cause in ROOT_CAUSES if cause != "other")
 
 COMPLAINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "late_delivery": {

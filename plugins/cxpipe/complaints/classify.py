@@ -27,22 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxpipe.complaints.text import LANGUAGES, STEMMERS, has_cjk, stems, words
+from cxpipe.contracts import ROOT_CAUSES
 
 #: The root causes the business reports on; ``other`` is the fallback and has no keywords.
-CAUSES: tuple[str, ...] = (
-    "late_delivery",
-    "damaged",
-    "missing_parts",
-    "assembly",
-    "stock_out",
-    "price_billing",
-    "staff",
-    "returns_refunds",
-    "website_app",
-    "product_quality",
-    "communication",
-    "other",
-)
+CAUSES: tuple[str, ...] = ROOT_CAUSES
 FALLBACK_CAUSE = "other"
 METHOD = "keywords"
 
