@@ -14,6 +14,7 @@ from cxpipe.orchestration import (
     DEFAULT_ARGS,
     end_date,
     lake_asset,
+    lake_complete_asset,
     landing_wait,
     range_params,
     record_failure,
@@ -30,10 +31,13 @@ time; the run for logical date *D* starts after *D* ends and loads landing folde
 `lake/{source}/<entity>/load_date=<date>/part-0.parquet`, rejected rows to
 `quarantine/{source}/…` (file, row, raw content, reason), and the load audit
 `lake/_load_audit/{source}/load_date=<date>/` (`rows_in = rows_loaded + rows_quarantined`
-is checked). **Updates** the Asset `{asset}`, which the transform DAG waits for.
+is checked). **Updates** the Asset `{asset}`; `announce_complete` then updates
+`cx_lake_complete` — the transform's trigger — when every source has loaded the date
+(otherwise it is skipped: the source that lands last completes the date).
 
 **Tasks:** `wait_for_landing` (sensor, reschedule mode, only waits when the source's
-missing-file policy is `wait`, for up to `CX_LANDING_WAIT_HOURS`) → `ingest_{source}`.
+missing-file policy is `wait`, for up to `CX_LANDING_WAIT_HOURS`) → `ingest_{source}` →
+`announce_complete`.
 Retries with exponential backoff; every failure is written to `alerts/alerts.jsonl`
 and posted to `CX_ALERT_WEBHOOK_URL` when set.
 
@@ -50,6 +54,8 @@ then clear the task — it replaces that date's partition (idempotent, never dup
 A missing file fails the run under policy `fail`, waits under `wait`, is skipped under
 `skip` (`CX_MISSING_FILE_POLICY` or `CX_MISSING_FILE_POLICY_{upper}`).
 """
+
+complete = lake_complete_asset()
 
 for source in SOURCES:
     asset = lake_asset(source)
@@ -106,4 +112,18 @@ for source in SOURCES:
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
             return [asdict(r) for day in days for r in ingest_source(settings, source, day)]
 
-        wait_for_landing() >> ingest()
+        @task(task_id="announce_complete", outlets=[complete])
+        def announce_complete(**context: object) -> list[str]:
+            from datetime import date
+
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from cxpipe.config import load_settings
+            from cxpipe.orchestration import dates_to_load, incomplete_dates
+
+            days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
+            if missing := incomplete_dates(load_settings(), days):
+                raise AirflowSkipException(f"not every source has loaded these dates yet: {missing}")
+            return [day.isoformat() for day in days]
+
+        wait_for_landing() >> ingest() >> announce_complete()

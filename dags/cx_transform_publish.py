@@ -6,18 +6,14 @@ and cxpipe.publish.
 
 from __future__ import annotations
 
-import functools
-import operator
-
 from airflow.sdk import DAG, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from cxpipe.config import load_settings
-from cxpipe.contracts import SOURCES
 from cxpipe.orchestration import (
     DEFAULT_ARGS,
-    lake_asset,
+    lake_complete_asset,
     record_failure,
     reporting_asset,
     start_date,
@@ -25,13 +21,12 @@ from cxpipe.orchestration import (
 )
 
 settings = load_settings()
-# Runs once every source has landed a new partition since the previous run (all four Assets updated).
-schedule = functools.reduce(operator.and_, [lake_asset(source) for source in SOURCES])
 
 with DAG(
     dag_id="cx_transform_publish",
     description="dbt build of the warehouse, quality gate, atomic publication to reporting",
-    schedule=schedule,
+    # Runs when a landing date is complete: the ingest run that loads a date's last source updates it.
+    schedule=[lake_complete_asset()],
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -43,12 +38,15 @@ with DAG(
     doc_md="""
 ### Transform, gate, publish
 
-**Trigger:** the Assets `cx_lake_sales`, `cx_lake_crm`, `cx_lake_surveys` and
-`cx_lake_social` — a run starts once **all four** have been updated since the previous
-run. **Late source rule:** a late source holds publication back (the other sources'
-updates wait in the Asset queue); when it lands, one run builds everything loaded so
-far. `check_lake` records in the publication the landing dates that *every* source has
-loaded; a source that is still behind is named in its result and the log.
+**Trigger:** the Asset `cx_lake_complete`, updated by an ingest run once **all four
+sources** (`cx_lake_sales`, `_crm`, `_surveys`, `_social`) have loaded its landing date.
+**Late source rule:** a late source holds that date's publication back; when its file
+lands and its ingest run succeeds, that run completes the date and triggers this DAG,
+which builds everything loaded so far. Several dates completed while a run is busy are
+built together by the next run. `check_lake` records in the publication the landing
+dates that *every* source has loaded; a source still behind is named in its result and
+the log. A source that will not deliver a date: set its missing-file policy to `skip`
+and clear its ingest run (an empty load completes the date).
 
 **Reads** the whole Parquet lake (dbt sources) and the load audit. **Writes**
 `warehouse/cx.duckdb` (dbt), `warehouse/gate/last_gate.json` and GX Data Docs, and

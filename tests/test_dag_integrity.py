@@ -64,7 +64,8 @@ def test_ingest_dags_run_daily_with_catchup_from_the_configured_start(dagbag: An
     first = dag.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_restriction(dag))
     assert first.data_interval.start == dag.start_date
     assert first.data_interval.end - first.data_interval.start == timedelta(days=1)
-    assert [t.task_id for t in dag.topological_sort()] == ["wait_for_landing", f"ingest_{dag_id.split('_')[-1]}"]
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == ["wait_for_landing", f"ingest_{dag_id.split('_')[-1]}", "announce_complete"]
     sensor = dag.get_task("wait_for_landing")
     assert sensor.mode == "reschedule" and sensor.timeout > 0
 
@@ -75,15 +76,17 @@ def _restriction(dag: Any) -> Any:
     return TimeRestriction(earliest=dag.start_date, latest=None, catchup=True)
 
 
-def test_ingest_dags_update_the_assets_the_transform_waits_for(dagbag: Any) -> None:
+def test_ingest_dags_update_their_asset_and_the_completion_asset_the_transform_waits_for(dagbag: Any) -> None:
     condition = dagbag.dags[TRANSFORM].timetable.asset_condition
-    waited_for = {asset.name for asset in condition.objects}
+    assert {asset.name for asset in condition.objects} == {"cx_lake_complete"}
     produced = set()
     for source in SOURCES:
-        task = dagbag.dags[f"cx_ingest_{source}"].get_task(f"ingest_{source}")
-        produced |= {asset.name for asset in task.outlets}
-    assert type(condition).__name__ == "AssetAll"
-    assert produced == waited_for == {f"cx_lake_{s}" for s in SOURCES}
+        dag = dagbag.dags[f"cx_ingest_{source}"]
+        assert {a.name for a in dag.get_task(f"ingest_{source}").outlets} == {f"cx_lake_{source}"}
+        announce = dag.get_task("announce_complete")
+        assert announce.upstream_task_ids == {f"ingest_{source}"}
+        produced |= {a.name for a in announce.outlets}
+    assert produced == {"cx_lake_complete"}
     outlets = {a.name for a in dagbag.dags[TRANSFORM].get_task("publish").outlets}
     assert outlets == {"cx_reporting"}
 

@@ -27,8 +27,10 @@ from cxpipe.orchestration import (
     check_lake,
     dates_to_load,
     end_date,
+    incomplete_dates,
     interval_bounds,
     lake_asset,
+    lake_complete_asset,
     lake_coverage,
     mirror_reporting_to_postgres,
     param_range,
@@ -151,6 +153,18 @@ def test_scheduled_run_covers_only_dates_every_source_has_loaded(lake_with_a_lat
     covered = check_lake(settings, {"from_date": None, "to_date": None, "full_refresh": False})
     assert covered == {"from_date": "2026-11-01", "to_date": "2026-11-02", "late_sources": {"social": "2026-11-02"}}
     assert interval_bounds(covered) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+
+
+def test_a_date_is_complete_once_every_source_has_loaded_it(lake_with_a_late_source: Settings) -> None:
+    settings = lake_with_a_late_source
+    assert incomplete_dates(settings, [D1, date(2026, 11, 2)]) == {}
+    assert incomplete_dates(settings, [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]) == {
+        "2026-11-03": ["social"],
+        "2026-11-04": list(SOURCES),
+    }
+    ingest_source(settings, "social", date(2026, 11, 3))  # the late source lands
+    assert incomplete_dates(settings, [date(2026, 11, 3)]) == {}
+    assert lake_complete_asset().name == "cx_lake_complete"
 
 
 def test_manual_range_fails_naming_the_missing_source_and_date(lake_with_a_late_source: Settings) -> None:

@@ -65,6 +65,11 @@ def lake_asset(source: str) -> Asset:
     return Asset(name=f"cx_lake_{source}", uri=f"file://{load_settings().lake_dir}/{source}", group="cxpipe_lake")
 
 
+def lake_complete_asset() -> Asset:
+    """The Asset updated when a landing date has been loaded by every source: the transform's trigger."""
+    return Asset(name="cx_lake_complete", uri=f"file://{load_settings().lake_dir}/_load_audit", group="cxpipe_lake")
+
+
 def reporting_asset() -> Asset:
     """The Asset the transform DAG updates when it has published the reporting warehouse."""
     return Asset(name="cx_reporting", uri=f"file://{load_settings().reporting_db}", group="cxpipe_reporting")
@@ -173,6 +178,16 @@ def lake_coverage(settings: Settings) -> LakeCoverage:
         ]
         found[source] = sorted(days)
     return LakeCoverage(found)
+
+
+def incomplete_dates(settings: Settings, days: list[date]) -> dict[str, list[str]]:
+    """Of ``days``, those some source has not loaded yet: date -> the sources still missing."""
+    coverage = lake_coverage(settings)
+    return {
+        day.isoformat(): missing
+        for day in days
+        if (missing := [s for s in SOURCES if day not in coverage.dates.get(s, [])])
+    }
 
 
 def check_lake(settings: Settings, params: dict[str, Any]) -> dict[str, Any]:
