@@ -181,7 +181,9 @@ def test_an_empty_lake_cannot_be_built(settings: Settings) -> None:
 
 
 def test_full_refresh_removes_the_build_warehouse_and_only_then(settings: Settings) -> None:
-    settings.warehouse_dir.mkdir(parents=True)
+    assert not settings.warehouse_dir.exists()
+    assert prepare_build(settings, full_refresh=False) is False
+    assert settings.warehouse_dir.is_dir()  # DuckDB needs the folder to create cx.duckdb
     settings.build_db.write_bytes(b"old build")
     assert prepare_build(settings, full_refresh=False) is False
     assert settings.build_db.exists()

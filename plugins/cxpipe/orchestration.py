@@ -231,7 +231,12 @@ def check_lake(settings: Settings, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def prepare_build(settings: Settings, full_refresh: bool) -> bool:
-    """For a full refresh, remove the build warehouse so dbt recreates every relation. True if removed."""
+    """Make sure dbt can create the build warehouse; for a full refresh, remove it first. True if removed.
+
+    DuckDB creates a database file but not its folder, so the warehouse folder is created here
+    (a fresh deployment or a wiped data folder has none).
+    """
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     if not full_refresh:
         return False
     removed = False
