@@ -55,7 +55,8 @@ atomically) and its mirror in PostgreSQL. **Updates** the Asset `cx_reporting`.
 
 **Tasks:** `check_lake` → `prepare_build` → `dbt` (Cosmos: one task per seed and per
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
-one failed model or test is one red, retryable task and its downstream models wait) →
+one failed model or test is one red, retryable task and its downstream models wait; a
+test that spans two models, such as `relationships`, is its own task after both) →
 `quality_gate` (Great Expectations, blocking) → `publish` → `mirror_to_postgres` (copies the
 published tables into the PostgreSQL reporting database BI tools read as `cx_bi`, in one
 transaction; a no-op unless `CX_REPORTING_PG_DSN` is set). DuckDB has a single writer:
@@ -110,6 +111,8 @@ nothing is published and the last good publication stays; fix data or model, the
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # a test on two models (e.g. relationships) runs as its own task once both are built
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         operator_args={"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},

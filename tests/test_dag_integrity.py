@@ -102,8 +102,20 @@ def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagba
     manifest = __import__("json").loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
     nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed"}}
     dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
-    assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in dbt_tasks} == nodes
-    assert all(type(t).__name__ == "DbtBuildLocalOperator" for t in dbt_tasks.values())
+    builds = {tid: t for tid, t in dbt_tasks.items() if type(t).__name__ == "DbtBuildLocalOperator"}
+    assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in builds} == nodes
+    # tests on two models run detached, after both models are built (never before one exists)
+    multi_parent = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1
+    ]
+    detached = {tid: t for tid, t in dbt_tasks.items() if tid not in builds}
+    assert multi_parent and len(detached) == len(multi_parent)
+    assert all(type(t).__name__ == "DbtTestLocalOperator" for t in detached.values())
+    orders_test = next(t for tid, t in detached.items() if "relationships_stg_sales__order_lines_order_id" in tid)
+    assert orders_test.upstream_task_ids >= {
+        "dbt.stg_sales__orders_model_build",
+        "dbt.stg_sales__order_lines_model_build",
+    }
     # a mart waits for the models it selects from
     rfm = dag.get_task("dbt.int_customers_rfm_model_build")
     assert "dbt.stg_crm__customers_model_build" in rfm.upstream_task_ids
@@ -128,9 +140,11 @@ def test_manual_run_params_have_safe_defaults(dagbag: Any) -> None:
     assert dict(dagbag.dags[TRANSFORM].params) == {"from_date": None, "to_date": None, "full_refresh": False}
 
 
-def test_full_refresh_param_reaches_every_dbt_command(dagbag: Any) -> None:
+def test_full_refresh_param_reaches_every_dbt_build_command(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
-    for task in dag.tasks:
+    builds = [t for t in dag.tasks if type(t).__name__ == "DbtBuildLocalOperator"]
+    assert len(builds) >= 10
+    for task in builds:
         if task.task_id.startswith("dbt."):
             assert "full_refresh" in task.template_fields
             for value, expected in ((True, "True"), (False, "False")):
