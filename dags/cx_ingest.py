@@ -12,6 +12,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from cxpipe.contracts import SOURCES, entities_of
 from cxpipe.orchestration import (
     DEFAULT_ARGS,
+    catchup,
     end_date,
     lake_asset,
     lake_complete_asset,
@@ -24,8 +25,8 @@ from cxpipe.orchestration import (
 DOC = """
 ### Ingest `{source}`
 
-**Schedule:** daily (`@daily`, UTC) from `CX_START_DATE` with catchup, one run at a
-time; the run for logical date *D* starts after *D* ends and loads landing folder *D*.
+**Schedule:** daily (`@daily`, UTC) from `CX_START_DATE` with catchup (`CX_CATCHUP`),
+one run at a time; the run for logical date *D* starts after *D* ends and loads landing folder *D*.
 
 **Reads** `landing/{source}/<date>/` ({files}). **Writes**
 `lake/{source}/<entity>/load_date=<date>/part-0.parquet`, rejected rows to
@@ -65,7 +66,7 @@ for source in SOURCES:
         schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
         start_date=start_date(),
         end_date=end_date(),
-        catchup=True,
+        catchup=catchup(),
         max_active_runs=1,
         dagrun_timeout=landing_wait() * 2,
         default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},

@@ -24,6 +24,7 @@ from cxpipe.ingest import ingest_source
 from cxpipe.orchestration import (
     DEFAULT_ARGS,
     LakeIncompleteError,
+    catchup,
     check_lake,
     dates_to_load,
     end_date,
@@ -106,6 +107,12 @@ def test_defaults_retry_with_backoff_and_dates_are_configurable(monkeypatch: pyt
     assert end_date() is None
     monkeypatch.setenv("CX_END_DATE", "2026-01-17")
     assert end_date() == datetime(2026, 1, 17, tzinfo=UTC)
+    assert catchup() is True
+    monkeypatch.setenv("CX_CATCHUP", "false")
+    assert catchup() is False
+    monkeypatch.setenv("CX_CATCHUP", "sometimes")
+    with pytest.raises(ValueError, match="CX_CATCHUP='sometimes'"):
+        catchup()
 
 
 def test_a_run_loads_its_own_date_unless_params_give_a_range() -> None:

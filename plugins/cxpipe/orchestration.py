@@ -55,6 +55,17 @@ def end_date() -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
+def catchup() -> bool:
+    """Whether the ingest DAGs replay every missed day since the start date (``CX_CATCHUP``, default true).
+
+    A new deployment that should not replay history sets it to false and backfills what it needs.
+    """
+    value = os.environ.get("CX_CATCHUP", "true").strip().lower()
+    if value not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError(f"CX_CATCHUP={value!r}; expected true or false")
+    return value in {"true", "1", "yes"}
+
+
 def landing_wait() -> timedelta:
     """How long an ingest run waits for late files under the ``wait`` policy (``CX_LANDING_WAIT_HOURS``)."""
     return timedelta(hours=_int_env("CX_LANDING_WAIT_HOURS", 6))
