@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,11 @@ import pytest
 
 from cxpipe.config import REPO_ROOT
 from cxpipe.contracts import SOURCES
-from cxpipe.orchestration import OWNER
+from cxpipe.orchestration import OWNER, record_failure
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
+INGEST = sorted(f"cx_ingest_{s}" for s in SOURCES)
+TRANSFORM = "cx_transform_publish"
 
 
 @pytest.fixture(scope="module")
@@ -27,35 +30,127 @@ def test_every_dag_file_imports_without_errors(dagbag: Any) -> None:
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
-def test_dag_has_owner_retries_tags_docs_and_no_cycle(dagbag: Any, dag_id: str) -> None:
+def test_dag_has_owner_retries_backoff_timeouts_callbacks_tags_and_no_cycle(dagbag: Any, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     assert dag.default_args["owner"] == OWNER
-    assert dag.default_args["retries"] >= 1
-    assert dag.default_args["retry_exponential_backoff"] is True
-    assert dag.default_args["on_failure_callback"] is not None
     assert "cxpipe" in dag.tags and len(dag.tags) >= 2
-    assert dag.doc_md and "Re-run" in dag.doc_md
     dag.check_cycle()
-    assert all(task.owner == OWNER for task in dag.tasks)
+    for task in dag.tasks:
+        assert task.owner == OWNER, task.task_id
+        assert task.on_failure_callback == [record_failure], task.task_id
+        assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=2), task.task_id
+        if task.task_id in {"quality_gate", "wait_for_landing"}:
+            assert task.retries == 0  # a blocked gate or a sensor timeout is not transient
+            continue
+        assert task.retries >= 1, task.task_id
+        assert task.retry_exponential_backoff, task.task_id
+        assert task.max_retry_delay is not None and task.max_retry_delay > task.retry_delay, task.task_id
 
 
-def test_ingest_dags_update_the_assets_the_transform_waits_for(dagbag: Any) -> None:
-    condition = dagbag.dags["cx_transform_publish"].timetable.asset_condition
-    waited_for = {asset.name for asset in condition.objects}
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_doc_md_says_what_is_read_written_and_how_to_backfill_and_recover(dagbag: Any, dag_id: str) -> None:
+    doc = dagbag.dags[dag_id].doc_md
+    for heading in ("**Reads**", "**Writes**", "**Backfill:**", "**Recover", "**Manual run (Params):**"):
+        assert heading in doc, (dag_id, heading)
+    assert "airflow backfill create" in doc
+
+
+@pytest.mark.parametrize("dag_id", INGEST)
+def test_ingest_dags_run_daily_with_catchup_from_the_configured_start(dagbag: Any, dag_id: str) -> None:
+    dag = dagbag.dags[dag_id]
+    assert dag.catchup is True
+    assert dag.max_active_runs == 1
+    assert dag.start_date == datetime(2026, 11, 1, tzinfo=UTC)
+    first = dag.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_restriction(dag))
+    assert first.data_interval.start == dag.start_date
+    assert first.data_interval.end - first.data_interval.start == timedelta(days=1)
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == ["wait_for_landing", f"ingest_{dag_id.split('_')[-1]}", "announce_complete"]
+    sensor = dag.get_task("wait_for_landing")
+    assert sensor.mode == "reschedule" and sensor.timeout > 0
+
+
+def _restriction(dag: Any) -> Any:
+    from airflow.timetables.base import TimeRestriction
+
+    return TimeRestriction(earliest=dag.start_date, latest=None, catchup=True)
+
+
+def test_ingest_dags_update_their_asset_and_the_completion_asset_the_transform_waits_for(dagbag: Any) -> None:
+    condition = dagbag.dags[TRANSFORM].timetable.asset_condition
+    assert {asset.name for asset in condition.objects} == {"cx_lake_complete"}
     produced = set()
     for source in SOURCES:
-        (task,) = dagbag.dags[f"cx_ingest_{source}"].tasks
-        produced |= {asset.name for asset in task.outlets}
-    assert type(condition).__name__ == "AssetAll"
-    assert produced == waited_for == {f"cx_lake_{s}" for s in SOURCES}
+        dag = dagbag.dags[f"cx_ingest_{source}"]
+        assert {a.name for a in dag.get_task(f"ingest_{source}").outlets} == {f"cx_lake_{source}"}
+        announce = dag.get_task("announce_complete")
+        assert announce.upstream_task_ids == {f"ingest_{source}"}
+        produced |= {a.name for a in announce.outlets}
+    assert produced == {"cx_lake_complete"}
+    outlets = {a.name for a in dagbag.dags[TRANSFORM].get_task("publish").outlets}
+    assert outlets == {"cx_reporting"}
+
+
+def test_transform_runs_one_task_at_a_time_for_duckdbs_single_writer(dagbag: Any) -> None:
+    dag = dagbag.dags[TRANSFORM]
+    assert dag.max_active_tasks == 1
+    assert dag.max_active_runs == 1
+
+
+def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagbag: Any) -> None:
+    dag = dagbag.dags[TRANSFORM]
+    manifest = __import__("json").loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed"}}
+    dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
+    builds = {tid: t for tid, t in dbt_tasks.items() if type(t).__name__ == "DbtBuildLocalOperator"}
+    assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in builds} == nodes
+    # tests on two models run detached, after both models are built (never before one exists)
+    multi_parent = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1
+    ]
+    detached = {tid: t for tid, t in dbt_tasks.items() if tid not in builds}
+    assert multi_parent and len(detached) == len(multi_parent)
+    assert all(type(t).__name__ == "DbtTestLocalOperator" for t in detached.values())
+    orders_test = next(t for tid, t in detached.items() if "relationships_stg_sales__order_lines_order_id" in tid)
+    assert orders_test.upstream_task_ids >= {
+        "dbt.stg_sales__orders_model_build",
+        "dbt.stg_sales__order_lines_model_build",
+    }
+    # a mart waits for the models it selects from
+    rfm = dag.get_task("dbt.int_customers_rfm_model_build")
+    assert "dbt.stg_crm__customers_model_build" in rfm.upstream_task_ids
 
 
 def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagbag: Any) -> None:
-    dag = dagbag.dags["cx_transform_publish"]
+    dag = dagbag.dags[TRANSFORM]
     publish, gate = dag.get_task("publish"), dag.get_task("quality_gate")
-    assert publish.upstream_task_ids == {"quality_gate"}
+    assert publish.upstream_task_ids == {"quality_gate", "check_lake"}
     assert publish.trigger_rule == "all_success"
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
-    assert any(t.endswith(".run") for t in dbt_tasks) and any(t.endswith(".test") for t in dbt_tasks)
     assert gate.upstream_task_ids and gate.upstream_task_ids <= dbt_tasks
-    assert gate.get_flat_relative_ids(upstream=True) >= dbt_tasks
+    assert gate.get_flat_relative_ids(upstream=True) >= dbt_tasks | {"check_lake", "prepare_build"}
+    assert dag.get_task("prepare_build").upstream_task_ids == {"check_lake"}
+    assert all("prepare_build" in t.get_flat_relative_ids(upstream=True) for t in dag.tasks if t.task_id in dbt_tasks)
+    assert dag.get_task("mirror_to_postgres").upstream_task_ids == {"publish"}
+
+
+def test_manual_run_params_have_safe_defaults(dagbag: Any) -> None:
+    for dag_id in INGEST:
+        assert dict(dagbag.dags[dag_id].params) == {"from_date": None, "to_date": None}
+    assert dict(dagbag.dags[TRANSFORM].params) == {"from_date": None, "to_date": None, "full_refresh": False}
+
+
+def test_full_refresh_param_reaches_every_dbt_build_command(dagbag: Any) -> None:
+    dag = dagbag.dags[TRANSFORM]
+    builds = [t for t in dag.tasks if type(t).__name__ == "DbtBuildLocalOperator"]
+    assert len(builds) >= 10
+    for task in builds:
+        if task.task_id.startswith("dbt."):
+            assert "full_refresh" in task.template_fields
+            for value, expected in ((True, "True"), (False, "False")):
+                rendered = task.render_template(task.full_refresh, {"params": {"full_refresh": value}})
+                assert rendered == expected
+            task.full_refresh = True
+            assert "--full-refresh" in task.add_cmd_flags()
+            task.full_refresh = False
+            assert "--full-refresh" not in task.add_cmd_flags()

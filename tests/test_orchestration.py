@@ -1,11 +1,47 @@
 import json
-from datetime import UTC, datetime
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
+import duckdb
+import psycopg
 import pytest
 
-from cxpipe.config import Settings
-from cxpipe.orchestration import DEFAULT_ARGS, lake_asset, record_failure, reporting_asset, start_date
+from cxpipe.config import REPO_ROOT, Settings
+from cxpipe.contracts import SOURCES
+from cxpipe.demo import DemoSpec, generate
+from cxpipe.ingest import ingest_source
+from cxpipe.orchestration import (
+    DEFAULT_ARGS,
+    LakeIncompleteError,
+    catchup,
+    check_lake,
+    dates_to_load,
+    end_date,
+    incomplete_dates,
+    interval_bounds,
+    lake_asset,
+    lake_complete_asset,
+    lake_coverage,
+    mirror_reporting_to_postgres,
+    param_range,
+    prepare_build,
+    record_failure,
+    reporting_asset,
+    start_date,
+)
+
+D1 = date(2026, 11, 1)
 
 
 def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
@@ -14,10 +50,46 @@ def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
     record_failure({"task_instance": ti, "run_id": "r2", "exception": ValueError("again")})
     lines = (settings.data_dir / "alerts" / "alerts.jsonl").read_text().splitlines()
     alerts = [json.loads(line) for line in lines]
-    assert [(a["kind"], a["run_id"], a["error"], a["try_number"]) for a in alerts] == [
-        ("task_failed", "r1", "bad file", 2),
-        ("task_failed", "r2", "again", 2),
+    assert [(a["kind"], a["run_id"], a["error"], a["try_number"], a["delivered"]) for a in alerts] == [
+        ("task_failed", "r1", "bad file", 2, None),
+        ("task_failed", "r2", "again", 2, None),
     ]
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_failure_callback_posts_to_the_webhook_from_the_environment(
+    settings: Settings, webhook: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, received = webhook
+    monkeypatch.setenv("CX_ALERT_WEBHOOK_URL", url)
+    ti = SimpleNamespace(dag_id="cx_transform_publish", task_id="quality_gate", try_number=1)
+    record_failure({"task_instance": ti, "run_id": "scheduled__x", "exception": RuntimeError("gate blocked")})
+    assert len(received) == 1
+    assert received[0]["alert"]["task_id"] == "quality_gate" and "gate blocked" in received[0]["text"]
+    logged = json.loads((settings.data_dir / "alerts" / "alerts.jsonl").read_text())
+    assert logged["delivered"] is True and logged["dag_id"] == "cx_transform_publish"
 
 
 def test_assets_have_stable_names_and_point_at_the_data(settings: Settings) -> None:
@@ -26,7 +98,214 @@ def test_assets_have_stable_names_and_point_at_the_data(settings: Settings) -> N
     assert reporting_asset().uri.endswith("reporting.duckdb")
 
 
-def test_defaults_retry_with_backoff_and_start_date_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_retry_with_backoff_and_dates_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert DEFAULT_ARGS["retries"] >= 1 and DEFAULT_ARGS["retry_exponential_backoff"]
+    assert DEFAULT_ARGS["execution_timeout"] == timedelta(minutes=60)
     monkeypatch.setenv("CX_START_DATE", "2026-01-15")
     assert start_date() == datetime(2026, 1, 15, tzinfo=UTC)
+    monkeypatch.delenv("CX_END_DATE", raising=False)
+    assert end_date() is None
+    monkeypatch.setenv("CX_END_DATE", "2026-01-17")
+    assert end_date() == datetime(2026, 1, 17, tzinfo=UTC)
+    assert catchup() is True
+    monkeypatch.setenv("CX_CATCHUP", "false")
+    assert catchup() is False
+    monkeypatch.setenv("CX_CATCHUP", "sometimes")
+    with pytest.raises(ValueError, match="CX_CATCHUP='sometimes'"):
+        catchup()
+
+
+def test_a_run_loads_its_own_date_unless_params_give_a_range() -> None:
+    assert dates_to_load({"from_date": None, "to_date": None}, D1) == [D1]
+    assert dates_to_load({"from_date": "2026-10-30", "to_date": "2026-11-02"}, D1) == [
+        date(2026, 10, 30),
+        date(2026, 10, 31),
+        date(2026, 11, 1),
+        date(2026, 11, 2),
+    ]
+    assert dates_to_load({"from_date": "2026-10-30", "to_date": None}, D1) == [date(2026, 10, 30)]
+    assert param_range({}) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from_date": "2026-11-05", "to_date": "2026-11-01"}, "to_date 2026-11-01 is before from_date 2026-11-05"),
+        ({"from_date": "2026-13-01"}, "from_date='2026-13-01' is not a date"),
+        ({"from_date": "2026-01-01", "to_date": "2062-01-01"}, "spans more than 366 days"),
+    ],
+)
+def test_bad_params_fail_with_a_message_that_says_what_to_do(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dates_to_load(params, D1)
+
+
+@pytest.fixture
+def lake_with_a_late_source(settings: Settings) -> Settings:
+    """Three landing dates for sales, crm and surveys; social has only loaded the first two."""
+    generate(settings.landing_dir, DemoSpec(start=D1, days=3, history_days=2, customers=20, orders_per_day=3))
+    for offset in range(3):
+        for source in SOURCES:
+            if source == "social" and offset == 2:
+                continue
+            ingest_source(settings, source, D1 + timedelta(days=offset))
+    return settings
+
+
+def test_scheduled_run_covers_only_dates_every_source_has_loaded(lake_with_a_late_source: Settings) -> None:
+    settings = lake_with_a_late_source
+    coverage = lake_coverage(settings)
+    assert coverage.dates["sales"] == [D1, date(2026, 11, 2), date(2026, 11, 3)]
+    assert coverage.dates["social"] == [D1, date(2026, 11, 2)]
+    covered = check_lake(settings, {"from_date": None, "to_date": None, "full_refresh": False})
+    assert covered == {"from_date": "2026-11-01", "to_date": "2026-11-02", "late_sources": {"social": "2026-11-02"}}
+    assert interval_bounds(covered) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+
+
+def test_a_date_is_complete_once_every_source_has_loaded_it(lake_with_a_late_source: Settings) -> None:
+    settings = lake_with_a_late_source
+    assert incomplete_dates(settings, [D1, date(2026, 11, 2)]) == {}
+    assert incomplete_dates(settings, [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]) == {
+        "2026-11-03": ["social"],
+        "2026-11-04": list(SOURCES),
+    }
+    ingest_source(settings, "social", date(2026, 11, 3))  # the late source lands
+    assert incomplete_dates(settings, [date(2026, 11, 3)]) == {}
+    assert lake_complete_asset().name == "cx_lake_complete"
+
+
+def test_manual_range_fails_naming_the_missing_source_and_date(lake_with_a_late_source: Settings) -> None:
+    settings = lake_with_a_late_source
+    covered = check_lake(settings, {"from_date": "2026-11-02", "to_date": "2026-11-02"})
+    assert (covered["from_date"], covered["to_date"]) == ("2026-11-02", "2026-11-02")
+    with pytest.raises(LakeIncompleteError, match=r"no load of social 2026-11-03 .*run the cx_ingest_<source> DAGs"):
+        check_lake(settings, {"from_date": "2026-11-01", "to_date": "2026-11-03"})
+
+
+def test_an_empty_lake_cannot_be_built(settings: Settings) -> None:
+    with pytest.raises(LakeIncompleteError, match="nothing yet from: sales, crm, surveys, social"):
+        check_lake(settings, {})
+
+
+def test_full_refresh_removes_the_build_warehouse_and_only_then(settings: Settings) -> None:
+    assert not settings.warehouse_dir.exists()
+    assert prepare_build(settings, full_refresh=False) is False
+    assert settings.warehouse_dir.is_dir()  # DuckDB needs the folder to create cx.duckdb
+    settings.build_db.write_bytes(b"old build")
+    assert prepare_build(settings, full_refresh=False) is False
+    assert settings.build_db.exists()
+    assert prepare_build(settings, full_refresh=True) is True
+    assert not settings.build_db.exists()
+    assert prepare_build(settings, full_refresh=True) is False
+
+
+# The PostgreSQL mirror of the reporting tables, on a real throw-away PostgreSQL server initialised
+# by the deployment's own init script (deploy/postgres/init-databases.sh), so BI roles are tested too.
+
+PG_BIN = Path(
+    subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip() or "/usr/bin"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: use the `postgres` account then."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="module")
+def reporting_pg() -> Iterator[dict[str, str]]:
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN}: apt-get install postgresql")
+    root = Path(tempfile.mkdtemp(prefix="cxpipe-pg-"))  # outside pytest's root-only temp folder
+    data = root / "data"
+    data.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    run = {"check": True, "capture_output": True}
+    subprocess.run(_as_server_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]), **run)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # the server's output goes to a log file: a pipe would stay open as long as the server runs
+    start = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"]
+    subprocess.run(_as_server_user(start), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        env = {
+            **os.environ,
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(port),
+            "POSTGRES_USER": "postgres",
+            "AIRFLOW_DB_PASSWORD": "a",
+            "METABASE_DB_PASSWORD": "m",
+            "CX_PUBLISHER_PASSWORD": "p",
+            "CX_BI_PASSWORD": "b",
+        }
+        init = subprocess.run(
+            ["bash", str(REPO_ROOT / "deploy" / "postgres" / "init-databases.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert init.returncode == 0, init.stderr
+        yield {
+            "publisher": f"postgresql://cx_publisher:p@127.0.0.1:{port}/cx_reporting",
+            "bi": f"postgresql://cx_bi:b@127.0.0.1:{port}/cx_reporting",
+        }
+    finally:
+        stop = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]
+        subprocess.run(_as_server_user(stop), check=False, stdout=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _publish_fake(settings: Settings, segments: int) -> None:
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings.reporting_db.unlink(missing_ok=True)
+    with duckdb.connect(str(settings.reporting_db)) as con:
+        con.execute(
+            "create table customer_segments (customer_key varchar, monetary decimal(12, 2), orders bigint, "
+            "csat double, first_order date, is_member boolean)"
+        )
+        con.execute(
+            "insert into customer_segments select 'c' || i, i * 1.25, i, i / 3, "
+            "date '2026-11-01' + i::integer, i % 2 = 0 from range(?) t(i)",
+            [segments],
+        )
+        con.execute("create table publication_log (publication_id bigint, published_at timestamptz, row_counts json)")
+        con.execute("insert into publication_log values (1, timestamptz '2026-11-02 03:00:00+00', '{\"a\": 1}')")
+
+
+def test_mirror_copies_every_table_with_its_types_and_cx_bi_can_only_read(
+    settings: Settings, reporting_pg: dict[str, str]
+) -> None:
+    _publish_fake(settings, segments=5)
+    assert mirror_reporting_to_postgres(settings, reporting_pg["publisher"]) == {
+        "customer_segments": 5,
+        "publication_log": 1,
+    }
+    _publish_fake(settings, segments=3)  # the next publication replaces the tables
+    assert mirror_reporting_to_postgres(settings, reporting_pg["publisher"])["customer_segments"] == 3
+
+    with psycopg.connect(reporting_pg["bi"]) as bi:
+        rows = bi.execute("select * from customer_segments order by orders").fetchall()
+        assert rows[1] == ("c1", Decimal("1.25"), 1, pytest.approx(1 / 3), date(2026, 11, 2), False)
+        assert len(rows) == 3
+        log = bi.execute("select published_at, row_counts from publication_log").fetchone()
+        assert log == (datetime(2026, 11, 2, 3, tzinfo=UTC), {"a": 1})
+        bi.rollback()
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            bi.execute("insert into customer_segments (customer_key) values ('x')")
+        bi.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("set transaction read write; delete from customer_segments")
+
+
+def test_without_a_dsn_nothing_is_mirrored(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CX_REPORTING_PG_DSN", raising=False)
+    assert mirror_reporting_to_postgres(settings) == {}
