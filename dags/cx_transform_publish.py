@@ -51,15 +51,18 @@ and clear its ingest run (an empty load completes the date).
 **Reads** the whole Parquet lake (dbt sources) and the load audit. **Writes**
 `warehouse/cx.duckdb` (dbt), `warehouse/gate/last_gate.json` and GX Data Docs, and
 publishes `warehouse/reporting.duckdb` (reporting tables + `publication_log`, swapped in
-atomically) and its mirror in PostgreSQL. **Updates** the Asset `cx_reporting`.
+atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
+`reporting` (swapped in one transaction; BI reads it as `cx_bi`). **Updates** the Asset
+`cx_reporting`. New complaint spikes (`complaint_alerts`) go to the alert log and
+`CX_ALERT_WEBHOOK_URL`.
 
 **Tasks:** `check_lake` → `prepare_build` → `dbt` (Cosmos: one task per seed and per
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
 one failed model or test is one red, retryable task and its downstream models wait; a
 test that spans two models, such as `relationships`, is its own task after both) →
-`quality_gate` (Great Expectations, blocking) → `publish` → `mirror_to_postgres` (copies the
-published tables into the PostgreSQL reporting database BI tools read as `cx_bi`, in one
-transaction; a no-op unless `CX_REPORTING_PG_DSN` is set). DuckDB has a single writer:
+`quality_gate` (dbt test results of every dbt task of the run + Great Expectations suites
++ freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
+`notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
 
 **Manual run (Params):** `from_date`/`to_date` — the run fails in `check_lake` unless
@@ -115,11 +118,16 @@ nothing is published and the last good publication stays; fix data or model, the
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
-        operator_args={"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},
+        operator_args={
+            "install_deps": False,
+            "full_refresh": "{{ params.full_refresh }}",
+            # keeps each dbt command's run_results.json for the quality gate
+            "callback": "cxpipe.gate.collect_dbt_results",
+        },
     )
 
     @task(retries=0)
-    def quality_gate() -> dict[str, object]:
+    def quality_gate(**context: object) -> dict[str, object]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from cxpipe.config import load_settings
@@ -127,7 +135,9 @@ nothing is published and the last good publication stays; fix data or model, the
 
         current = load_settings()
         try:
-            result = check_gate(current, current.warehouse_dir / "gate" / "last_gate.json")
+            result = check_gate(
+                current, current.warehouse_dir / "gate" / "last_gate.json", run_id=str(context.get("run_id"))
+            )
         except GateBlockedError as exc:
             raise AirflowFailException(str(exc)) from exc
         return {"passed": result.passed, "checks_run": result.checks_run, "warnings": len(result.warnings)}
@@ -150,13 +160,13 @@ nothing is published and the last good publication stays; fix data or model, the
         return {"publication_id": publication.publication_id, "row_counts": publication.row_counts}
 
     @task
-    def mirror_to_postgres(publication: dict[str, object]) -> dict[str, int]:
+    def notify_complaint_alerts(publication: dict[str, object]) -> int:
+        from cxpipe.complaints.alerts import notify_new_complaint_alerts
         from cxpipe.config import load_settings
-        from cxpipe.orchestration import mirror_reporting_to_postgres
 
-        return mirror_reporting_to_postgres(load_settings())
+        return notify_new_complaint_alerts(load_settings())
 
     covered = check_lake()
     gate = quality_gate()
     covered >> prepare_build() >> dbt >> gate
-    mirror_to_postgres(publish(gate, covered))
+    notify_complaint_alerts(publish(gate, covered))

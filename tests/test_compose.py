@@ -157,10 +157,11 @@ def test_metabase_reads_the_reporting_database_as_the_read_only_role(services: d
     setup = (REPO_ROOT / "deploy" / "metabase" / "metabase-setup.sh").read_text()
     assert '"dbname": "cx_reporting"' in setup and '"user": "cx_bi"' in setup
     assert "CX_BI_PASSWORD" in services["metabase-init"]["environment"]
-    dsn = services["airflow-scheduler"]["environment"]["CX_REPORTING_PG_DSN"]
+    assert "CX_BI_PASSWORD" in services["airflow-scheduler"]["environment"]
+    dsn = services["airflow-scheduler"]["environment"]["CX_REPORTING_POSTGRES_URL"]
     assert dsn.startswith("postgresql://cx_publisher:${") and dsn.endswith("@postgres:5432/cx_reporting")
     init = (REPO_ROOT / "deploy" / "postgres" / "init-databases.sh").read_text()
-    assert "CREATE DATABASE cx_reporting" in init and "GRANT SELECT ON TABLES TO cx_bi" in init
+    assert "CREATE DATABASE cx_reporting" in init and "GRANT cx_bi TO cx_publisher WITH ADMIN OPTION" in init
     mount = "./deploy/postgres/init-databases.sh:/docker-entrypoint-initdb.d/10-init-databases.sh:ro"
     assert mount in services["postgres"]["volumes"]
 

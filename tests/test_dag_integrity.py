@@ -100,7 +100,7 @@ def test_transform_runs_one_task_at_a_time_for_duckdbs_single_writer(dagbag: Any
 def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
     manifest = __import__("json").loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed"}}
+    nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed", "snapshot"}}
     dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
     builds = {tid: t for tid, t in dbt_tasks.items() if type(t).__name__ == "DbtBuildLocalOperator"}
     assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in builds} == nodes
@@ -131,7 +131,7 @@ def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagb
     assert gate.get_flat_relative_ids(upstream=True) >= dbt_tasks | {"check_lake", "prepare_build"}
     assert dag.get_task("prepare_build").upstream_task_ids == {"check_lake"}
     assert all("prepare_build" in t.get_flat_relative_ids(upstream=True) for t in dag.tasks if t.task_id in dbt_tasks)
-    assert dag.get_task("mirror_to_postgres").upstream_task_ids == {"publish"}
+    assert dag.get_task("notify_complaint_alerts").upstream_task_ids == {"publish"}
 
 
 def test_manual_run_params_have_safe_defaults(dagbag: Any) -> None:

@@ -1,21 +1,16 @@
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import duckdb
 import psycopg
 import pytest
+from pg_server import SUPERUSER, running_postgres
 
 from cxpipe.config import REPO_ROOT, Settings
 from cxpipe.contracts import SOURCES
@@ -33,13 +28,13 @@ from cxpipe.orchestration import (
     lake_asset,
     lake_complete_asset,
     lake_coverage,
-    mirror_reporting_to_postgres,
     param_range,
     prepare_build,
     record_failure,
     reporting_asset,
     start_date,
 )
+from cxpipe.publish import publish
 
 D1 = date(2026, 11, 1)
 
@@ -199,48 +194,20 @@ def test_full_refresh_removes_the_build_warehouse_and_only_then(settings: Settin
     assert prepare_build(settings, full_refresh=True) is False
 
 
-# The PostgreSQL mirror of the reporting tables, on a real throw-away PostgreSQL server initialised
-# by the deployment's own init script (deploy/postgres/init-databases.sh), so BI roles are tested too.
-
-PG_BIN = Path(
-    subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip() or "/usr/bin"
-)
+# The deployment's PostgreSQL init script (deploy/postgres/init-databases.sh), run against a real
+# server: publish, as cx_publisher, swaps schema `reporting` in; BI, as cx_bi, can only read it.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _as_server_user(cmd: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: use the `postgres` account then."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="module")
-def reporting_pg() -> Iterator[dict[str, str]]:
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN}: apt-get install postgresql")
-    root = Path(tempfile.mkdtemp(prefix="cxpipe-pg-"))  # outside pytest's root-only temp folder
-    data = root / "data"
-    data.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    run = {"check": True, "capture_output": True}
-    subprocess.run(_as_server_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]), **run)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    # the server's output goes to a log file: a pipe would stay open as long as the server runs
-    start = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"]
-    subprocess.run(_as_server_user(start), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+def test_deployment_roles_let_publish_swap_reporting_and_bi_only_read(
+    warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_postgres() as server:
         env = {
             **os.environ,
             "PGHOST": "127.0.0.1",
-            "PGPORT": str(port),
-            "POSTGRES_USER": "postgres",
+            "PGPORT": str(server.port),
+            "PGPASSWORD": server.password,
+            "POSTGRES_USER": SUPERUSER,
             "AIRFLOW_DB_PASSWORD": "a",
             "METABASE_DB_PASSWORD": "m",
             "CX_PUBLISHER_PASSWORD": "p",
@@ -254,58 +221,17 @@ def reporting_pg() -> Iterator[dict[str, str]]:
             check=False,
         )
         assert init.returncode == 0, init.stderr
-        yield {
-            "publisher": f"postgresql://cx_publisher:p@127.0.0.1:{port}/cx_reporting",
-            "bi": f"postgresql://cx_bi:b@127.0.0.1:{port}/cx_reporting",
-        }
-    finally:
-        stop = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]
-        subprocess.run(_as_server_user(stop), check=False, stdout=subprocess.DEVNULL)
-        shutil.rmtree(root, ignore_errors=True)
+        monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", server.url("cx_publisher", "p", "cx_reporting"))
+        monkeypatch.setenv("CX_BI_PASSWORD", "b")
+        publish(warehouse_copy, gate_status="passed")
+        second = publish(warehouse_copy, gate_status="passed")
 
-
-def _publish_fake(settings: Settings, segments: int) -> None:
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    settings.reporting_db.unlink(missing_ok=True)
-    with duckdb.connect(str(settings.reporting_db)) as con:
-        con.execute(
-            "create table customer_segments (customer_key varchar, monetary decimal(12, 2), orders bigint, "
-            "csat double, first_order date, is_member boolean)"
-        )
-        con.execute(
-            "insert into customer_segments select 'c' || i, i * 1.25, i, i / 3, "
-            "date '2026-11-01' + i::integer, i % 2 = 0 from range(?) t(i)",
-            [segments],
-        )
-        con.execute("create table publication_log (publication_id bigint, published_at timestamptz, row_counts json)")
-        con.execute("insert into publication_log values (1, timestamptz '2026-11-02 03:00:00+00', '{\"a\": 1}')")
-
-
-def test_mirror_copies_every_table_with_its_types_and_cx_bi_can_only_read(
-    settings: Settings, reporting_pg: dict[str, str]
-) -> None:
-    _publish_fake(settings, segments=5)
-    assert mirror_reporting_to_postgres(settings, reporting_pg["publisher"]) == {
-        "customer_segments": 5,
-        "publication_log": 1,
-    }
-    _publish_fake(settings, segments=3)  # the next publication replaces the tables
-    assert mirror_reporting_to_postgres(settings, reporting_pg["publisher"])["customer_segments"] == 3
-
-    with psycopg.connect(reporting_pg["bi"]) as bi:
-        rows = bi.execute("select * from customer_segments order by orders").fetchall()
-        assert rows[1] == ("c1", Decimal("1.25"), 1, pytest.approx(1 / 3), date(2026, 11, 2), False)
-        assert len(rows) == 3
-        log = bi.execute("select published_at, row_counts from publication_log").fetchone()
-        assert log == (datetime(2026, 11, 2, 3, tzinfo=UTC), {"a": 1})
-        bi.rollback()
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            bi.execute("insert into customer_segments (customer_key) values ('x')")
-        bi.rollback()
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            bi.execute("set transaction read write; delete from customer_segments")
-
-
-def test_without_a_dsn_nothing_is_mirrored(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CX_REPORTING_PG_DSN", raising=False)
-    assert mirror_reporting_to_postgres(settings) == {}
+        with psycopg.connect(server.url("cx_bi", "b", "cx_reporting")) as bi:
+            row = bi.execute("select count(*), min(publication_id) from reporting.customer_segments").fetchone()
+            assert row == (second.row_counts["customer_segments"], second.publication_id)
+            bi.rollback()
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                bi.execute("insert into reporting.customer_segments (customer_key) values ('x')")
+            bi.rollback()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute("set transaction read write; delete from reporting.customer_segments")
