@@ -23,6 +23,7 @@ from conftest import copy_gx_context
 from cxpipe.config import load_settings
 from cxpipe.reporting import REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env
+from cxpipe.warehouse import ops_db
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +71,16 @@ def test_reporting_warehouse_holds_every_table_with_rows(pipeline: dict[str, obj
     assert len(log) == 1 and log[0][0] == "passed" and log[0][1] > 0 and log[0][2].startswith("manual__")
     stdout = str(pipeline["stdout"])
     assert str(reporting) in stdout and "customer_segments" in stdout and "Open it with" in stdout
+
+
+def test_the_gate_in_airflow_read_the_dbt_test_results_of_the_cosmos_tasks(pipeline: dict[str, object]) -> None:
+    warehouse = Path(str(pipeline["root"])) / "data" / "warehouse"
+    with duckdb.connect(str(ops_db(warehouse)), read_only=True) as con:
+        row = con.execute("select checks from gate_runs where passed order by finished_at limit 1").fetchone()
+    assert row is not None
+    dbt_checks = [c for c in json.loads(row[0]) if c["source"] == "dbt"]
+    # every dbt test upstream of the reporting tables, each run by its own Cosmos task
+    assert len(dbt_checks) > 20 and all(c["passed"] for c in dbt_checks if c["severity"] == "error")
 
 
 def test_a_failing_gate_in_airflow_blocks_publication(pipeline: dict[str, object]) -> None:
