@@ -2,8 +2,9 @@
 
 Each DAG runs with ``airflow dags test``: Airflow parses the DAG file and executes
 its real tasks (ingest, every Cosmos dbt task, gate, publish) in one process,
-recording the run in its metadata database. The scheduler-driven path (Assets,
-catchup) is ``airflow standalone``; see the README.
+recording the run in its metadata database. The scheduler-driven path (catchup, Assets,
+backfills) is ``airflow standalone`` or the docker-compose deployment; see
+docs/orchestration.md.
 """
 
 from __future__ import annotations
