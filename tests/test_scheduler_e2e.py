@@ -4,11 +4,11 @@ Each phase runs ``airflow standalone`` (scheduler, dag-processor, triggerer,
 api-server; SQLite, LocalExecutor) on a temporary Airflow home and data folder with
 the same demo landing files:
 
-* daily: the ingest DAGs start three days back (``CX_START_DATE``/``CX_END_DATE``), are
+* daily: the ingest DAGs start two days back (``CX_START_DATE``/``CX_END_DATE``), are
   unpaused and catch up day by day; the ingest run that completes a date triggers the
   transform DAG through the ``cx_lake_complete`` Asset, which publishes;
 * backfill: catchup is off (``CX_CATCHUP=false``) and ``airflow backfill create`` asks
-  for the same three days of every ingest DAG before they are unpaused, so only the
+  for the same two days of every ingest DAG before they are unpaused, so only the
   backfill runs them; the reporting tables must equal those of the daily runs, row for row.
 
 Processes run in their own process group and are stopped by its id.
@@ -43,7 +43,7 @@ from cxpipe.runner import TRANSFORM_DAG, airflow_env, dbt_parse
 pytestmark = pytest.mark.e2e
 
 TODAY = datetime.now(UTC).date()
-DAYS = [TODAY - timedelta(days=n) for n in (3, 2, 1)]  # three finished daily intervals
+DAYS = [TODAY - timedelta(days=n) for n in (2, 1)]  # two finished daily intervals
 PHASE_TIMEOUT_S = 15 * 60
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,12 @@ NEW_PREFIX = "reporting_new_"
 PREV_PREFIX = "reporting_prev_"
 #: Serialises publishers on one database (session advisory lock, released if the process dies).
 LOCK_KEY = 0x63787069
-SWAP_ATTEMPTS = 5
+#: How long the swap may keep trying to lock the current tables away from readers.
+SWAP_WAIT_SECONDS = 120.0
+#: Each attempt gives up waiting for a lock after this long. It is shorter than PostgreSQL's
+#: deadlock_timeout (1 s by default), so when a BI query that reads several tables and the
+#: swap wait for each other, the swap backs off first and the reader's query completes.
+SWAP_LOCK_TIMEOUT = "500ms"
 
 TYPES = {
     "VARCHAR": "text",
@@ -184,10 +190,13 @@ def _revoke(con: psycopg.Connection[Any], schema: str) -> None:
 
 def _swap_in(con: psycopg.Connection[Any], incoming: str) -> int | None:
     """In one transaction: ``reporting`` -> ``reporting_prev_<id>``, ``incoming`` -> ``reporting``."""
-    for attempt in range(1, SWAP_ATTEMPTS + 1):
+    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with con.transaction():
-                con.execute("set local lock_timeout = '10s'")
+                con.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
                 old = current_publication_id(con)
                 tables = con.execute(
                     "select tablename from pg_tables where schemaname = %s order by tablename", [SCHEMA]
@@ -211,8 +220,13 @@ def _swap_in(con: psycopg.Connection[Any], incoming: str) -> int | None:
                 _grant(con, SCHEMA)
                 return old
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
-            log.warning("swap attempt %d/%d waited too long for readers: %s", attempt, SWAP_ATTEMPTS, exc)
-    raise PostgresPublishError(f"could not swap {incoming} in after {SWAP_ATTEMPTS} attempts: readers hold locks")
+            if time.monotonic() >= deadline:
+                raise PostgresPublishError(
+                    f"could not swap {incoming} in within {SWAP_WAIT_SECONDS:.0f} s ({attempt} attempts): "
+                    "BI queries hold locks on the reporting tables; the previous publication stays"
+                ) from exc
+            log.info("swap attempt %d backed off for readers: %s", attempt, exc)
+            time.sleep(min(0.1 * attempt, 2.0))
 
 
 def _prune(con: psycopg.Connection[Any], keep: int) -> None:
