@@ -3,46 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 import pytest
+from conftest import Webhook
 
 from cxpipe.complaints.alerts import notify_new_complaint_alerts, sent_state_path
 from cxpipe.config import Settings
 from cxpipe.notify import WEBHOOK_ENV, alert_log_path
-
-
-class _Webhook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict[str, Any]]] = []
-    status: ClassVar[int] = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Webhook]]:
-    _Webhook.received = []
-    _Webhook.status = 200
-    server = HTTPServer(("127.0.0.1", 0), _Webhook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv(WEBHOOK_ENV, f"http://127.0.0.1:{server.server_address[1]}/hook")
-    yield _Webhook
-    server.shutdown()
-    server.server_close()
-
 
 ROWS = [
     ("2026-10-19", "late_delivery", "Nordics", 14, 4.5, 0.0008, True),
@@ -69,7 +39,7 @@ def _write_alerts(path: Path, rows: list[tuple[Any, ...]], schema: str = "main")
             )
 
 
-def test_each_new_alert_is_posted_once(settings: Settings, webhook: type[_Webhook]) -> None:
+def test_each_new_alert_is_posted_once(settings: Settings, webhook: Webhook) -> None:
     _write_alerts(settings.reporting_db, ROWS)
     assert notify_new_complaint_alerts(settings) == 2
     posted = [body["alert"] for body in webhook.received]
@@ -91,7 +61,7 @@ def test_each_new_alert_is_posted_once(settings: Settings, webhook: type[_Webhoo
     assert len(json.loads(sent_state_path(settings).read_text(encoding="utf-8"))) == 3
 
 
-def test_a_refused_alert_is_sent_again_next_run(settings: Settings, webhook: type[_Webhook]) -> None:
+def test_a_refused_alert_is_sent_again_next_run(settings: Settings, webhook: Webhook) -> None:
     _write_alerts(settings.reporting_db, ROWS)
     webhook.status = 500
     assert notify_new_complaint_alerts(settings) == 0
@@ -101,7 +71,7 @@ def test_a_refused_alert_is_sent_again_next_run(settings: Settings, webhook: typ
     assert len(webhook.received) == 4
 
 
-def test_reads_the_build_when_nothing_is_published(settings: Settings, webhook: type[_Webhook]) -> None:
+def test_reads_the_build_when_nothing_is_published(settings: Settings, webhook: Webhook) -> None:
     _write_alerts(settings.build_db, ROWS[:1], schema="marts")
     assert not settings.reporting_db.exists()
     assert notify_new_complaint_alerts(settings) == 1

@@ -1,15 +1,13 @@
 import json
 import os
 import subprocess
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from typing import Any
 
 import psycopg
 import pytest
+from conftest import Webhook
 from pg_server import SUPERUSER, running_postgres
 
 from cxpipe.config import REPO_ROOT, Settings
@@ -51,33 +49,10 @@ def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
     ]
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_failure_callback_posts_to_the_webhook_from_the_environment(
-    settings: Settings, webhook: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+    settings: Settings, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, received = webhook
+    url, received = webhook.url, webhook.received
     monkeypatch.setenv("CX_ALERT_WEBHOOK_URL", url)
     ti = SimpleNamespace(dag_id="cx_transform_publish", task_id="quality_gate", try_number=1)
     record_failure({"task_instance": ti, "run_id": "scheduled__x", "exception": RuntimeError("gate blocked")})
