@@ -159,3 +159,23 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def publish_paused_at(settings: Settings, step: str) -> subprocess.Popen[str]:
+    """Start ``publish`` in a subprocess and return it once it is paused at ``step`` (to be killed there)."""
+    env = {
+        **os.environ,
+        "CX_DATA_DIR": str(settings.data_dir),
+        "CX_GX_DIR": str(settings.gx_dir),
+        "CX_PUBLISH_PAUSE_AT": step,
+        "CX_PUBLISH_PAUSE_SECONDS": "120",
+    }
+    code = "from cxpipe.config import load_settings; from cxpipe.publish import publish; "
+    code += "publish(load_settings(), gate_status='passed')"
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    while line and "paused at" not in line:
+        line = process.stderr.readline()
+    assert f"paused at {step}" in line
+    return process

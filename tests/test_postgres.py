@@ -1,9 +1,6 @@
 """The PostgreSQL reporting target on a real PostgreSQL server started by the tests."""
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +9,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from conftest import publish_paused_at
 from pg_server import PgServer, running_postgres
 
 from cxpipe.config import Settings
@@ -131,21 +129,7 @@ def test_a_publish_killed_during_the_load_leaves_postgres_intact(
 ) -> None:
     publish(warehouse_copy, gate_status="passed")
     before = _snapshot(pg_url)
-    env = {
-        **os.environ,
-        "CX_DATA_DIR": str(warehouse_copy.data_dir),
-        "CX_GX_DIR": str(warehouse_copy.gx_dir),
-        "CX_PUBLISH_PAUSE_AT": step,
-        "CX_PUBLISH_PAUSE_SECONDS": "120",
-    }
-    code = "from cxpipe.config import load_settings; from cxpipe.publish import publish; "
-    code += "publish(load_settings(), gate_status='passed')"
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    while line and "paused at" not in line:
-        line = process.stderr.readline()
-    assert f"paused at {step}" in line
+    process = publish_paused_at(warehouse_copy, step)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import publish_paused_at
 
 from cxpipe.cli import main
 from cxpipe.config import Settings
@@ -111,31 +111,13 @@ def test_leftovers_of_an_interrupted_publish_are_removed_by_the_next(warehouse_c
     assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 1
 
 
-def _publish_in_subprocess(settings: Settings, pause_at: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "CX_DATA_DIR": str(settings.data_dir),
-        "CX_GX_DIR": str(settings.gx_dir),
-        "CX_PUBLISH_PAUSE_AT": pause_at,
-        "CX_PUBLISH_PAUSE_SECONDS": "120",
-    }
-    code = "from cxpipe.config import load_settings; from cxpipe.publish import publish; "
-    code += "publish(load_settings(), gate_status='passed')"
-    return subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
-
-
 @pytest.mark.parametrize("step", ["loaded", "verified"])
 def test_a_publish_killed_mid_way_leaves_the_old_publication_and_the_next_run_succeeds(
     warehouse_copy: Settings, step: str
 ) -> None:
     publish(warehouse_copy, gate_status="passed")
     before = _sha(warehouse_copy.reporting_db)
-    process = _publish_in_subprocess(warehouse_copy, step)
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    while line and "paused at" not in line:
-        line = process.stderr.readline()
-    assert f"paused at {step}" in line
+    process = publish_paused_at(warehouse_copy, step)
     assert list(warehouse_copy.warehouse_dir.glob(".reporting.duckdb.*.tmp")), "the new file is being written"
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
