@@ -13,7 +13,7 @@ DEMO_DAYS ?= 1
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := true
 
-.PHONY: help env run demo test lint format docs clean
+.PHONY: help env run demo test test-fast lint format docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,8 +42,11 @@ format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff fix models
 
-test: lint ## lint, then the whole test suite (unit, dbt, gate, end-to-end Airflow)
-	$(BIN)/pytest
+test: lint ## lint, then every test tier: unit, dbt, integration (PostgreSQL), e2e (Airflow)
+	$(BIN)/pytest tests
+
+test-fast: env ## the edit loop: unit and dbt tiers, no servers, no Airflow runs
+	$(BIN)/pytest tests/unit tests/dbt
 
 docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog after `make run`)
 	cd dbt_project && if [ -f ../data/warehouse/cx.duckdb ]; then \

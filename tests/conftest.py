@@ -1,4 +1,10 @@
-"""Shared fixtures: small real data sets built with cxpipe's own code and real dbt."""
+"""Shared fixtures: small real data sets built with cxpipe's own code and real dbt.
+
+Tests live in tiers, one folder each, and every test is marked with its tier:
+``unit`` (no dbt build, no server), ``dbt`` (a real dbt build of demo data),
+``integration`` (a real PostgreSQL server, killed processes) and ``e2e`` (real Airflow).
+``make test-fast`` runs unit + dbt; ``make test`` runs every tier.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +37,19 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
+
+
+TIERS = ("unit", "dbt", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the tier its folder names (``tests/<tier>/test_*.py``)."""
+    tests_dir = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(tests_dir).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.path}: tests live in one of tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 def copy_gx_context(target: Path) -> Path:

@@ -18,10 +18,7 @@ from typing import Protocol
 from cxpipe.complaints.classify import Classification, KeywordClassifier, load_taxonomy
 from cxpipe.complaints.sentiment import sentiment_score
 from cxpipe.complaints.text import detect_language
-from cxpipe.config import REPO_ROOT
 
-EVAL_PATH = REPO_ROOT / "tests" / "data" / "complaints_eval.csv"
-TAXONOMY_PATH = REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv"
 EVAL_COLUMNS = ("eval_id", "language", "text", "root_cause", "split")
 
 
@@ -62,7 +59,7 @@ class LanguageScore:
     causes: tuple[CauseScore, ...]
 
 
-def load_eval_set(path: Path = EVAL_PATH) -> list[dict[str, str]]:
+def load_eval_set(path: Path) -> list[dict[str, str]]:
     """The labelled complaints; a malformed row raises naming its line and column."""
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -146,8 +143,10 @@ def markdown(scores: Mapping[str, LanguageScore]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--eval", type=Path, default=EVAL_PATH, help="labelled CSV (default: %(default)s)")
-    parser.add_argument("--taxonomy", type=Path, default=TAXONOMY_PATH, help="taxonomy seed (default: %(default)s)")
+    parser.add_argument("--eval", type=Path, required=True, help="labelled CSV, e.g. tests/data/complaints_eval.csv")
+    parser.add_argument(
+        "--taxonomy", type=Path, required=True, help="taxonomy seed, e.g. dbt_project/seeds/complaint_taxonomy.csv"
+    )
     parser.add_argument("--split", choices=("dev", "test"), help="score one split only")
     parser.add_argument("--errors", action="store_true", help="also list the misclassified complaints")
     args = parser.parse_args(argv)

@@ -25,8 +25,6 @@ from cxpipe.reporting import REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env
 from cxpipe.warehouse import ops_db
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:

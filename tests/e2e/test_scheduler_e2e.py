@@ -40,8 +40,6 @@ from cxpipe.demo import DemoSpec, generate
 from cxpipe.reporting import PUBLICATION_ID_COLUMN, REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env, dbt_parse
 
-pytestmark = pytest.mark.e2e
-
 TODAY = datetime.now(UTC).date()
 DAYS = [TODAY - timedelta(days=n) for n in (2, 1)]  # two finished daily intervals
 PHASE_TIMEOUT_S = 15 * 60

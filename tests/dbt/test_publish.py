@@ -2,14 +2,10 @@
 
 import hashlib
 import json
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import publish_paused_at
 
 from cxpipe.cli import main
 from cxpipe.config import Settings
@@ -26,8 +22,6 @@ from cxpipe.publish import (
 )
 from cxpipe.reporting import REPORTING_TABLES
 from cxpipe.warehouse import connect_ops
-
-HERE = Path(__file__).parent
 
 
 def _sha(path: Path) -> str:
@@ -109,48 +103,6 @@ def test_leftovers_of_an_interrupted_publish_are_removed_by_the_next(warehouse_c
     publish(warehouse_copy, gate_status="passed")
     assert not stale.exists()
     assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 1
-
-
-@pytest.mark.parametrize("step", ["loaded", "verified"])
-def test_a_publish_killed_mid_way_leaves_the_old_publication_and_the_next_run_succeeds(
-    warehouse_copy: Settings, step: str
-) -> None:
-    publish(warehouse_copy, gate_status="passed")
-    before = _sha(warehouse_copy.reporting_db)
-    process = publish_paused_at(warehouse_copy, step)
-    assert list(warehouse_copy.warehouse_dir.glob(".reporting.duckdb.*.tmp")), "the new file is being written"
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL
-
-    assert _sha(warehouse_copy.reporting_db) == before
-    assert current_publication_id(warehouse_copy.reporting_db) == 1
-
-    again = publish(warehouse_copy, gate_status="passed")
-    assert again.publication_id == 2
-    assert list(warehouse_copy.warehouse_dir.glob(".*.tmp*")) == []
-    assert published_tables(warehouse_copy.reporting_db)["publication_log"] == 2
-
-
-def test_readers_never_see_a_missing_half_loaded_or_mixed_publication(warehouse_copy: Settings) -> None:
-    publish(warehouse_copy, gate_status="passed")
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "reporting_reader.py"),
-            str(warehouse_copy.reporting_db),
-            "12",
-            ",".join(REPORTING_TABLES),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    published = [publish(warehouse_copy, gate_status="passed").publication_id for _ in range(5)]
-    out, _ = reader.communicate(timeout=120)
-    report = json.loads(out)
-    print("reader:", report["reads"], "reads, publications seen", report["seen"])
-    assert report["problems"] == []
-    assert report["reads"] > 20
-    assert len(set(report["seen"]) & set(published)) >= 2, report  # it read across several swaps
 
 
 def test_old_publications_are_kept_and_can_be_rolled_back(
