@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 
 from cxpipe.config import Settings
-from cxpipe.reporting import MARTS_SCHEMA, REPORTING_TABLES, dbt_model_id
+from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES, dbt_model_id
 from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ import duckdb
 import cxpipe
 from cxpipe import postgres
 from cxpipe.config import Settings
-from cxpipe.reporting import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN, REPORTING_TABLES
+from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN, REPORTING_TABLES
 from cxpipe.warehouse import connect_ops, release_inprocess_dbt
 
 log = logging.getLogger(__name__)

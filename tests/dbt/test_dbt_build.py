@@ -7,7 +7,7 @@ import duckdb
 from conftest import run_dbt
 
 from cxpipe.config import Settings
-from cxpipe.reporting import MARTS_SCHEMA, REPORTING_TABLES
+from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
 from cxpipe.warehouse import connect_read_only
 
 

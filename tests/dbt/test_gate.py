@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from cxpipe.config import Settings
+from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, drift_threshold_pct, last_gate_run, run_gate, table_config
 from cxpipe.publish import publish
-from cxpipe.reporting import REPORTING_TABLES
 from cxpipe.warehouse import connect_ops
 
 

@@ -10,7 +10,7 @@ import duckdb
 from conftest import run_dbt
 
 from cxpipe.config import Settings
-from cxpipe.reporting import MARTS_SCHEMA, PII_COLUMN_NAMES
+from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES
 from cxpipe.warehouse import connect_read_only
 
 RFM_SEGMENTS = {

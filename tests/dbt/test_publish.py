@@ -9,6 +9,7 @@ import pytest
 
 from cxpipe.cli import main
 from cxpipe.config import Settings
+from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
 from cxpipe.publish import (
     PublishError,
@@ -20,7 +21,6 @@ from cxpipe.publish import (
     published_tables,
     rollback,
 )
-from cxpipe.reporting import REPORTING_TABLES
 from cxpipe.warehouse import connect_ops
 
 

@@ -21,7 +21,7 @@ import pytest
 from conftest import copy_gx_context
 
 from cxpipe.config import load_settings
-from cxpipe.reporting import REPORTING_TABLES
+from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env
 from cxpipe.warehouse import ops_db
 

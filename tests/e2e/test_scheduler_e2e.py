@@ -35,9 +35,8 @@ import duckdb
 import pytest
 from conftest import settings_for
 
-from cxpipe.contracts import SOURCES
+from cxpipe.contracts import PUBLICATION_ID_COLUMN, REPORTING_TABLES, SOURCES
 from cxpipe.demo import DemoSpec, generate
-from cxpipe.reporting import PUBLICATION_ID_COLUMN, REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env, dbt_parse
 
 TODAY = datetime.now(UTC).date()

@@ -13,10 +13,10 @@ from conftest import publish_paused_at
 from pg_server import PgServer, running_postgres
 
 from cxpipe.config import Settings
+from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
 from cxpipe.postgres import BI_ROLE, publications
 from cxpipe.publish import PublishError, publish, rollback
-from cxpipe.reporting import PII_COLUMN_NAMES, REPORTING_TABLES
 
 BI_PASSWORD = "bi-test-password"
 

@@ -12,9 +12,8 @@ import pytest
 from pg_server import PgServer, running_postgres
 
 from cxpipe.config import Settings
-from cxpipe.contracts import ENTITIES
+from cxpipe.contracts import ENTITIES, REPORTING_TABLES
 from cxpipe.publish import publish
-from cxpipe.reporting import REPORTING_TABLES
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from cxpipe.config import REPO_ROOT
-from cxpipe.reporting import PII_COLUMN_NAMES, REPORTING_TABLES
+from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
 
 
 @pytest.mark.parametrize("table", REPORTING_TABLES)

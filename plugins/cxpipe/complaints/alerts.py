@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cxpipe.config import Settings
+from cxpipe.contracts import MARTS_SCHEMA
 from cxpipe.notify import send_alert
-from cxpipe.reporting import MARTS_SCHEMA
 from cxpipe.warehouse import connect_read_only
 
 log = logging.getLogger(__name__)

@@ -283,7 +283,7 @@ def render_markdown() -> str:
     lines = [
         "# Source contracts",
         "",
-        "Generated from `plugins/cxpipe/contracts.py` by `cxpipe contracts > docs/contracts.md`;",
+        "Generated from `plugins/cxpipe/contracts/sources.py` by `cxpipe contracts > docs/contracts.md`;",
         "a test fails when this file and the code disagree.",
         "",
         "Files land in `landing/<source>/<YYYY-MM-DD>/<file>`. CSV files are UTF-8 with a header",
@@ -349,7 +349,7 @@ def render_dbt_sources() -> str:
     lines = [
         "version: 2",
         "",
-        "# Generated from plugins/cxpipe/contracts.py by `cxpipe contracts --format dbt`;",
+        "# Generated from plugins/cxpipe/contracts/sources.py by `cxpipe contracts --format dbt`;",
         "# a test fails when a table's columns and the contract disagree.",
         "# The lake written by cxpipe's ingest step: one Parquet partition per landing date.",
         "# PII columns arrive already replaced by keyed hashes.",
