@@ -10,7 +10,7 @@ from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
 
 @pytest.mark.parametrize("table", REPORTING_TABLES)
 def test_each_reporting_table_has_a_documented_model_and_a_suite(table: str) -> None:
-    marts = REPO_ROOT / "dbt_project" / "models" / "marts"
+    (marts,) = {p.parent for p in (REPO_ROOT / "dbt_project" / "models" / "marts").glob(f"*/{table}.sql")}
     assert (marts / f"{table}.sql").exists()
     assert f"name: {table}" in (marts / f"{table}.yml").read_text()
     suite = json.loads((REPO_ROOT / "expectations" / "gx" / "expectations" / f"{table}.json").read_text())
@@ -42,8 +42,9 @@ def test_generic_checks_of_a_suite_name_columns_of_the_model(table: str) -> None
     from cxpipe.gate import DRIFT_AGGREGATES, table_config
 
     config = table_config(load_settings(), table)
-    model_yaml = (REPO_ROOT / "dbt_project" / "models" / "marts" / f"{table}.yml").read_text()
-    model_sql = (REPO_ROOT / "dbt_project" / "models" / "marts" / f"{table}.sql").read_text()
+    (marts,) = {p.parent for p in (REPO_ROOT / "dbt_project" / "models" / "marts").glob(f"*/{table}.sql")}
+    model_yaml = (marts / f"{table}.yml").read_text()
+    model_sql = (marts / f"{table}.sql").read_text()
     for key in ("freshness", "shares", "drift_metric"):
         if key in config:
             column = config[key]["column"]

@@ -28,7 +28,7 @@ def dbt_model_id(manifest: dict[str, object], table: str) -> str:
     for unique_id, node in nodes.items():
         if node.get("resource_type") == "model" and node.get("name") == table:
             return str(unique_id)
-    raise KeyError(f"reporting table {table!r} has no dbt model in the manifest: add models/marts/{table}.sql")
+    raise KeyError(f"reporting table {table!r} has no dbt model in the manifest: add models/marts/<domain>/{table}.sql")
 
 
 #: Column added to every published reporting table: the publication its rows belong to.
