@@ -6,6 +6,7 @@ ARG UV_VERSION=0.13.9
 ENV CX_PROJECT_DIR=/opt/cxpipe \
     CX_DATA_DIR=/opt/cxpipe/data \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/cxpipe/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/cxpipe/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
     GX_ANALYTICS_ENABLED=false \
     DO_NOT_TRACK=true \
@@ -20,12 +21,14 @@ RUN pip install --no-cache-dir "uv==${UV_VERSION}" \
  && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
-# 2. The project: the cxpipe package, DAGs, dbt project and GX suites.
+# 2. The project: the cxpipe package (in Airflow's plugins folder, installed editable so the
+#    `cxpipe` command and Airflow import the same files), DAGs, dbt project and GX suites.
 COPY --chown=airflow:root plugins ./plugins
 COPY --chown=airflow:root dags ./dags
 COPY --chown=airflow:root dbt_project ./dbt_project
 COPY --chown=airflow:root expectations ./expectations
-RUN pip install --no-cache-dir --no-deps . \
+COPY --chown=airflow:root docs/runbook.md ./docs/runbook.md
+RUN pip install --no-cache-dir --no-deps --editable . \
  && cd dbt_project \
  && CX_BUILD_DB=:memory: dbt parse --project-dir . --profiles-dir . \
  && mkdir -p /opt/cxpipe/data/landing /opt/cxpipe/data/lake /opt/cxpipe/data/warehouse

@@ -34,6 +34,8 @@ def airflow_env(settings: Settings, airflow_home: Path) -> dict[str, str]:
         {
             "AIRFLOW_HOME": str(airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_dir / "dags"),
+            # Airflow puts its plugins folder on sys.path: the cxpipe package lives there
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.project_dir / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),

@@ -104,6 +104,7 @@ def test_airflow_services_share_image_settings_and_one_jwt_secret(services: dict
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
         assert env["CX_DATA_DIR"] == DATA and env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/cxpipe/dags"
+        assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/cxpipe/plugins"
     for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY", "CX_PII_KEY"):
         values = {env[key] for env in envs.values()}
         assert len(values) == 1, key
