@@ -15,8 +15,8 @@ from pg_server import PgServer, running_postgres
 from cxpipe.config import Settings
 from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
-from cxpipe.postgres import BI_ROLE, publications
 from cxpipe.publish import PublishError, publish, rollback
+from cxpipe.publish.postgres import BI_ROLE, publications
 
 BI_PASSWORD = "bi-test-password"
 

@@ -1,6 +1,6 @@
 """Publish the reporting tables to PostgreSQL: COPY into a fresh schema, verify, swap in one transaction.
 
-Used by :func:`cxpipe.publish.publish` when ``CX_REPORTING_POSTGRES_URL`` is set:
+Used by :func:`cxpipe.publish.pipeline.publish` when ``CX_REPORTING_POSTGRES_URL`` is set:
 
 1. ``stage``: the verified new DuckDB reporting file is bulk-loaded with COPY
    (psycopg 3) into a fresh schema ``reporting_new_<id>`` and committed; row
@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,13 @@ class PostgresPublishError(RuntimeError):
 
 
 def postgres_url() -> str | None:
+    """The PostgreSQL reporting target (``CX_REPORTING_POSTGRES_URL``); None: publish to DuckDB only."""
     return os.environ.get(URL_ENV) or None
+
+
+def bi_password() -> str | None:
+    """The password of the read-only BI role (``CX_BI_PASSWORD``); None: the role cannot log in."""
+    return os.environ.get(BI_PASSWORD_ENV)
 
 
 def _pg_type(duck_type: str) -> str:
@@ -110,7 +117,7 @@ def current_publication_id(con: psycopg.Connection[Any], schema: str = SCHEMA) -
 
 def ensure_bi_role(con: psycopg.Connection[Any]) -> None:
     """Create or update the read-only BI role: login, read-only sessions, nothing granted yet."""
-    password = os.environ.get(BI_PASSWORD_ENV)
+    password = bi_password()
     exists = con.execute("select 1 from pg_roles where rolname = %s", [BI_ROLE]).fetchone()
     role = sql.Identifier(BI_ROLE)
     if not exists:
@@ -133,10 +140,18 @@ def _drop_leftovers(con: psycopg.Connection[Any]) -> None:
         con.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
 
 
-def stage(url: str, reporting_file: Path, publication_id: int, tables: tuple[str, ...]) -> dict[str, int]:
-    """COPY every table of ``reporting_file`` into ``reporting_new_<id>``; verify; return row counts."""
-    from cxpipe.publish import pause_point
+def stage(
+    url: str,
+    reporting_file: Path,
+    publication_id: int,
+    tables: tuple[str, ...],
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """COPY every table of ``reporting_file`` into ``reporting_new_<id>``; verify; return row counts.
 
+    ``on_step`` is called with ``pg_copying`` after the COPY of each table (uncommitted)
+    and with ``pg_loaded`` once the whole load is committed.
+    """
     schema = f"{NEW_PREFIX}{publication_id}"
     counts: dict[str, int] = {}
     with connect(url) as con, duckdb.connect(str(reporting_file), read_only=True) as duck:
@@ -165,14 +180,16 @@ def stage(url: str, reporting_file: Path, publication_id: int, tables: tuple[str
                 while batch := result.fetchmany(10_000):
                     for row in batch:
                         copy.write_row(row)
-            pause_point("pg_copying")
+            if on_step:
+                on_step("pg_copying")
             expected = duck.execute(f'select count(*) from main."{table}"').fetchone()
             found = con.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()
             if not expected or not found or found[0] != expected[0]:
                 raise PostgresPublishError(f"{schema}.{table}: {found} rows loaded, {expected} in the reporting file")
             counts[table] = int(found[0])
         con.commit()
-    pause_point("pg_loaded")
+    if on_step:
+        on_step("pg_loaded")
     return counts
 
 

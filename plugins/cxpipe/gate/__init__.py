@@ -1,0 +1,84 @@
+"""Quality gate: every blocking check must pass before the reporting tables are published.
+
+Three kinds of checks run against the audited build (``warehouse/cx.duckdb``):
+
+* **dbt tests** — the results of the last ``dbt build``/``dbt test``
+  (``run_results.json``) for every test on the reporting models and everything
+  they depend on (from ``manifest.json``). Severity ``error`` failures block;
+  severity ``warn`` results are warnings.
+* **Great Expectations suites** — ``expectations/gx/expectations/<table>.json``,
+  one per reporting table, run through the table's checkpoint on a pandas frame
+  (GX's SQL route on DuckDB is broken) and rendered into the Data Docs.
+  Expectations of severity ``critical`` block; ``warning``/``info`` ones do not.
+* **Generic checks**, generated from the suite's ``meta.cxpipe`` block so that a
+  new reporting table only needs its suite: freshness of the newest data, shares
+  summing to 100 per group, and drift against the last publication (row count and
+  a key metric may not move more than ``CX_GATE_DRIFT_PCT`` percent).
+
+Every run is recorded in the ``gate_runs`` table of the operations log
+(``warehouse/ops.duckdb``) with each check, its status and its failing values; a
+blocked run also adds a ``blocked`` row to the operations ``publication_log``.
+
+Modules: :mod:`~cxpipe.gate.results` (what a run reports), :mod:`~cxpipe.gate.suites`
+(configuration), :mod:`~cxpipe.gate.dbt_results` (dbt test results),
+:mod:`~cxpipe.gate.checks` (generic checks), :mod:`~cxpipe.gate.gx` (Great Expectations)
+and :mod:`~cxpipe.gate.run` (running and recording). The DAG names the Cosmos callback
+``cxpipe.gate.collect_dbt_results``, so it is re-exported here with the rest of the API.
+"""
+
+from __future__ import annotations
+
+from cxpipe.gate.checks import check_drift, check_freshness, check_shares, generic_checks
+from cxpipe.gate.dbt_results import (
+    DBT_ARTIFACTS_ENV,
+    collect_dbt_results,
+    dbt_artifacts_dir,
+    dbt_checks,
+    dbt_results_dir,
+)
+from cxpipe.gate.gx import BATCH_DEFINITION, DATASOURCE, gx_checks
+from cxpipe.gate.results import BLOCKING_SEVERITIES, CheckFailure, CheckRecord, GateBlockedError, GateResult
+from cxpipe.gate.run import check_gate, last_gate_run, record_blocked, record_gate_run, run_gate
+from cxpipe.gate.suites import (
+    AS_OF_ENV,
+    DEFAULT_DRIFT_PCT,
+    DRIFT_AGGREGATES,
+    DRIFT_ENV,
+    as_of_date,
+    drift_threshold_pct,
+    suite_path,
+    table_config,
+)
+
+__all__ = [
+    "AS_OF_ENV",
+    "BATCH_DEFINITION",
+    "BLOCKING_SEVERITIES",
+    "DATASOURCE",
+    "DBT_ARTIFACTS_ENV",
+    "DEFAULT_DRIFT_PCT",
+    "DRIFT_AGGREGATES",
+    "DRIFT_ENV",
+    "CheckFailure",
+    "CheckRecord",
+    "GateBlockedError",
+    "GateResult",
+    "as_of_date",
+    "check_drift",
+    "check_freshness",
+    "check_gate",
+    "check_shares",
+    "collect_dbt_results",
+    "dbt_artifacts_dir",
+    "dbt_checks",
+    "dbt_results_dir",
+    "drift_threshold_pct",
+    "generic_checks",
+    "gx_checks",
+    "last_gate_run",
+    "record_blocked",
+    "record_gate_run",
+    "run_gate",
+    "suite_path",
+    "table_config",
+]

@@ -1,0 +1,104 @@
+"""Running the gate and recording it: ``gate_runs`` and ``publication_log`` of the operations log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cxpipe.config import Settings
+from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
+from cxpipe.gate.checks import generic_checks
+from cxpipe.gate.dbt_results import dbt_checks
+from cxpipe.gate.gx import gx_checks
+from cxpipe.gate.results import GateBlockedError, GateResult
+from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt
+
+log = logging.getLogger(__name__)
+
+
+def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> GateResult:
+    """Run every check on the build warehouse; records the run, never raises on failures."""
+    started = datetime.now(UTC)
+    result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
+    for record in dbt_checks(settings, tables):
+        result.add(record)
+    with connect_read_only(settings.build_db) as build:
+        frames = {t: build.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
+        previous = (
+            duckdb.connect(str(settings.reporting_db), read_only=True) if settings.reporting_db.exists() else None
+        )
+        try:
+            for record in generic_checks(settings, build, previous, tables):
+                result.add(record)
+        finally:
+            if previous is not None:
+                previous.close()
+    for record in gx_checks(settings, frames):
+        result.add(record)
+    result.passed = not result.failures
+    index = settings.data_docs_index
+    result.data_docs = index.as_uri() if index.exists() else ""
+    for warning in result.warnings:
+        log.warning("gate warning (not blocking): %s", warning.describe())
+    record_gate_run(settings, result, started)
+    return result
+
+
+def record_gate_run(settings: Settings, result: GateResult, started: datetime) -> None:
+    failing = [asdict(f) for f in result.failures] + [asdict(w) for w in result.warnings]
+    with connect_ops(settings.warehouse_dir) as con:
+        con.execute(
+            "insert into gate_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.gate_run_id,
+                started,
+                datetime.now(UTC),
+                result.passed,
+                result.checks_run,
+                len(result.failures),
+                len(result.warnings),
+                json.dumps(failing, default=str),
+                json.dumps([asdict(c) for c in result.checks], default=str),
+                result.data_docs,
+            ],
+        )
+
+
+def record_blocked(settings: Settings, result: GateResult, run_id: str | None = None) -> None:
+    reason = "; ".join(f.describe() for f in result.failures)
+    with connect_ops(settings.warehouse_dir) as con:
+        con.execute(
+            "insert into publication_log values (?, 'blocked', null, 'all', ?, ?, null, ?)",
+            [datetime.now(UTC), result.gate_run_id, run_id, f"quality gate failed: {reason}"],
+        )
+
+
+def last_gate_run(settings: Settings) -> dict[str, Any] | None:
+    """The newest row of ``gate_runs`` as a dict (None before the first run)."""
+    release_inprocess_dbt()
+    with connect_ops(settings.warehouse_dir) as con:
+        cursor = con.execute("select * from gate_runs order by finished_at desc limit 1")
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def check_gate(settings: Settings, report_path: Path | None = None, run_id: str | None = None) -> GateResult:
+    """Run the gate, write its report, and raise :class:`GateBlockedError` if it blocks."""
+    result = run_gate(settings)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(result.to_json(), encoding="utf-8")
+    if not result.passed:
+        record_blocked(settings, result, run_id)
+        raise GateBlockedError(result)
+    log.info("quality gate passed: %d checks, %d warnings", result.checks_run, len(result.warnings))
+    return result

@@ -1,0 +1,50 @@
+"""Publish the audited reporting tables to BI: write → audit → swap, all or nothing, with rollback.
+
+- :mod:`~cxpipe.publish.pipeline`: :func:`publish` and :func:`rollback` over both targets,
+  in an order that leaves every target with its previous publication on any failure;
+- :mod:`~cxpipe.publish.duckdb_file`: the DuckDB reporting file (build, verify, atomic
+  file swap, kept publications);
+- :mod:`~cxpipe.publish.postgres`: the PostgreSQL reporting schema (COPY, verify,
+  schema swap in one transaction, read-only BI role);
+- :mod:`~cxpipe.publish.attempts`: every attempt in the operations ``publication_log``.
+
+The targets never import the pipeline. Settings read from the environment, each in
+one function: ``CX_KEEP_PUBLICATIONS`` (:func:`keep_publications`), ``CX_CODE_VERSION``
+(:func:`duckdb_file.pinned_code_version`), ``CX_REPORTING_POSTGRES_URL``
+(:func:`postgres.postgres_url`) and ``CX_BI_PASSWORD`` (:func:`postgres.bi_password`).
+"""
+
+from cxpipe.publish.attempts import list_attempts, record_attempt
+from cxpipe.publish.duckdb_file import (
+    DEFAULT_KEEP,
+    KEEP_ENV,
+    PublishError,
+    archive_dir,
+    archived,
+    code_version,
+    current_publication_id,
+    keep_publications,
+    list_publications,
+    published_tables,
+)
+from cxpipe.publish.pipeline import Publication, publish, rollback
+from cxpipe.publish.postgres import PostgresPublishError
+
+__all__ = [
+    "DEFAULT_KEEP",
+    "KEEP_ENV",
+    "PostgresPublishError",
+    "Publication",
+    "PublishError",
+    "archive_dir",
+    "archived",
+    "code_version",
+    "current_publication_id",
+    "keep_publications",
+    "list_attempts",
+    "list_publications",
+    "publish",
+    "published_tables",
+    "record_attempt",
+    "rollback",
+]
