@@ -9,6 +9,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from cxpipe.alerts import record_failure
 from cxpipe.contracts import SOURCES, entities_of
 from cxpipe.orchestration import (
     DEFAULT_ARGS,
@@ -18,7 +19,6 @@ from cxpipe.orchestration import (
     lake_complete_asset,
     landing_wait,
     range_params,
-    record_failure,
     start_date,
 )
 
@@ -120,7 +120,8 @@ for source in SOURCES:
             from airflow.sdk.exceptions import AirflowSkipException
 
             from cxpipe.config import load_settings
-            from cxpipe.orchestration import dates_to_load, incomplete_dates
+            from cxpipe.lake import incomplete_dates
+            from cxpipe.orchestration import dates_to_load
 
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
             if missing := incomplete_dates(load_settings(), days):

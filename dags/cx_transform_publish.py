@@ -10,11 +10,11 @@ from airflow.sdk import DAG, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cxpipe.alerts import record_failure
 from cxpipe.config import load_settings
 from cxpipe.orchestration import (
     DEFAULT_ARGS,
     lake_complete_asset,
-    record_failure,
     reporting_asset,
     start_date,
     transform_params,
@@ -83,14 +83,14 @@ nothing is published and the last good publication stays; fix data or model, the
     @task
     def check_lake(**context: object) -> dict[str, object]:
         from cxpipe.config import load_settings
-        from cxpipe.orchestration import check_lake as covered
+        from cxpipe.lake import check_lake as covered
 
         return covered(load_settings(), dict(context["params"]))  # type: ignore[call-overload]
 
     @task
     def prepare_build(**context: object) -> bool:
         from cxpipe.config import load_settings
-        from cxpipe.orchestration import prepare_build as prepare
+        from cxpipe.warehouse.build import prepare_build as prepare
 
         return prepare(load_settings(), bool(context["params"]["full_refresh"]))  # type: ignore[index]
 
@@ -161,7 +161,7 @@ nothing is published and the last good publication stays; fix data or model, the
 
     @task
     def notify_complaint_alerts(publication: dict[str, object]) -> int:
-        from cxpipe.complaints.alerts import notify_new_complaint_alerts
+        from cxpipe.alerts import notify_new_complaint_alerts
         from cxpipe.config import load_settings
 
         return notify_new_complaint_alerts(load_settings())

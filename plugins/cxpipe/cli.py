@@ -61,6 +61,31 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> int:
+    from cxpipe import settings as config
+
+    if args.format == "markdown":
+        sys.stdout.write(config.render_settings_table())
+        return 0
+    for name in config.unknown_variables():
+        print(f"warning: {name} is set but no cxpipe setting reads it (a typo?)", file=sys.stderr)
+    try:
+        current = config.load_settings()
+    except config.SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if current.pii_key == config.DEMO_PII_KEY:
+        print("warning: CX_PII_KEY is not set; PII is pseudonymised with the demo key", file=sys.stderr)
+    if args.check:
+        print("settings OK")
+        return 0
+    rows = config.describe_settings(current)
+    width = max(len(variable) for variable, _ in rows)
+    for variable, value in rows:
+        print(f"{variable:<{width}}  {value}")
+    return 0
+
+
 def _publications(args: argparse.Namespace) -> int:
     from cxpipe.publish import KEEP_ENV, list_attempts, list_publications
 
@@ -133,6 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
     )
     contracts.set_defaults(func=_contracts)
+
+    settings = sub.add_parser("settings", help="print the effective CX_* settings (secrets masked)")
+    settings.add_argument("--check", action="store_true", help="only validate them; exit 1 listing every bad variable")
+    settings.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: the configuration table of README.md (generated from the settings' metadata)",
+    )
+    settings.set_defaults(func=_settings)
 
     publications = sub.add_parser("publications", help="list the kept publications of the reporting warehouse")
     publications.add_argument(

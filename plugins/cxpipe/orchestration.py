@@ -1,29 +1,24 @@
-"""Shared pieces of cxpipe's Airflow DAGs: defaults, Assets, Params, callbacks, run rules.
+"""Airflow glue shared by cxpipe's DAGs: default args, Assets, Params, schedule settings, run rules.
 
 The DAG files in ``dags/`` only wire tasks; what a task does lives in the
-modules of this package, so it can be tested without a scheduler.
+modules of this package, so it can be tested without a scheduler: the lake check
+in :mod:`cxpipe.lake`, the build preparation in :mod:`cxpipe.warehouse.build`, the
+failure callback in :mod:`cxpipe.alerts` and the parsing of a run's date range in
+:mod:`cxpipe.run_range`.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param
 
-from cxpipe.config import Settings, load_settings
-from cxpipe.contracts import SOURCES
-from cxpipe.notify import send_alert
-
-log = logging.getLogger(__name__)
+from cxpipe.config import load_settings
+from cxpipe.run_range import param_range
 
 OWNER = "cx-data-engineering"
-
-#: At most this many landing dates in one manual run (a guard against a typo such as 2062).
-MAX_RANGE_DAYS = 366
 
 
 def _int_env(name: str, default: int) -> int:
@@ -34,13 +29,28 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not a whole number") from exc
 
 
+def task_retries() -> int:
+    """How often a failed task is retried (``CX_TASK_RETRIES``, default 2)."""
+    return _int_env("CX_TASK_RETRIES", 2)
+
+
+def retry_delay() -> timedelta:
+    """The wait before a task's first retry, growing with each retry (``CX_RETRY_DELAY_SECONDS``, default 60)."""
+    return timedelta(seconds=_int_env("CX_RETRY_DELAY_SECONDS", 60))
+
+
+def task_timeout() -> timedelta:
+    """How long one try of a task may run (``CX_TASK_TIMEOUT_MINUTES``, default 60)."""
+    return timedelta(minutes=_int_env("CX_TASK_TIMEOUT_MINUTES", 60))
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
-    "retries": _int_env("CX_TASK_RETRIES", 2),
-    "retry_delay": timedelta(seconds=_int_env("CX_RETRY_DELAY_SECONDS", 60)),
+    "retries": task_retries(),
+    "retry_delay": retry_delay(),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
-    "execution_timeout": timedelta(minutes=_int_env("CX_TASK_TIMEOUT_MINUTES", 60)),
+    "execution_timeout": task_timeout(),
 }
 
 
@@ -110,34 +120,6 @@ def transform_params() -> dict[str, Param]:
     }
 
 
-def _as_date(name: str, value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValueError(f"param {name}={value!r} is not a date; use YYYY-MM-DD") from exc
-
-
-def param_range(params: dict[str, Any]) -> tuple[date, date] | None:
-    """The ``from_date``/``to_date`` range of a run's params, or ``None`` when neither is set."""
-    first = _as_date("from_date", params.get("from_date"))
-    last = _as_date("to_date", params.get("to_date"))
-    if first is None and last is None:
-        return None
-    first, last = first or last, last or first
-    assert first is not None and last is not None
-    if last < first:
-        raise ValueError(f"params: to_date {last} is before from_date {first}; swap them")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise ValueError(f"params: {first}..{last} spans more than {MAX_RANGE_DAYS} days; split it into several runs")
-    return first, last
-
-
 def dates_to_load(params: dict[str, Any], logical_date: date) -> list[date]:
     """Landing dates an ingest run loads: the Param range of a manual run, else the run's logical date."""
     bounds = param_range(params)
@@ -147,136 +129,8 @@ def dates_to_load(params: dict[str, Any], logical_date: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-class LakeIncompleteError(RuntimeError):
-    """The lake lacks landing dates a transform run was asked to cover."""
-
-
-@dataclass(frozen=True)
-class LakeCoverage:
-    """Which landing dates every source has in the lake (from the load audit)."""
-
-    dates: dict[str, list[date]] = field(default_factory=dict)
-
-    @property
-    def complete_dates(self) -> list[date]:
-        """Dates that every source has loaded (the only dates a publication can claim to cover)."""
-        common = set.intersection(*(set(d) for d in self.dates.values())) if self.dates else set()
-        return sorted(common)
-
-    def missing(self, first: date, last: date) -> list[tuple[str, date]]:
-        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        return [(source, day) for source in SOURCES for day in days if day not in self.dates.get(source, [])]
-
-    def late_sources(self) -> dict[str, date | None]:
-        """Sources behind the newest landing date any source has: source -> its last loaded date."""
-        newest = max((max(d) for d in self.dates.values() if d), default=None)
-        return {
-            source: (max(self.dates[source]) if self.dates.get(source) else None)
-            for source in SOURCES
-            if newest is not None and newest not in self.dates.get(source, [])
-        }
-
-
-def lake_coverage(settings: Settings) -> LakeCoverage:
-    """Read the load audit partitions (``lake/_load_audit/<source>/load_date=<date>/``) of every source."""
-    found: dict[str, list[date]] = {}
-    for source in SOURCES:
-        root = settings.lake_dir / "_load_audit" / source
-        days = [
-            date.fromisoformat(p.name.removeprefix("load_date="))
-            for p in (root.glob("load_date=*") if root.exists() else [])
-            if (p / "part-0.parquet").exists()
-        ]
-        found[source] = sorted(days)
-    return LakeCoverage(found)
-
-
-def incomplete_dates(settings: Settings, days: list[date]) -> dict[str, list[str]]:
-    """Of ``days``, those some source has not loaded yet: date -> the sources still missing."""
-    coverage = lake_coverage(settings)
-    return {
-        day.isoformat(): missing
-        for day in days
-        if (missing := [s for s in SOURCES if day not in coverage.dates.get(s, [])])
-    }
-
-
-def check_lake(settings: Settings, params: dict[str, Any]) -> dict[str, Any]:
-    """Decide what a transform run covers; raise :class:`LakeIncompleteError` if it cannot build.
-
-    * A manual run with ``from_date``/``to_date`` requires every source to have loaded every
-      date of the range, and publishes that range.
-    * Any other run publishes the landing dates all four sources have loaded (the late-source
-      rule: a publication never claims a date for which a source is still missing); sources
-      ahead of a late one are built in but the claimed interval stops at the last complete date.
-    """
-    coverage = lake_coverage(settings)
-    bounds = param_range(params)
-    if bounds is not None:
-        first, last = bounds
-        if missing := coverage.missing(first, last):
-            shown = ", ".join(f"{source} {day}" for source, day in missing[:20])
-            more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
-            raise LakeIncompleteError(
-                f"the lake has no load of {shown}{more} (looked in {settings.lake_dir / '_load_audit'}); "
-                "run the cx_ingest_<source> DAGs for those dates first (a manual run with the same "
-                "from_date/to_date), then re-run this DAG"
-            )
-    else:
-        complete = coverage.complete_dates
-        if not complete:
-            empty = [s for s in SOURCES if not coverage.dates.get(s)]
-            raise LakeIncompleteError(
-                f"no landing date is loaded for every source (nothing yet from: {', '.join(empty) or 'none'}; "
-                f"dates per source: { {s: [str(d) for d in v] for s, v in coverage.dates.items()} }); "
-                "run the missing ingest DAGs first"
-            )
-        first, last = complete[0], complete[-1]
-        if late := coverage.late_sources():
-            log.warning("late source(s), publication covers up to %s: %s", last, late)
-    return {
-        "from_date": first.isoformat(),
-        "to_date": last.isoformat(),
-        "late_sources": {s: (d.isoformat() if d else None) for s, d in coverage.late_sources().items()},
-    }
-
-
-def prepare_build(settings: Settings, full_refresh: bool) -> bool:
-    """Make sure dbt can create the build warehouse; for a full refresh, remove it first. True if removed.
-
-    DuckDB creates a database file but not its folder, so the warehouse folder is created here
-    (a fresh deployment or a wiped data folder has none).
-    """
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    if not full_refresh:
-        return False
-    removed = False
-    for path in (settings.build_db, settings.build_db.with_name(settings.build_db.name + ".wal")):
-        if path.exists():
-            path.unlink()
-            removed = True
-    log.info("full refresh: build warehouse %s %s", settings.build_db, "removed" if removed else "was absent")
-    return removed
-
-
 def interval_bounds(covered: dict[str, Any]) -> tuple[datetime, datetime]:
-    """The publication's data interval for a :func:`check_lake` result: [from_date, to_date + 1 day)."""
+    """The publication's data interval for a :func:`cxpipe.lake.check_lake` result: [from_date, to_date + 1 day)."""
     first = datetime.fromisoformat(str(covered["from_date"])).replace(tzinfo=UTC)
     last = datetime.fromisoformat(str(covered["to_date"])).replace(tzinfo=UTC)
     return first, last + timedelta(days=1)
-
-
-def record_failure(context: dict[str, Any]) -> None:
-    """on_failure_callback: record the failed task in the alert log and post it to the webhook."""
-    ti = context.get("task_instance")
-    alert = send_alert(
-        "task_failed",
-        {
-            "dag_id": getattr(ti, "dag_id", None),
-            "task_id": getattr(ti, "task_id", None),
-            "run_id": context.get("run_id"),
-            "try_number": getattr(ti, "try_number", None),
-            "error": str(context.get("exception")),
-        },
-    )
-    log.error("task failed: %s", alert)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from cxpipe.alerts import record_failure
 from cxpipe.config import REPO_ROOT
 from cxpipe.contracts import SOURCES
-from cxpipe.orchestration import OWNER, record_failure
+from cxpipe.orchestration import OWNER
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
 INGEST = sorted(f"cx_ingest_{s}" for s in SOURCES)

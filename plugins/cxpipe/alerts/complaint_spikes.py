@@ -3,7 +3,7 @@
 Runs after publication: it reads the published reporting warehouse
 (``reporting.duckdb``, table ``complaint_alerts``), or the build warehouse when
 nothing has been published yet. Every alert whose ``alert_key`` (week|cause|region)
-has not been sent before goes through :func:`cxpipe.notify.send_alert` (kind
+has not been sent before goes through :func:`cxpipe.alerts.send.send_alert` (kind
 ``complaint_alert``: alert log plus the ``CX_ALERT_WEBHOOK_URL`` webhook). The keys
 sent are remembered in ``<data>/alerts/complaint_alerts_sent.json``, written after
 each alert, so re-running never repeats an alert. When the webhook refuses an alert
@@ -18,10 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from cxpipe.alerts.send import send_alert
 from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA
-from cxpipe.notify import send_alert
-from cxpipe.warehouse import connect_read_only
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,10 @@ def _save_sent(path: Path, keys: set[str]) -> None:
 
 def current_alerts(settings: Settings) -> list[dict[str, Any]]:
     """Alert rows of ``complaint_alerts``: published warehouse first, else the build."""
+    # Imported here, not at the top: the DAG files import cxpipe.alerts when they are parsed,
+    # and DuckDB is only needed when the task runs.
+    from cxpipe.warehouse import connect_read_only
+
     if settings.reporting_db.exists():
         path, table = settings.reporting_db, "main.complaint_alerts"
     else:

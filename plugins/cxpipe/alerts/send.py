@@ -1,4 +1,4 @@
-"""Alerts: every alert is appended to the alert log and, when configured, posted to a webhook.
+"""Sending an alert: every alert is appended to the alert log and, when configured, posted to a webhook.
 
 The alert log (``<data>/alerts/alerts.jsonl``) is the record; the webhook
 (``CX_ALERT_WEBHOOK_URL``, e.g. a Slack or Teams incoming webhook, or any
@@ -45,8 +45,13 @@ def send_alert(kind: str, payload: dict[str, Any], settings: Settings | None = N
     return alert
 
 
+def webhook_url() -> str:
+    """The webhook alerts are posted to (``CX_ALERT_WEBHOOK_URL``), or ``""`` when none is configured."""
+    return os.environ.get(WEBHOOK_ENV, "").strip()
+
+
 def _post(alert: dict[str, Any]) -> bool | None:
-    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    url = webhook_url()
     if not url:
         return None
     body = {"text": _summary(alert), "alert": alert}

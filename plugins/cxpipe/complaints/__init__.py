@@ -8,7 +8,8 @@ every complaint candidate; the keyword taxonomy comes from the dbt seed
 from cxpipe.complaints.classify import CAUSES, Classification, KeywordClassifier, TaxonomyError, load_taxonomy
 from cxpipe.complaints.pipeline import analyse_texts
 from cxpipe.complaints.sentiment import sentiment_score
-from cxpipe.complaints.text import detect_language, redact_pii, tokenize
+from cxpipe.complaints.text import detect_language, tokenize
+from cxpipe.privacy import redact_pii
 
 __all__ = [
     "CAUSES",

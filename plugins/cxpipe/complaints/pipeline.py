@@ -8,7 +8,8 @@ import pandas as pd
 
 from cxpipe.complaints.classify import KeywordClassifier
 from cxpipe.complaints.sentiment import sentiment_score
-from cxpipe.complaints.text import detect_language, redact_pii
+from cxpipe.complaints.text import detect_language
+from cxpipe.privacy import redact_pii
 
 OUTPUT_COLUMNS = (
     "complaint_id",

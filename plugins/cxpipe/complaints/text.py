@@ -1,4 +1,7 @@
-"""Language detection (lingua), PII redaction, tokens and stems (jieba, Snowball)."""
+"""Language detection (lingua), tokens and stems (jieba, Snowball).
+
+PII redaction of complaint texts is :func:`cxpipe.privacy.redact_pii`.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +22,6 @@ MIN_LANGUAGE_CONFIDENCE = 0.3
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W\d_]+")
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# 13-19 digits, optionally grouped by spaces or dashes, not glued to letters or digits
-_CARD = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
-# an optional +, then digits with spaces, dots, dashes or brackets; 7-15 digits in all
-_PHONE = re.compile(r"(?<![A-Za-z0-9])(?:\+|\(\d)?[\d(][\d\s().-]{5,}\d(?![A-Za-z0-9])")
-_DATE_OR_TIME = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$|^\d{1,2}[.:]\d{2}$")
-
-REDACTION_TOKENS = {"email": "[EMAIL]", "card": "[CARD]", "phone": "[PHONE]"}
 
 
 @lru_cache(maxsize=1)
@@ -62,35 +56,6 @@ def detect_language(text: str | None) -> tuple[str, float]:
     if confidence < MIN_LANGUAGE_CONFIDENCE:
         return UNKNOWN, round(confidence, 3)
     return _ISO[best.language.name], round(confidence, 3)
-
-
-def _phone(match: re.Match[str]) -> str:
-    found = match.group(0)
-    digits = sum(ch.isdigit() for ch in found)
-    if not 7 <= digits <= 15 or _DATE_OR_TIME.match(found.strip()):
-        return found
-    return REDACTION_TOKENS["phone"]
-
-
-def redact_pii(text: str | None) -> tuple[str, list[str]]:
-    """``text`` with e-mail addresses, card-like numbers and phone numbers replaced by tokens.
-
-    Returns the redacted text and the kinds of PII found (``email``, ``card``, ``phone``),
-    each once, in that order. Names cannot be found reliably by pattern and are not redacted.
-    """
-    if not text:
-        return text or "", []
-    kinds: list[str] = []
-    out = _EMAIL.sub(REDACTION_TOKENS["email"], text)
-    if out != text:
-        kinds.append("email")
-    carded = _CARD.sub(REDACTION_TOKENS["card"], out)
-    if carded != out:
-        kinds.append("card")
-    phoned = _PHONE.sub(_phone, carded)
-    if phoned != carded:
-        kinds.append("phone")
-    return phoned, kinds
 
 
 def has_cjk(text: str) -> bool:

@@ -1,4 +1,7 @@
-"""Opening the build warehouse (``cx.duckdb``) safely from Python tasks."""
+"""Opening the build warehouse (``cx.duckdb``) safely from Python tasks.
+
+Preparing it for a dbt build (a full refresh) is :func:`cxpipe.warehouse.build.prepare_build`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,18 @@ import sys
 from pathlib import Path
 
 import duckdb
+
+from cxpipe.warehouse.build import prepare_build
+
+__all__ = [
+    "OPS_DB_NAME",
+    "OPS_DDL",
+    "connect_ops",
+    "connect_read_only",
+    "ops_db",
+    "prepare_build",
+    "release_inprocess_dbt",
+]
 
 
 def release_inprocess_dbt() -> None:

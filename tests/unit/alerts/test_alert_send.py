@@ -3,8 +3,8 @@ import json
 import pytest
 from conftest import Webhook
 
+from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path, send_alert
 from cxpipe.config import Settings
-from cxpipe.notify import WEBHOOK_ENV, alert_log_path, send_alert
 
 
 def test_alert_is_logged_without_a_webhook(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

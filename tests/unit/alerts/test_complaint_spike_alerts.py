@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from conftest import Webhook
 
-from cxpipe.complaints.alerts import notify_new_complaint_alerts, sent_state_path
+from cxpipe.alerts.complaint_spikes import notify_new_complaint_alerts, sent_state_path
+from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path
 from cxpipe.config import Settings
-from cxpipe.notify import WEBHOOK_ENV, alert_log_path
 
 ROWS = [
     ("2026-10-19", "late_delivery", "Nordics", 14, 4.5, 0.0008, True),

@@ -1,0 +1,68 @@
+"""Where a source's files land for a date, whether they are all there, and reading them.
+
+``landing/<source>/<date>/<entity>.<format>`` is an entity's main file; extra
+parts ``<entity>.<anything>.<format>`` are read after it in name order.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from cxpipe.config import Settings
+from cxpipe.contracts import ContractError, Entity, entities_of
+from cxpipe.ingest.decoding import UNDECODABLE, declared_encoding, decode
+from cxpipe.ingest.parsing import parse_csv, parse_jsonl
+
+#: Columns reading adds beside the file's own: file name, start line, parse error, raw text.
+INTERNAL_COLUMNS = frozenset({"_source_file", "_source_row", "_raw_error", "_raw"})
+
+
+def landing_file(settings: Settings, entity: Entity, load_date: date) -> Path:
+    """The entity's main landing file for a date (``<source>/<date>/<entity>.<format>``)."""
+    return settings.landing_dir / entity.source / load_date.isoformat() / entity.file_name
+
+
+def landing_files(settings: Settings, entity: Entity, load_date: date) -> list[Path]:
+    """Every file of the entity for a date: the main file, then extra parts
+    ``<entity>.<anything>.<format>`` in name order (later files win on duplicate keys)."""
+    main = landing_file(settings, entity, load_date)
+    parts = sorted(main.parent.glob(f"{entity.name}.*.{entity.file_format}")) if main.parent.is_dir() else []
+    return ([main] if main.exists() else []) + [p for p in parts if p.is_file()]
+
+
+def landing_ready(settings: Settings, source: str, day: date) -> bool:
+    """True when every entity ``source`` delivers has at least one file for ``day``."""
+    return all(landing_files(settings, entity, day) for entity in entities_of(source))
+
+
+def read_landing(entity: Entity, paths: list[Path]) -> tuple[pd.DataFrame, list[str], bool]:
+    """Decode and parse ``paths`` into one frame (``_source_file`` names each row's file).
+
+    Returns the frame, the encoding of each file and whether any bytes could not be
+    decoded. A file that has rows but lacks a required column fails the whole source.
+    """
+    frames: list[pd.DataFrame] = []
+    encodings: list[str] = []
+    lossy = False
+    declared = declared_encoding(entity.source, entity.name)
+    for path in paths:
+        text, encoding = decode(path.read_bytes(), declared)
+        encodings.append(encoding)
+        lossy = lossy or UNDECODABLE.search(text) is not None
+        frame = parse_csv(text, str(path)) if entity.file_format == "csv" else parse_jsonl(text, str(path))
+        frame.insert(0, "_source_file", path.name)
+        present = set(frame.columns) - INTERNAL_COLUMNS
+        missing = [c for c in entity.required_columns if c not in present]
+        if missing and len(frame) > 0:
+            raise ContractError(
+                str(path),
+                f"required column(s) {', '.join(missing)} missing (found: {', '.join(sorted(present))})",
+                f"Fix the {entity.source} export so it has every column in docs/contracts.md "
+                f"({entity.source}.{entity.name}); nothing of this source was loaded for this date.",
+            )
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return frame, encodings, lossy

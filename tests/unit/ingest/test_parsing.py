@@ -1,0 +1,103 @@
+"""cxpipe.ingest.parsing: CSV and JSON Lines shapes, physical line numbers, records that cannot be read."""
+
+import json
+
+import pytest
+from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
+
+from cxpipe.config import Settings
+from cxpipe.contracts import POSTS, ContractError
+from cxpipe.ingest import ingest_source, landing_file
+
+
+def test_quoted_newlines_and_delimiters_keep_physical_line_numbers(settings: Settings) -> None:
+    _responses(
+        settings,
+        'R1,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,"late, but\nthe driver was\nkind"',
+        "R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,11,7,nps too high",
+        'R3,C3,O3,delivery,web,2026-10-30T10:00:00Z,4,8,6,"said ""fine"", ok"',
+    )
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    lake = _lake(settings, "surveys", "responses")
+    assert [(r["_source_row"], r["comment"]) for r in lake] == [
+        (2, "late, but\nthe driver was\nkind"),
+        (6, 'said "fine", ok'),
+    ]
+    (bad,) = _quarantine(settings)
+    assert (bad["source_row"], bad["reason"]) == (5, "nps: above 10")
+
+
+def test_row_with_wrong_field_count_is_quarantined_with_its_exact_text(settings: Settings) -> None:
+    ragged = "R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,10,7,fast, cheap, friendly"
+    _responses(settings, GOOD, ragged)
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    (bad,) = _quarantine(settings)
+    assert bad["source_row"] == 3
+    assert bad["raw"] == ragged + "\n"
+    assert str(bad["reason"]).startswith("line 3: expected 10 fields as in the header, found 12")
+
+
+def test_unclosed_quote_sets_the_rest_aside_without_losing_it(settings: Settings) -> None:
+    _responses(
+        settings, GOOD, 'R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,10,7,"never closed', GOOD.replace("R1", "R3")
+    )
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    (bad,) = _quarantine(settings)
+    assert bad["source_row"] == 3 and "R3," in str(bad["raw"])
+    assert str(bad["reason"]).startswith("line 3: a quote opened here does not close before line 4")
+
+
+def test_duplicate_header_name_fails_naming_the_column(settings: Settings) -> None:
+    _responses(settings, GOOD + ",x", header=HEADER + ",comment")
+    with pytest.raises(ContractError, match=r"line 1 \(header\), column 11: column 'comment' twice"):
+        ingest_source(settings, "surveys", DAY)
+
+
+def test_malformed_json_line_is_quarantined_and_the_rest_loaded(settings: Settings) -> None:
+    path = landing_file(settings, POSTS, DAY)
+    good = {"post_id": "P1", "platform": "vk", "kind": "post", "posted_at": "2026-10-30T10:00:00Z", "text": "ok"}
+    _write(settings, path, json.dumps(good) + "\n{not json\n" + json.dumps({**good, "post_id": "P2"}) + "\n")
+    (result,) = ingest_source(settings, "social", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    (bad,) = _quarantine(settings, "posts", "social")
+    assert bad["source_row"] == 2
+    assert str(bad["reason"]).startswith("line 2: malformed JSON")
+    assert bad["raw"] == "{not json"
+
+
+def test_json_lines_that_are_not_objects_or_have_bad_values_are_quarantined(settings: Settings) -> None:
+    good = {"post_id": "P1", "platform": "vk", "kind": "review", "posted_at": "2026-10-30T10:00:00Z", "text": "ок"}
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "[1, 2]",
+        json.dumps({**good, "post_id": "P2", "rating": "five"}),
+        json.dumps({**good, "post_id": "P3", "platform": "myspace", "tags": ["a", "b"]}),
+    ]
+    _write(settings, landing_file(settings, POSTS, DAY), "\r\n".join(lines) + "\r\n")
+    (result,) = ingest_source(settings, "social", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (4, 1, 3)
+    assert result.drift_columns == ["tags"]
+    reasons = {row["source_row"]: row["reason"] for row in _quarantine(settings, "posts", "social")}
+    assert reasons[2] == "line 2: malformed JSON (expected a JSON object, found list)"
+    assert reasons[3] == "rating: cannot read 'five' as integer"
+    assert reasons[4] == "platform: 'myspace' not in twitter, facebook, instagram, trustpilot, weibo, vk"
+    assert _lake(settings, "social", "posts")[0]["text"] == "ок"
+
+
+def test_parsing_in_chunks_gives_the_same_rows_as_in_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxpipe.ingest import parsing
+
+    rows = [GOOD.replace("R1", f"R{n}") for n in range(1, 8)]
+    rows[2] = rows[2].replace("great", '"multi\nline, quoted"')
+    rows[4] = rows[4] + ",extra"
+    rows.insert(6, 'R99,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,"opens here')
+    text = "\n".join([HEADER, *rows]) + "\n"
+    whole = parsing.parse_csv(text, "x.csv")
+    monkeypatch.setattr(parsing, "_CHUNK_ROWS", 2)
+    chunked = parsing.parse_csv(text, "x.csv")
+    assert chunked.fillna("").to_dict("records") == whole.fillna("").to_dict("records")
+    assert list(whole["_source_row"]) == [2, 3, 4, 6, 7, 8, 9]
+    assert whole.loc[whole["_source_row"] == 9, "_raw"].item().startswith("R99,")

@@ -1,0 +1,76 @@
+"""cxpipe.ingest.validation: types, allowed values and ranges, duplicate keys within a landing date."""
+
+import json
+
+from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
+
+from cxpipe.config import Settings
+from cxpipe.contracts import ORDER_LINES, ORDERS, RESPONSES
+from cxpipe.ingest import ingest_entity, ingest_source, landing_file
+
+
+def test_out_of_range_and_unparseable_values_are_quarantined_with_row_and_reason(settings: Settings) -> None:
+    _responses(
+        settings,
+        GOOD,
+        "R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,11,7,nps too high",
+        "R3,C3,O3,delivery,web,not a date,5,9,7,bad timestamp",
+        "R4,C4,O4,teleport,web,2026-10-30T10:00:00Z,x,9,7,bad touchpoint and csat",
+    )
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (4, 1, 3)
+    # source_row is the physical line in the file: the header is line 1.
+    rejected = {row["source_row"]: row for row in _quarantine(settings)}
+    assert rejected[3]["reason"] == "nps: above 10"
+    assert "responded_at: cannot read 'not a date' as timestamp" in str(rejected[4]["reason"])
+    assert "touchpoint: 'teleport' not in" in str(rejected[5]["reason"])
+    assert "csat: cannot read 'x' as integer" in str(rejected[5]["reason"])
+    assert json.loads(str(rejected[3]["raw"]))["nps"] == "11"
+    assert [row["response_id"] for row in _lake(settings, "surveys", "responses")] == ["R1"]
+
+
+def test_orders_negative_amount_is_quarantined(settings: Settings) -> None:
+    path = landing_file(settings, ORDERS, DAY)
+    row = "O1,C1,web,S1,SE,Malmo,2026-10-01T10:00:00Z,2026-10-05,2026-10-04T12:00:00Z,delivered,-5,SEK"
+    _write(settings, path, ",".join(ORDERS.column_names) + "\n" + row + "\n")
+    result = ingest_entity(settings, ORDERS, DAY, "fail")
+    assert result.rows_quarantined == 1
+    assert _quarantine(settings, "orders", "sales")[0]["reason"] == "order_total: below 0"
+
+
+def test_negative_price_is_quarantined_with_reason(settings: Settings) -> None:
+    path = landing_file(settings, ORDER_LINES, DAY)
+    rows = ["L1,O1,P1,sofas,1,1,true,100,100,0", "L2,O1,P2,beds,2,2,true,50,-50,0"]
+    _write(settings, path, ",".join(ORDER_LINES.column_names) + "\n" + "\n".join(rows) + "\n")
+    result = ingest_entity(settings, ORDER_LINES, DAY, "fail")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    (bad,) = _quarantine(settings, "order_lines", "sales")
+    assert (bad["source_row"], bad["reason"]) == (3, "unit_price: below 0")
+
+
+def test_duplicate_key_keeps_the_last_row_and_quarantines_the_earlier(settings: Settings) -> None:
+    _responses(settings, GOOD, GOOD.replace("great", "changed my mind"))
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert _lake(settings, "surveys", "responses")[0]["comment"] == "changed my mind"
+    assert "duplicate key" in str(_quarantine(settings)[0]["reason"])
+
+
+def test_duplicate_keys_across_files_of_a_day_keep_the_later_file(settings: Settings) -> None:
+    _responses(settings, GOOD, GOOD.replace("R1", "R2"))
+    extra = landing_file(settings, RESPONSES, DAY).with_name("responses.part2.csv")
+    _write(settings, extra, HEADER + "\n" + GOOD.replace("great", "second file") + "\n")
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (3, 2, 1, 1)
+    lake = {r["response_id"]: r for r in _lake(settings, "surveys", "responses")}
+    assert lake["R1"]["comment"] == "second file" and lake["R1"]["_source_file"] == "responses.part2.csv"
+    (bad,) = _quarantine(settings)
+    assert bad["reason"] == "response_id: duplicate key; superseded by responses.part2.csv line 2"
+    assert str(bad["source_file"]).endswith("responses.csv")
+
+
+def test_an_invalid_later_row_does_not_evict_a_valid_earlier_one(settings: Settings) -> None:
+    _responses(settings, GOOD, GOOD.replace(",5,10,7,", ",5,99,7,"))
+    (result,) = ingest_source(settings, "surveys", DAY)
+    assert (result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (1, 1, 0)
+    assert _lake(settings, "surveys", "responses")[0]["nps"] == 10
