@@ -11,18 +11,14 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from cxpipe.alerts import record_failure
 from cxpipe.contracts import SOURCES, entities_of
-from cxpipe.orchestration import (
-    DEFAULT_ARGS,
-    catchup,
-    end_date,
-    lake_asset,
-    lake_complete_asset,
-    landing_wait,
-    range_params,
-    start_date,
-)
+from cxpipe.orchestration import dates_to_load, default_args, lake_asset, lake_complete_asset, range_params
+from cxpipe.runbook import dag_doc
+from cxpipe.settings import load_settings
 
-DOC = """
+# Parsed once per DAG-file parse: a bad setting is an import error naming the variable.
+settings = load_settings()
+
+HEADER = """
 ### Ingest `{source}`
 
 **Schedule:** daily (`@daily`, UTC) from `CX_START_DATE` with catchup (`CX_CATCHUP`),
@@ -37,46 +33,32 @@ is checked). **Updates** the Asset `{asset}`; `announce_complete` then updates
 (otherwise it is skipped: the source that lands last completes the date).
 
 **Tasks:** `wait_for_landing` (sensor, reschedule mode, only waits when the source's
-missing-file policy is `wait`, for up to `CX_LANDING_WAIT_HOURS`) → `ingest_{source}` →
-`announce_complete`.
+missing-file policy is `wait`) → `ingest_{source}` → `announce_complete`.
 Retries with exponential backoff; every failure is written to `alerts/alerts.jsonl`
 and posted to `CX_ALERT_WEBHOOK_URL` when set.
-
-**Manual run (Params):** `from_date` / `to_date` (inclusive, `YYYY-MM-DD`) load every
-landing date of the range in one run, e.g. after a source re-delivered a week;
-leave both empty to load the run's own date.
-
-**Backfill:** `airflow backfill create --dag-id cx_ingest_{source} --from-date 2026-11-01
---to-date 2026-11-07` (the scheduler runs one run per day, oldest first; add
-`--reprocess-behavior completed` to redo days that already succeeded).
-
-**Recover:** a failed run: fix the file (the error names file, row and column),
-then clear the task — it replaces that date's partition (idempotent, never duplicates).
-A missing file fails the run under policy `fail`, waits under `wait`, is skipped under
-`skip` (`CX_MISSING_FILE_POLICY` or `CX_MISSING_FILE_POLICY_{upper}`).
 """
+RUNBOOK_SECTIONS = ["Missing files", "Manual runs (Params)", "Backfill", "Recovering"]
 
-complete = lake_complete_asset()
+complete = lake_complete_asset(settings)
 
 for source in SOURCES:
-    asset = lake_asset(source)
+    asset = lake_asset(settings, source)
     with DAG(
         dag_id=f"cx_ingest_{source}",
         description=f"Landing files of {source} -> Parquet lake, with quarantine and load audit",
         schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-        start_date=start_date(),
-        end_date=end_date(),
-        catchup=catchup(),
+        start_date=settings.schedule.start_datetime,
+        end_date=settings.schedule.end_datetime,
+        catchup=settings.schedule.catchup,
         max_active_runs=1,
-        dagrun_timeout=landing_wait() * 2,
-        default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},
+        dagrun_timeout=settings.schedule.landing_wait * 2,
+        default_args={**default_args(settings), "on_failure_callback": record_failure},
         params=range_params(),
         tags=["cxpipe", "ingest", source],
-        doc_md=DOC.format(
-            source=source,
-            upper=source.upper(),
-            files=", ".join(e.file_name for e in entities_of(source)),
-            asset=asset.name,
+        doc_md=dag_doc(
+            settings.project_dir,
+            HEADER.format(source=source, files=", ".join(e.file_name for e in entities_of(source)), asset=asset.name),
+            RUNBOOK_SECTIONS,
         ),
     ) as dag:
 
@@ -84,19 +66,18 @@ for source in SOURCES:
             task_id="wait_for_landing",
             mode="reschedule",
             poke_interval=300,
-            timeout=landing_wait().total_seconds(),
+            timeout=settings.schedule.landing_wait.total_seconds(),
             retries=0,
         )
         def wait_for_landing(source: str = source, **context: object) -> bool:
             from datetime import date
 
-            from cxpipe.config import load_settings
-            from cxpipe.ingest import landing_ready, missing_file_policy
-            from cxpipe.orchestration import dates_to_load
+            from cxpipe.ingest import landing_ready
+            from cxpipe.settings import load_settings
 
-            if missing_file_policy(source) != "wait":
-                return True  # `fail` and `skip` are applied by the ingest task itself
             settings = load_settings()
+            if settings.ingest.missing_file_policy_for(source) != "wait":
+                return True  # `fail` and `skip` are applied by the ingest task itself
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
             return all(landing_ready(settings, source, day) for day in days)
 
@@ -105,9 +86,8 @@ for source in SOURCES:
             from dataclasses import asdict
             from datetime import date
 
-            from cxpipe.config import load_settings
             from cxpipe.ingest import ingest_source
-            from cxpipe.orchestration import dates_to_load
+            from cxpipe.settings import load_settings
 
             settings = load_settings()
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
@@ -119,9 +99,8 @@ for source in SOURCES:
 
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from cxpipe.config import load_settings
             from cxpipe.lake import incomplete_dates
-            from cxpipe.orchestration import dates_to_load
+            from cxpipe.settings import load_settings
 
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
             if missing := incomplete_dates(load_settings(), days):

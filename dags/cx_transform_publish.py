@@ -1,7 +1,7 @@
 """Transform, gate and publish: lake check -> dbt build (Cosmos) -> quality gate -> atomic publish.
 
-Thin wiring only: the work is the dbt project, cxpipe.orchestration, cxpipe.gate
-and cxpipe.publish.
+Thin wiring only: the work is the dbt project, cxpipe.lake, cxpipe.warehouse,
+cxpipe.gate, cxpipe.publish and cxpipe.alerts.
 """
 
 from __future__ import annotations
@@ -11,42 +11,18 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from cxpipe.alerts import record_failure
-from cxpipe.config import load_settings
-from cxpipe.orchestration import (
-    DEFAULT_ARGS,
-    lake_complete_asset,
-    reporting_asset,
-    start_date,
-    transform_params,
-)
+from cxpipe.orchestration import default_args, interval_bounds, lake_complete_asset, reporting_asset, transform_params
+from cxpipe.runbook import dag_doc
+from cxpipe.settings import load_settings
 
+# Parsed once per DAG-file parse: a bad setting is an import error naming the variable.
 settings = load_settings()
 
-with DAG(
-    dag_id="cx_transform_publish",
-    description="dbt build of the warehouse, quality gate, atomic publication to reporting",
-    # Runs when a landing date is complete: the ingest run that loads a date's last source updates it.
-    schedule=[lake_complete_asset()],
-    start_date=start_date(),
-    catchup=False,
-    max_active_runs=1,
-    # DuckDB allows one writer per file: the tasks of a run never overlap, and runs queue.
-    max_active_tasks=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},
-    params=transform_params(),
-    tags=["cxpipe", "transform", "gate", "publish"],
-    doc_md="""
+HEADER = """
 ### Transform, gate, publish
 
 **Trigger:** the Asset `cx_lake_complete`, updated by an ingest run once **all four
 sources** (`cx_lake_sales`, `_crm`, `_surveys`, `_social`) have loaded its landing date.
-**Late source rule:** a late source holds that date's publication back; when its file
-lands and its ingest run succeeds, that run completes the date and triggers this DAG,
-which builds everything loaded so far. Several dates completed while a run is busy are
-built together by the next run. `check_lake` records in the publication the landing
-dates that *every* source has loaded; a source still behind is named in its result and
-the log. A source that will not deliver a date: set its missing-file policy to `skip`
-and clear its ingest run (an empty load completes the date).
 
 **Reads** the whole Parquet lake (dbt sources) and the load audit. **Writes**
 `warehouse/cx.duckdb` (dbt), `warehouse/gate/last_gate.json` and GX Data Docs, and
@@ -64,32 +40,33 @@ test that spans two models, such as `relationships`, is its own task after both)
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
 `notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
+"""
+RUNBOOK_SECTIONS = ["When the transform runs (late sources)", "Manual runs (Params)", "Backfill", "Recovering"]
 
-**Manual run (Params):** `from_date`/`to_date` — the run fails in `check_lake` unless
-every source has loaded every date of the range, and the publication records that
-range; `full_refresh=true` removes `cx.duckdb` first and runs dbt with `--full-refresh`.
-
-**Backfill:** backfill the ingest DAGs (`airflow backfill create --dag-id
-cx_ingest_<source> …`); their Asset updates trigger this DAG, which rebuilds from the
-whole lake. Never backfill this DAG itself: it has no time schedule.
-
-**Recover:** a failed dbt task: fix the model, clear that task and downstream. A gate
-failure: `quality_gate` fails with the failing checks in its log (and the Data Docs);
-nothing is published and the last good publication stays; fix data or model, then clear
-`dbt` and downstream. Every step rebuilds from the lake, so re-runs are idempotent.
-""",
+with DAG(
+    dag_id="cx_transform_publish",
+    description="dbt build of the warehouse, quality gate, atomic publication to reporting",
+    # Runs when a landing date is complete: the ingest run that loads a date's last source updates it.
+    schedule=[lake_complete_asset(settings)],
+    start_date=settings.schedule.start_datetime,
+    catchup=False,
+    max_active_runs=1,
+    # DuckDB allows one writer per file: the tasks of a run never overlap, and runs queue.
+    max_active_tasks=1,
+    default_args={**default_args(settings), "on_failure_callback": record_failure},
+    params=transform_params(),
+    tags=["cxpipe", "transform", "gate", "publish"],
+    doc_md=dag_doc(settings.project_dir, HEADER, RUNBOOK_SECTIONS),
 ) as dag:
 
     @task
     def check_lake(**context: object) -> dict[str, object]:
-        from cxpipe.config import load_settings
         from cxpipe.lake import check_lake as covered
 
         return covered(load_settings(), dict(context["params"]))  # type: ignore[call-overload]
 
     @task
     def prepare_build(**context: object) -> bool:
-        from cxpipe.config import load_settings
         from cxpipe.warehouse.build import prepare_build as prepare
 
         return prepare(load_settings(), bool(context["params"]["full_refresh"]))  # type: ignore[index]
@@ -130,7 +107,6 @@ nothing is published and the last good publication stays; fix data or model, the
     def quality_gate(**context: object) -> dict[str, object]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from cxpipe.config import load_settings
         from cxpipe.gate import GateBlockedError, check_gate
 
         current = load_settings()
@@ -142,10 +118,8 @@ nothing is published and the last good publication stays; fix data or model, the
             raise AirflowFailException(str(exc)) from exc
         return {"passed": result.passed, "checks_run": result.checks_run, "warnings": len(result.warnings)}
 
-    @task(outlets=[reporting_asset()])
+    @task(outlets=[reporting_asset(settings)])
     def publish(gate: dict[str, object], covered: dict[str, object], **context: object) -> dict[str, object]:
-        from cxpipe.config import load_settings
-        from cxpipe.orchestration import interval_bounds
         from cxpipe.publish import publish as publish_reporting
 
         start, end = interval_bounds(covered)
@@ -162,7 +136,6 @@ nothing is published and the last good publication stays; fix data or model, the
     @task
     def notify_complaint_alerts(publication: dict[str, object]) -> int:
         from cxpipe.alerts import notify_new_complaint_alerts
-        from cxpipe.config import load_settings
 
         return notify_new_complaint_alerts(load_settings())
 

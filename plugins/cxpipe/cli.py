@@ -1,4 +1,8 @@
-"""Command line: ``cxpipe demo | run | summary | contracts | publications | rollback`` (also ``python -m cxpipe``)."""
+"""Command line: ``cxpipe demo | run | summary | contracts | settings | publications | rollback``.
+
+Also ``python -m cxpipe``. Settings are parsed once per command; a bad one stops it
+with exit code 2 and a message naming every bad variable.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,16 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from cxpipe.config import load_settings
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.publish import published_tables
+from cxpipe.settings import (
+    DEMO_PII_KEY,
+    SettingsError,
+    describe_settings,
+    load_settings,
+    render_settings_table,
+    unknown_variables,
+)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -62,24 +73,22 @@ def _contracts(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> int:
-    from cxpipe import settings as config
-
     if args.format == "markdown":
-        sys.stdout.write(config.render_settings_table())
+        sys.stdout.write(render_settings_table())
         return 0
-    for name in config.unknown_variables():
+    for name in unknown_variables():
         print(f"warning: {name} is set but no cxpipe setting reads it (a typo?)", file=sys.stderr)
     try:
-        current = config.load_settings()
-    except config.SettingsError as exc:
+        current = load_settings()
+    except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
-    if current.pii_key == config.DEMO_PII_KEY:
+    if current.pii_key == DEMO_PII_KEY:
         print("warning: CX_PII_KEY is not set; PII is pseudonymised with the demo key", file=sys.stderr)
     if args.check:
         print("settings OK")
         return 0
-    rows = config.describe_settings(current)
+    rows = describe_settings(current)
     width = max(len(variable) for variable, _ in rows)
     for variable, value in rows:
         print(f"{variable:<{width}}  {value}")
@@ -186,4 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     back.set_defaults(func=_rollback)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"cxpipe {args.command}: {exc}", file=sys.stderr)
+        return 2

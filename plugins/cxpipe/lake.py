@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from cxpipe.config import Settings
 from cxpipe.contracts import SOURCES
 from cxpipe.run_range import param_range
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from cxpipe.config import Settings
 from cxpipe.contracts import SOURCES
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ import sys
 import pytest
 
 from cxpipe.cli import main
-from cxpipe.config import Settings
 from cxpipe.publish import publish
+from cxpipe.settings import Settings
 
 
 def test_demo_writes_landing_files(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 from conftest import run_dbt
 
-from cxpipe.config import Settings
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_read_only
 
 

@@ -20,10 +20,10 @@ import duckdb
 import pytest
 from conftest import SMALL_DEMO, run_dbt, settings_for
 
-from cxpipe.config import Settings
 from cxpipe.contracts import POSTS, RESPONSES, SOURCES, TICKETS, Entity
 from cxpipe.demo import generate
 from cxpipe.ingest import ingest_source, landing_file
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_read_only
 
 ENTITY_OF_SOURCE = {"ticket": TICKETS, "survey": RESPONSES, "social": POSTS}

@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 from conftest import run_dbt
 
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_read_only
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from configured import configured
 
 from cxpipe.cli import main
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
 from cxpipe.publish import (
@@ -21,6 +21,7 @@ from cxpipe.publish import (
     published_tables,
     rollback,
 )
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops
 
 
@@ -50,7 +51,7 @@ def test_publish_copies_every_reporting_table_and_logs_the_publication(warehouse
         ids = {t: con.execute(f"select distinct publication_id from {t}").fetchall() for t in REPORTING_TABLES}
     assert [(r[0], r[1]) for r in log] == [("run-1", "passed"), ("run-2", "passed")]
     assert json.loads(log[0][2]) == first.row_counts
-    assert log[0][3] == code_version()
+    assert log[0][3] == code_version(warehouse_copy)
     assert all(v == [(2,)] for v in ids.values())
     assert list(warehouse_copy.warehouse_dir.glob(".*.tmp*")) == []
     assert _attempts(warehouse_copy) == [("published", 1), ("published", 2)]
@@ -91,11 +92,6 @@ def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:
     assert not settings.reporting_db.exists()
 
 
-def test_code_version_can_be_pinned_by_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CX_CODE_VERSION", "v9")
-    assert code_version() == "v9"
-
-
 def test_leftovers_of_an_interrupted_publish_are_removed_by_the_next(warehouse_copy: Settings) -> None:
     warehouse_copy.warehouse_dir.mkdir(parents=True, exist_ok=True)
     stale = warehouse_copy.warehouse_dir / ".reporting.duckdb.0123abcd.tmp"
@@ -109,7 +105,8 @@ def test_old_publications_are_kept_and_can_be_rolled_back(
     warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CX_DATA_DIR", str(warehouse_copy.data_dir))
-    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")
+    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")  # for the CLI, which reads its settings from the environment
+    warehouse_copy = configured(warehouse_copy, CX_KEEP_PUBLICATIONS="2")
     for _ in range(5):
         publish(warehouse_copy, gate_status="passed")
     assert sorted(archived(warehouse_copy)) == [3, 4, 5]  # the current one and the 2 before it
@@ -129,10 +126,9 @@ def test_old_publications_are_kept_and_can_be_rolled_back(
     with pytest.raises(PublishError, match="publication 3 is already the current one"):
         rollback(warehouse_copy, 3)
     monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "three")
-    with pytest.raises(ValueError, match="CX_KEEP_PUBLICATIONS='three' must be a whole number"):
-        publish(warehouse_copy, gate_status="passed")
-    assert current_publication_id(warehouse_copy.reporting_db) == 3  # a bad setting changes nothing
-    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")
+    assert main(["publications"]) == 2  # a bad setting stops the CLI before it reads anything
+    assert "CX_KEEP_PUBLICATIONS='three'" in capsys.readouterr().err
+    assert current_publication_id(warehouse_copy.reporting_db) == 3
     after = publish(warehouse_copy, gate_status="passed")
     assert after.publication_id == 6  # ids are never reused after a rollback
     assert [r["publication_id"] for r in list_publications(warehouse_copy)] == [6, 5, 4]

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 from conftest import run_dbt
 
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_read_only
 
 RFM_SEGMENTS = {

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 from conftest import DEMO_DATE, run_dbt, settings_for
 
-from cxpipe.config import Settings
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
+from cxpipe.settings import Settings
 
 SPEC = DemoSpec(start=DEMO_DATE, days=2, history_days=45, customers=100, orders_per_day=10)
 NEXT_DAY = DEMO_DATE + timedelta(days=1)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cxpipe.config import Settings
 from cxpipe.publish import publish
+from cxpipe.settings import Settings
 
 
 def test_the_step_callback_sees_every_step_in_order_before_anything_is_swapped_in(

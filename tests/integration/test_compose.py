@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cxpipe.config import REPO_ROOT
+from cxpipe.settings import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")

@@ -5,10 +5,11 @@ import subprocess
 
 import psycopg
 import pytest
+from configured import configured
 from pg_server import SUPERUSER, running_postgres
 
-from cxpipe.config import REPO_ROOT, Settings
 from cxpipe.publish import publish
+from cxpipe.settings import REPO_ROOT, Settings
 
 # The deployment's PostgreSQL init script (deploy/postgres/init-databases.sh), run against a real
 # server: publish, as cx_publisher, swaps schema `reporting` in; BI, as cx_bi, can only read it.
@@ -37,10 +38,13 @@ def test_deployment_roles_let_publish_swap_reporting_and_bi_only_read(
             check=False,
         )
         assert init.returncode == 0, init.stderr
-        monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", server.url("cx_publisher", "p", "cx_reporting"))
-        monkeypatch.setenv("CX_BI_PASSWORD", "b")
-        publish(warehouse_copy, gate_status="passed")
-        second = publish(warehouse_copy, gate_status="passed")
+        publisher = configured(
+            warehouse_copy,
+            CX_REPORTING_POSTGRES_URL=server.url("cx_publisher", "p", "cx_reporting"),
+            CX_BI_PASSWORD="b",
+        )
+        publish(publisher, gate_status="passed")
+        second = publish(publisher, gate_status="passed")
 
         with psycopg.connect(server.url("cx_bi", "b", "cx_reporting")) as bi:
             row = bi.execute("select count(*), min(publication_id) from reporting.customer_segments").fetchone()

@@ -9,14 +9,15 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from configured import configured
 from conftest import publish_paused_at
 from pg_server import PgServer, running_postgres
 
-from cxpipe.config import Settings
 from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
 from cxpipe.publish import PublishError, publish, rollback
 from cxpipe.publish.postgres import BI_ROLE, publications
+from cxpipe.settings import Settings
 
 BI_PASSWORD = "bi-test-password"
 
@@ -35,9 +36,16 @@ def pg_url(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, request: pytest
         con.execute(f'drop database if exists "{name}"')
         con.execute(f'create database "{name}"')
     url = pg_server.url(dbname=name)
+    # for a publish started in a subprocess, which reads its settings from the environment
     monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", url)
     monkeypatch.setenv("CX_BI_PASSWORD", BI_PASSWORD)
     return url
+
+
+@pytest.fixture
+def pg_settings(warehouse_copy: Settings, pg_url: str) -> Settings:
+    """The built warehouse's settings with the test database as the PostgreSQL reporting target."""
+    return configured(warehouse_copy, CX_REPORTING_POSTGRES_URL=pg_url, CX_BI_PASSWORD=BI_PASSWORD)
 
 
 def _bi_url(admin_url: str) -> str:
@@ -67,11 +75,9 @@ def _counts(url: str, schema: str = "reporting") -> dict[str, int]:
         return {t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in REPORTING_TABLES}
 
 
-def test_publish_copies_to_postgres_and_keeps_old_schemas(
-    warehouse_copy: Settings, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "2")
-    first = publish(warehouse_copy, gate_status="passed")
+def test_publish_copies_to_postgres_and_keeps_old_schemas(pg_settings: Settings, pg_url: str) -> None:
+    pg_settings = configured(pg_settings, CX_REPORTING_POSTGRES_URL=pg_url, CX_KEEP_PUBLICATIONS="2")
+    first = publish(pg_settings, gate_status="passed")
     assert _counts(pg_url) == first.row_counts
     with psycopg.connect(pg_url) as con:
         types = dict(
@@ -85,7 +91,7 @@ def test_publish_copies_to_postgres_and_keeps_old_schemas(
     assert log == [(1, first.row_counts)]
 
     for _ in range(4):
-        publish(warehouse_copy, gate_status="passed")
+        publish(pg_settings, gate_status="passed")
     assert publications(pg_url) == [3, 4, 5]
     with psycopg.connect(pg_url) as con:
         ids = {
@@ -93,43 +99,39 @@ def test_publish_copies_to_postgres_and_keeps_old_schemas(
         }
     assert all(v == [(5,)] for v in ids.values())
 
-    assert rollback(warehouse_copy) == 4
+    assert rollback(pg_settings) == 4
     with psycopg.connect(pg_url) as con:
         assert con.execute("select max(publication_id) from reporting.publication_log").fetchone() == (4,)
     assert publications(pg_url) == [3, 4, 5]
 
 
-def test_gate_failure_leaves_postgres_row_identical(warehouse_copy: Settings, pg_url: str) -> None:
-    publish(warehouse_copy, gate_status="passed")
-    publish(warehouse_copy, gate_status="passed")
+def test_gate_failure_leaves_postgres_row_identical(pg_settings: Settings, pg_url: str) -> None:
+    publish(pg_settings, gate_status="passed")
+    publish(pg_settings, gate_status="passed")
     before = _snapshot(pg_url)
-    with duckdb.connect(str(warehouse_copy.build_db)) as con:
+    with duckdb.connect(str(pg_settings.build_db)) as con:
         con.execute("update marts.satisfaction_index set csat = -5")
     with pytest.raises(GateBlockedError, match=r"satisfaction_index\.csat"):
-        check_gate(warehouse_copy)
+        check_gate(pg_settings)
     assert _snapshot(pg_url) == before
 
 
-def test_a_failed_load_changes_neither_target(
-    warehouse_copy: Settings, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    publish(warehouse_copy, gate_status="passed")
+def test_a_failed_load_changes_neither_target(pg_settings: Settings, pg_url: str) -> None:
+    publish(pg_settings, gate_status="passed")
     before = _snapshot(pg_url)
-    duck_before = warehouse_copy.reporting_db.read_bytes()
-    monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", pg_url.replace("/t_", "/no_such_db_"))
+    duck_before = pg_settings.reporting_db.read_bytes()
+    unreachable = configured(pg_settings, CX_REPORTING_POSTGRES_URL=pg_url.replace("/t_", "/no_such_db_"))
     with pytest.raises(PublishError, match="cannot connect to the PostgreSQL reporting target"):
-        publish(warehouse_copy, gate_status="passed")
-    assert warehouse_copy.reporting_db.read_bytes() == duck_before
+        publish(unreachable, gate_status="passed")
+    assert pg_settings.reporting_db.read_bytes() == duck_before
     assert _snapshot(pg_url) == before
 
 
 @pytest.mark.parametrize("step", ["pg_copying", "pg_loaded"])
-def test_a_publish_killed_during_the_load_leaves_postgres_intact(
-    warehouse_copy: Settings, pg_url: str, step: str
-) -> None:
-    publish(warehouse_copy, gate_status="passed")
+def test_a_publish_killed_during_the_load_leaves_postgres_intact(pg_settings: Settings, pg_url: str, step: str) -> None:
+    publish(pg_settings, gate_status="passed")
     before = _snapshot(pg_url)
-    process = publish_paused_at(warehouse_copy, step)
+    process = publish_paused_at(pg_settings, step)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
 
@@ -137,7 +139,7 @@ def test_a_publish_killed_during_the_load_leaves_postgres_intact(
     assert _snapshot(pg_url, staged=False) == before
     if step == "pg_copying":
         assert _snapshot(pg_url) == before  # the COPY transaction died with the process
-    again = publish(warehouse_copy, gate_status="passed")
+    again = publish(pg_settings, gate_status="passed")
     assert again.publication_id == 2
     after = _snapshot(pg_url)
     assert after["schemas"] == ["reporting", "reporting_prev_1"]  # nothing left of the killed load
@@ -153,8 +155,8 @@ READ_ALL = (
 )
 
 
-def test_a_concurrent_bi_reader_sees_whole_publications_only(warehouse_copy: Settings, pg_url: str) -> None:
-    first = publish(warehouse_copy, gate_status="passed")
+def test_a_concurrent_bi_reader_sees_whole_publications_only(pg_settings: Settings, pg_url: str) -> None:
+    first = publish(pg_settings, gate_status="passed")
     expected = first.row_counts
     stop = threading.Event()
     report: dict[str, Any] = {"reads": 0, "seen": set(), "problems": []}
@@ -177,7 +179,7 @@ def test_a_concurrent_bi_reader_sees_whole_publications_only(warehouse_copy: Set
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        published = [publish(warehouse_copy, gate_status="passed").publication_id for _ in range(4)]
+        published = [publish(pg_settings, gate_status="passed").publication_id for _ in range(4)]
         time.sleep(0.2)
     finally:
         stop.set()
@@ -188,9 +190,9 @@ def test_a_concurrent_bi_reader_sees_whole_publications_only(warehouse_copy: Set
     assert len(report["seen"] & set(published)) >= 2
 
 
-def test_the_bi_role_reads_reporting_only(warehouse_copy: Settings, pg_url: str) -> None:
-    publish(warehouse_copy, gate_status="passed")
-    publish(warehouse_copy, gate_status="passed")
+def test_the_bi_role_reads_reporting_only(pg_settings: Settings, pg_url: str) -> None:
+    publish(pg_settings, gate_status="passed")
+    publish(pg_settings, gate_status="passed")
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute("create schema raw")
         admin.execute("create table raw.customers as select 'C000001' as customer_id, 'anna@example.com' as email")

@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from configured import configured
 from pg_server import PgServer, running_postgres
 
-from cxpipe.config import Settings
 from cxpipe.contracts import ENTITIES, REPORTING_TABLES
 from cxpipe.publish import publish
+from cxpipe.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +84,7 @@ def test_no_published_table_of_either_target_holds_raw_pii(
     warehouse_copy: Settings, pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = pg_server.url()
-    monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", url)
-    monkeypatch.setenv("CX_BI_PASSWORD", "bi-test-password")
+    warehouse_copy = configured(warehouse_copy, CX_REPORTING_POSTGRES_URL=url, CX_BI_PASSWORD="bi-test-password")
     values = landed_pii(warehouse_copy.landing_dir)
     kinds = {"email": any("@" in v for v in values), "customer id": any(re.fullmatch(r"C\d+", v) for v in values)}
     assert all(kinds.values()) and len(values) > 300, (kinds, len(values))

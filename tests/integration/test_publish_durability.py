@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import publish_paused_at
 
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.publish import current_publication_id, publish, published_tables
+from cxpipe.settings import Settings
 
 TESTS = Path(__file__).parents[1]
 

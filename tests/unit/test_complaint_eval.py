@@ -7,7 +7,7 @@ import pytest
 from cxpipe.complaints import CAUSES, KeywordClassifier, load_taxonomy
 from cxpipe.complaints.classify import Classification
 from cxpipe.complaints.evaluate import load_eval_set, markdown, score
-from cxpipe.config import REPO_ROOT
+from cxpipe.settings import REPO_ROOT
 
 EVAL_PATH = REPO_ROOT / "tests" / "data" / "complaints_eval.csv"
 TAXONOMY_PATH = REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv"

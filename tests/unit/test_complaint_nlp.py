@@ -16,7 +16,7 @@ from cxpipe.complaints import (
     sentiment_score,
     tokenize,
 )
-from cxpipe.config import REPO_ROOT
+from cxpipe.settings import REPO_ROOT
 
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 

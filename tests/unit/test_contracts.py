@@ -26,8 +26,8 @@ def test_contract_error_tells_what_to_do() -> None:
 
 
 def test_docs_contracts_md_matches_the_code() -> None:
-    from cxpipe.config import REPO_ROOT
     from cxpipe.contracts import render_markdown
+    from cxpipe.settings import REPO_ROOT
 
     assert (REPO_ROOT / "docs" / "contracts.md").read_text(encoding="utf-8") == render_markdown(), (
         "docs/contracts.md is stale: run `uv run cxpipe contracts > docs/contracts.md`"
@@ -48,8 +48,8 @@ def test_markdown_lists_every_column_with_its_rules() -> None:
 def test_dbt_sources_yaml_mirrors_every_contract_column_by_column() -> None:
     import yaml
 
-    from cxpipe.config import REPO_ROOT
     from cxpipe.contracts import DBT_DATA_TYPES, LAKE_COLUMNS
+    from cxpipe.settings import REPO_ROOT
 
     path = REPO_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml"
     sources = {s["name"]: s for s in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]}

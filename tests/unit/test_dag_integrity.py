@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,9 +13,9 @@ from typing import Any
 import pytest
 
 from cxpipe.alerts import record_failure
-from cxpipe.config import REPO_ROOT
 from cxpipe.contracts import SOURCES
 from cxpipe.orchestration import OWNER
+from cxpipe.settings import REPO_ROOT
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
 INGEST = sorted(f"cx_ingest_{s}" for s in SOURCES)
@@ -28,6 +32,19 @@ def dagbag(dbt_manifest: Path) -> Any:
 def test_every_dag_file_imports_without_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
     assert set(dagbag.dag_ids) == EXPECTED
+
+
+def test_a_bad_setting_stops_the_dag_parse_naming_the_variable(dbt_manifest: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "CX_GATE_DRIFT_PCT": "nan", "CX_CATCHUP": "maybe"}
+    code = (
+        "import json; from airflow.dag_processing.dagbag import DagBag; "
+        f"print(json.dumps(DagBag(dag_folder={str(REPO_ROOT / 'dags')!r}).import_errors))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    errors = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {Path(p).name for p in errors} == {"cx_ingest.py", "cx_transform_publish.py"}
+    for error in errors.values():
+        assert "CX_GATE_DRIFT_PCT='nan' is not a finite number" in error and "CX_CATCHUP='maybe'" in error
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
@@ -51,9 +68,11 @@ def test_dag_has_owner_retries_backoff_timeouts_callbacks_tags_and_no_cycle(dagb
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_doc_md_says_what_is_read_written_and_how_to_backfill_and_recover(dagbag: Any, dag_id: str) -> None:
     doc = dagbag.dags[dag_id].doc_md
-    for heading in ("**Reads**", "**Writes**", "**Backfill:**", "**Recover", "**Manual run (Params):**"):
+    for heading in ("**Reads**", "**Writes**", "#### Backfill", "#### Recovering", "#### Manual runs (Params)"):
         assert heading in doc, (dag_id, heading)
-    assert "airflow backfill create" in doc
+    assert "airflow backfill create" in doc  # the runbook's sections are in the DAG's docs
+    rule = "#### When the transform runs (late sources)" if dag_id == "cx_transform_publish" else "#### Missing files"
+    assert rule in doc, (dag_id, rule)
 
 
 @pytest.mark.parametrize("dag_id", INGEST)

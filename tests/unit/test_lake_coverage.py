@@ -4,11 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from cxpipe.config import Settings
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
 from cxpipe.lake import LakeIncompleteError, check_lake, incomplete_dates, lake_coverage
+from cxpipe.settings import Settings
 
 D1 = date(2026, 11, 1)
 

@@ -1,7 +1,7 @@
 """Every publication attempt in the operations publication_log, newest first."""
 
-from cxpipe.config import Settings
 from cxpipe.publish.attempts import list_attempts, record_attempt
+from cxpipe.settings import Settings
 
 
 def test_attempts_are_recorded_and_listed_newest_first(settings: Settings) -> None:

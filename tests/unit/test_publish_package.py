@@ -5,9 +5,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from configured import configured
 
 import cxpipe.publish
 from cxpipe.publish import attempts, duckdb_file, pipeline, postgres
+from cxpipe.settings import Settings
 
 
 def _imported(module: ModuleType) -> set[str]:
@@ -37,18 +39,6 @@ def test_the_package_exposes_what_callers_use() -> None:
     assert not hasattr(duckdb_file, "pause_point")
 
 
-def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CX_KEEP_PUBLICATIONS", "CX_CODE_VERSION", "CX_REPORTING_POSTGRES_URL", "CX_BI_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    assert duckdb_file.keep_publications() == duckdb_file.DEFAULT_KEEP == 3
-    assert duckdb_file.pinned_code_version() is None
-    assert postgres.postgres_url() is None
-    assert postgres.bi_password() is None
-    monkeypatch.setenv("CX_KEEP_PUBLICATIONS", "5")
-    monkeypatch.setenv("CX_CODE_VERSION", "v9")
-    monkeypatch.setenv("CX_REPORTING_POSTGRES_URL", "postgresql://publisher@db/reporting")
-    monkeypatch.setenv("CX_BI_PASSWORD", "secret")
-    assert duckdb_file.keep_publications() == 5
-    assert duckdb_file.pinned_code_version() == "v9"
-    assert postgres.postgres_url() == "postgresql://publisher@db/reporting"
-    assert postgres.bi_password() == "secret"
+def test_code_version_is_pinned_by_the_deployment_or_taken_from_git(settings: Settings) -> None:
+    assert duckdb_file.code_version(settings).startswith(f"{cxpipe.__version__}+")
+    assert duckdb_file.code_version(configured(settings, CX_CODE_VERSION="v9")) == "v9"

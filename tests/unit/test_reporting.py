@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cxpipe.config import REPO_ROOT
 from cxpipe.contracts import PII_COLUMN_NAMES, REPORTING_TABLES
+from cxpipe.settings import REPO_ROOT
 
 
 @pytest.mark.parametrize("table", REPORTING_TABLES)
@@ -38,8 +38,8 @@ def test_each_suite_checks_row_counts_keys_and_has_its_checkpoint(table: str) ->
 
 @pytest.mark.parametrize("table", REPORTING_TABLES)
 def test_generic_checks_of_a_suite_name_columns_of_the_model(table: str) -> None:
-    from cxpipe.config import load_settings
     from cxpipe.gate import DRIFT_AGGREGATES, table_config
+    from cxpipe.settings import load_settings
 
     config = table_config(load_settings(), table)
     (marts,) = {p.parent for p in (REPO_ROOT / "dbt_project" / "models" / "marts").glob(f"*/{table}.sql")}

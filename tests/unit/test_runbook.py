@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cxpipe.config import REPO_ROOT
 from cxpipe.runbook import RUNBOOK_RELATIVE, dag_doc, sections
+from cxpipe.settings import REPO_ROOT
 
 RUNBOOK = REPO_ROOT / RUNBOOK_RELATIVE
 

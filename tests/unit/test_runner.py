@@ -2,8 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cxpipe.config import Settings
 from cxpipe.runner import airflow_env
+from cxpipe.settings import Settings
 
 
 def test_airflow_env_points_airflow_at_the_project_and_its_data(settings: Settings, tmp_path: Path) -> None:

@@ -76,30 +76,6 @@ def test_blank_variables_count_as_unset() -> None:
     assert load_settings(blank) == load_settings({})
 
 
-@pytest.mark.parametrize(
-    "environ",
-    [{}, {"CX_DATA_DIR": "relative/data", "CX_PII_KEY": "k"}, {"CX_PROJECT_DIR": "proj", "CX_GX_DIR": "~/gx"}],
-)
-def test_paths_and_key_match_the_old_config(
-    environ: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from cxpipe import config
-
-    monkeypatch.chdir(tmp_path)
-    for name in ("CX_PROJECT_DIR", "CX_DATA_DIR", "CX_DBT_PROJECT_DIR", "CX_GX_DIR", "CX_PII_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    old, new = config.load_settings(), load_settings()
-    assert dataclasses.astuple(old) == (new.project_dir, new.data_dir, new.dbt_project_dir, new.gx_dir, new.pii_key)
-    assert old.dbt_env() == new.dbt_env()
-    for prop in ("landing_dir", "lake_dir", "quarantine_dir", "warehouse_dir", "build_db", "reporting_db"):
-        assert getattr(old, prop) == getattr(new, prop)
-    for prop in ("dbt_target_dir", "manifest_path", "data_docs_index"):
-        assert getattr(old, prop) == getattr(new, prop)
-    assert new.data_dir.is_absolute() and new.gx_dir.is_absolute()
-
-
 def test_pii_key_is_kept_verbatim() -> None:
     assert load_settings({"CX_PII_KEY": " key with blanks "}).pii_key == " key with blanks "
 
@@ -345,12 +321,27 @@ def test_table_documents_every_variable_the_code_reads() -> None:
     documented = set(re.findall(r"^\| `(CX_[A-Z_]+)", table, flags=re.MULTILINE))
     assert {"CX_DBT_ARTIFACTS_DIR", "CX_GATE_AS_OF", "CX_LAKE_DIR", "CX_BUILD_DB"} <= documented
     # every CX_* name in the package source is a setting, a per-source variable or a known non-setting
-    removed = {"CX_PUBLISH_PAUSE_AT", "CX_PUBLISH_PAUSE_SECONDS"}  # test hooks being removed
     for path in (REPO_ROOT / "plugins" / "cxpipe").rglob("*.py"):
         for name in re.findall(r"\bCX_[A-Z][A-Z0-9_]*", path.read_text(encoding="utf-8")):
-            if name.startswith(("CX_ENCODING_", "CX_MISSING_FILE_POLICY_")) or name in removed | NOT_SETTINGS:
+            if name.startswith(("CX_ENCODING_", "CX_MISSING_FILE_POLICY_")) or name in NOT_SETTINGS:
                 continue
             assert name in documented, f"{path.name} reads {name}, which no setting covers"
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """Every other module gets its configuration from the parsed settings object."""
+    readers = {
+        str(path.relative_to(REPO_ROOT))
+        for path in [*(REPO_ROOT / "plugins" / "cxpipe").rglob("*.py"), *(REPO_ROOT / "dags").glob("*.py")]
+        if re.search(r"os\.environ\b|getenv\(", path.read_text(encoding="utf-8"))
+    }
+    allowed = {
+        "plugins/cxpipe/settings.py",  # parses every CX_* variable
+        "plugins/cxpipe/runner.py",  # passes the environment on to the Airflow processes it starts
+        "plugins/cxpipe/cli.py",  # AIRFLOW_HOME, Airflow's own variable
+        "plugins/cxpipe/gate/gx.py",  # turns GX's usage statistics off before GX is imported
+    }
+    assert readers <= allowed, readers - allowed
 
 
 def test_unknown_cx_variables_are_listed() -> None:
@@ -380,3 +371,25 @@ def test_cli_settings(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     assert re.search(r"^CX_GATE_DRIFT_PCT +20$", out, flags=re.MULTILINE)
     assert re.search(r"^CX_CATCHUP +false$", out, flags=re.MULTILINE)
     assert "pii-secret" not in out
+
+
+def test_defaults_point_inside_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CX_PROJECT_DIR", "CX_DATA_DIR", "CX_DBT_PROJECT_DIR", "CX_GX_DIR", "CX_PII_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.project_dir == REPO_ROOT
+    assert settings.reporting_db == REPO_ROOT / "data" / "warehouse" / "reporting.duckdb"
+    assert settings.dbt_project_dir == REPO_ROOT / "dbt_project"
+    assert (settings.dbt_project_dir / "dbt_project.yml").exists()
+    assert settings.pii_key == DEMO_PII_KEY
+
+
+def test_environment_overrides_paths_and_resolves_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CX_DATA_DIR", "relative/data")
+    monkeypatch.setenv("CX_PII_KEY", "k")
+    settings = load_settings()
+    assert settings.data_dir == tmp_path / "relative" / "data"
+    assert settings.lake_dir.is_absolute()
+    assert settings.pii_key == "k"
+    assert settings.dbt_env()["CX_LAKE_DIR"] == str(tmp_path / "relative" / "data" / "lake")

@@ -1,6 +1,6 @@
 """prepare_build: the build warehouse's folder exists before dbt runs; a full refresh removes the file."""
 
-from cxpipe.config import Settings
+from cxpipe.settings import Settings
 from cxpipe.warehouse.build import prepare_build
 
 

@@ -9,7 +9,7 @@ the published warehouse, each sent once). Nothing here imports Airflow or
 """
 
 from cxpipe.alerts.complaint_spikes import notify_new_complaint_alerts
-from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path, send_alert, webhook_url
+from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path, send_alert
 from cxpipe.alerts.task_failures import record_failure
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "notify_new_complaint_alerts",
     "record_failure",
     "send_alert",
-    "webhook_url",
 ]

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cxpipe.alerts.send import send_alert
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 

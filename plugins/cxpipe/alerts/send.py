@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from cxpipe.config import Settings, load_settings
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +25,19 @@ WEBHOOK_ENV = "CX_ALERT_WEBHOOK_URL"
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
-def alert_log_path(settings: Settings | None = None) -> Any:
+def alert_log_path(settings: Settings) -> Path:
     """Where alerts are appended, one JSON object per line."""
-    return (settings or load_settings()).data_dir / "alerts" / "alerts.jsonl"
+    return settings.data_dir / "alerts" / "alerts.jsonl"
 
 
-def send_alert(kind: str, payload: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+def send_alert(kind: str, payload: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Record an alert of ``kind`` (e.g. ``task_failed``, ``complaint_spike``) and post it to the webhook.
 
-    Returns the alert as written, with ``delivered`` telling whether the webhook accepted it
-    (``None`` when no webhook is configured).
+    Returns the alert as written, with ``delivered`` telling whether the webhook
+    (``settings.alerts.webhook_url``) accepted it (``None`` when none is configured).
     """
     alert: dict[str, Any] = {"kind": kind, "at": datetime.now(UTC).isoformat(), **payload}
-    alert["delivered"] = _post(alert)
+    alert["delivered"] = _post(alert, settings.alerts.webhook_url)
     path = alert_log_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
@@ -45,13 +45,7 @@ def send_alert(kind: str, payload: dict[str, Any], settings: Settings | None = N
     return alert
 
 
-def webhook_url() -> str:
-    """The webhook alerts are posted to (``CX_ALERT_WEBHOOK_URL``), or ``""`` when none is configured."""
-    return os.environ.get(WEBHOOK_ENV, "").strip()
-
-
-def _post(alert: dict[str, Any]) -> bool | None:
-    url = webhook_url()
+def _post(alert: dict[str, Any], url: str | None) -> bool | None:
     if not url:
         return None
     body = {"text": _summary(alert), "alert": alert}

@@ -10,12 +10,16 @@ import logging
 from typing import Any
 
 from cxpipe.alerts.send import send_alert
+from cxpipe.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 
 def record_failure(context: dict[str, Any]) -> None:
-    """on_failure_callback: record the failed task in the alert log and post it to the webhook."""
+    """on_failure_callback: record the failed task in the alert log and post it to the webhook.
+
+    Airflow passes only the context, so the settings are loaded here, as the task's own code does.
+    """
     ti = context.get("task_instance")
     alert = send_alert(
         "task_failed",
@@ -26,5 +30,6 @@ def record_failure(context: dict[str, Any]) -> None:
             "try_number": getattr(ti, "try_number", None),
             "error": str(context.get("exception")),
         },
+        load_settings(),
     )
     log.error("task failed: %s", alert)

@@ -40,25 +40,18 @@ from cxpipe.gate.gx import BATCH_DEFINITION, DATASOURCE, gx_checks
 from cxpipe.gate.results import BLOCKING_SEVERITIES, CheckFailure, CheckRecord, GateBlockedError, GateResult
 from cxpipe.gate.run import check_gate, last_gate_run, record_blocked, record_gate_run, run_gate
 from cxpipe.gate.suites import (
-    AS_OF_ENV,
-    DEFAULT_DRIFT_PCT,
     DRIFT_AGGREGATES,
-    DRIFT_ENV,
     as_of_date,
-    drift_threshold_pct,
     suite_path,
     table_config,
 )
 
 __all__ = [
-    "AS_OF_ENV",
     "BATCH_DEFINITION",
     "BLOCKING_SEVERITIES",
     "DATASOURCE",
     "DBT_ARTIFACTS_ENV",
-    "DEFAULT_DRIFT_PCT",
     "DRIFT_AGGREGATES",
-    "DRIFT_ENV",
     "CheckFailure",
     "CheckRecord",
     "GateBlockedError",
@@ -72,7 +65,6 @@ __all__ = [
     "dbt_artifacts_dir",
     "dbt_checks",
     "dbt_results_dir",
-    "drift_threshold_pct",
     "generic_checks",
     "gx_checks",
     "last_gate_run",

@@ -7,10 +7,10 @@ from typing import Any
 
 import duckdb
 
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA
 from cxpipe.gate.results import CheckRecord
-from cxpipe.gate.suites import DRIFT_AGGREGATES, as_of_date, drift_threshold_pct, suite_path, table_config
+from cxpipe.gate.suites import DRIFT_AGGREGATES, as_of_date, suite_path, table_config
+from cxpipe.settings import Settings
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
@@ -138,7 +138,7 @@ def generic_checks(
     tables: tuple[str, ...],
 ) -> list[CheckRecord]:
     """Freshness, shares summing to 100 and drift, as declared in each suite's ``meta.cxpipe``."""
-    threshold = drift_threshold_pct()
+    threshold = settings.gate.drift_pct
     as_of = as_of_date(settings)
     records: list[CheckRecord] = []
     for table in tables:

@@ -10,9 +10,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from cxpipe.config import Settings
 from cxpipe.contracts import dbt_model_id
 from cxpipe.gate.results import CheckRecord
+from cxpipe.settings import Settings
 
 #: Folder holding dbt's ``run_results.json`` and ``manifest.json`` of the build.
 DBT_ARTIFACTS_ENV = "CX_DBT_ARTIFACTS_DIR"
@@ -31,7 +31,7 @@ def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
     ``warehouse/dbt_results/<run id>/`` so the gate can read every test result of
     the run. One file per command, so parallel tasks never write the same file.
     """
-    from cxpipe.config import load_settings
+    from cxpipe.settings import load_settings
 
     context = kwargs.get("context") or {}
     run_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(context.get("run_id") or "manual"))
@@ -48,15 +48,10 @@ def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
             os.replace(tmp, folder / kept)
 
 
-def dbt_artifacts_setting() -> str | None:
-    """The raw ``CX_DBT_ARTIFACTS_DIR`` setting (None when unset)."""
-    return os.environ.get(DBT_ARTIFACTS_ENV)
-
-
 def dbt_artifacts_dir(settings: Settings) -> Path | None:
-    """The folder with the build's dbt results: the env var, the newest DAG run's, the data folder, dbt's target."""
-    if value := dbt_artifacts_setting():
-        return Path(value)
+    """The folder with the build's dbt results: the setting, the newest DAG run's, the data folder, dbt's target."""
+    if settings.gate.dbt_artifacts_dir is not None:
+        return settings.gate.dbt_artifacts_dir
     runs = dbt_results_dir(settings)
     collected = [d for d in runs.iterdir() if d.is_dir() and any(d.glob("run_results*.json"))] if runs.exists() else []
     candidates = [max(collected, key=lambda d: d.stat().st_mtime)] if collected else []

@@ -6,8 +6,8 @@ import logging
 import os
 from typing import Any
 
-from cxpipe.config import Settings
 from cxpipe.gate.results import CheckRecord
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import duckdb
 
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
 from cxpipe.gate.checks import generic_checks
 from cxpipe.gate.dbt_results import dbt_checks
 from cxpipe.gate.gx import gx_checks
 from cxpipe.gate.results import GateBlockedError, GateResult
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt
 
 log = logging.getLogger(__name__)

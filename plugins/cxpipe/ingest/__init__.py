@@ -23,24 +23,21 @@ Modules, in the order a file goes through them:
 PII handling (keyed hashes, redaction of free text) is :mod:`cxpipe.privacy`.
 """
 
-from cxpipe.ingest.decoding import declared_encoding, decode
+from cxpipe.ingest.decoding import decode
 from cxpipe.ingest.lake import QUARANTINE_SCHEMA
 from cxpipe.ingest.landing import landing_file, landing_files, landing_ready
-from cxpipe.ingest.load import MISSING_FILE_POLICIES, LoadResult, ingest_entity, ingest_source, missing_file_policy
+from cxpipe.ingest.load import LoadResult, ingest_entity, ingest_source
 from cxpipe.ingest.parsing import parse_csv, parse_jsonl
 
 __all__ = [
-    "MISSING_FILE_POLICIES",
     "QUARANTINE_SCHEMA",
     "LoadResult",
-    "declared_encoding",
     "decode",
     "ingest_entity",
     "ingest_source",
     "landing_file",
     "landing_files",
     "landing_ready",
-    "missing_file_policy",
     "parse_csv",
     "parse_jsonl",
 ]

@@ -8,7 +8,6 @@ rows that hold them and the quarantine can show the original bytes as ``\\xNN``.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 
 import charset_normalizer
@@ -32,21 +31,6 @@ codecs.register_error(_KEEP_BYTES, _keep_bytes)
 def show_undecodable(text: str) -> str:
     """``text`` with each kept undecodable byte shown as a ``\\xNN`` escape of the original byte."""
     return UNDECODABLE.sub(lambda m: f"\\x{ord(m.group()) - 0xF700:02x}", text)
-
-
-def declared_encoding(source: str, entity: str) -> str | None:
-    """``CX_ENCODING_<SOURCE>_<ENTITY>``, else ``CX_ENCODING_<SOURCE>``, else None (detect)."""
-    for name in (f"CX_ENCODING_{source.upper()}_{entity.upper()}", f"CX_ENCODING_{source.upper()}"):
-        value = os.environ.get(name)
-        if value:
-            try:
-                codecs.lookup(value)
-            except LookupError:
-                raise ValueError(
-                    f"{name}={value!r} is not an encoding Python knows (e.g. utf-8, gbk, cp1251)"
-                ) from None
-            return value
-    return None
 
 
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:

@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cxpipe.config import Settings
 from cxpipe.contracts import Entity
 from cxpipe.ingest.decoding import show_undecodable
+from cxpipe.settings import Settings
 
 #: Arrow type of each contract column type in the lake.
 ARROW_TYPES: dict[str, pa.DataType] = {

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxpipe.config import Settings
 from cxpipe.contracts import ContractError, Entity, entities_of
-from cxpipe.ingest.decoding import UNDECODABLE, declared_encoding, decode
+from cxpipe.ingest.decoding import UNDECODABLE, decode
 from cxpipe.ingest.parsing import parse_csv, parse_jsonl
+from cxpipe.settings import Settings
 
 #: Columns reading adds beside the file's own: file name, start line, parse error, raw text.
 INTERNAL_COLUMNS = frozenset({"_source_file", "_source_row", "_raw_error", "_raw"})
@@ -38,8 +38,10 @@ def landing_ready(settings: Settings, source: str, day: date) -> bool:
     return all(landing_files(settings, entity, day) for entity in entities_of(source))
 
 
-def read_landing(entity: Entity, paths: list[Path]) -> tuple[pd.DataFrame, list[str], bool]:
+def read_landing(entity: Entity, paths: list[Path], declared: str | None) -> tuple[pd.DataFrame, list[str], bool]:
     """Decode and parse ``paths`` into one frame (``_source_file`` names each row's file).
+
+    ``declared`` is the encoding configured for the entity (``CX_ENCODING_…``), or None to detect it.
 
     Returns the frame, the encoding of each file and whether any bytes could not be
     decoded. A file that has rows but lacks a required column fails the whole source.
@@ -47,7 +49,6 @@ def read_landing(entity: Entity, paths: list[Path]) -> tuple[pd.DataFrame, list[
     frames: list[pd.DataFrame] = []
     encodings: list[str] = []
     lossy = False
-    declared = declared_encoding(entity.source, entity.name)
     for path in paths:
         text, encoding = decode(path.read_bytes(), declared)
         encodings.append(encoding)

@@ -8,14 +8,12 @@ checks ``rows_in == rows_loaded + rows_quarantined`` before anything is renamed.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxpipe.config import Settings
 from cxpipe.contracts import ContractError, Entity, entities_of
 from cxpipe.ingest.lake import (
     ARROW_TYPES,
@@ -30,13 +28,13 @@ from cxpipe.ingest.lake import (
 from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing
 from cxpipe.ingest.validation import deduplicate, validate
 from cxpipe.privacy import mask_contact_details, pseudonymise
+from cxpipe.settings import MISSING_FILE_POLICIES, Settings
 
 log = logging.getLogger(__name__)
 
-#: What to do when a source's file has not landed for a date. ``wait`` is carried out by the
-#: ingest DAG (a sensor waits for :func:`~cxpipe.ingest.landing.landing_ready`); once the ingest
-#: task runs, ``wait`` behaves like ``fail``.
-MISSING_FILE_POLICIES = ("wait", "skip", "fail")
+# What to do when a source's file has not landed for a date (MISSING_FILE_POLICIES): ``wait``
+# is carried out by the ingest DAG (a sensor waits for :func:`~cxpipe.ingest.landing.landing_ready`);
+# once the ingest task runs, ``wait`` behaves like ``fail``.
 
 
 @dataclass
@@ -87,7 +85,7 @@ def _stage_entity(
         result.status = "no_file"
         return result
 
-    frame, encodings, lossy = read_landing(entity, paths)
+    frame, encodings, lossy = read_landing(entity, paths, settings.ingest.encoding_for(entity.source, entity.name))
     result.encoding = ", ".join(encodings)
     result.rows_in = len(frame)
     if not len(frame):
@@ -156,25 +154,14 @@ def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_f
     return result
 
 
-def missing_file_policy(source: str) -> str:
-    """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""
-    specific = f"CX_MISSING_FILE_POLICY_{source.upper()}"
-    policy = os.environ.get(specific) or os.environ.get("CX_MISSING_FILE_POLICY") or "fail"
-    if policy not in MISSING_FILE_POLICIES:
-        raise ValueError(
-            f"{specific} / CX_MISSING_FILE_POLICY={policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}"
-        )
-    return policy
-
-
 def ingest_source(settings: Settings, source: str, load_date: date, policy: str | None = None) -> list[LoadResult]:
     """Load every entity of ``source`` for ``load_date`` and write the load audit.
 
     Partitions are replaced only when every entity of the source passed; if one
     fails, the lake keeps the previous state of all of them. ``policy``
-    overrides the source's configured :func:`missing_file_policy`.
+    overrides the source's configured policy (``settings.ingest``).
     """
-    policy = policy or missing_file_policy(source)
+    policy = policy or settings.ingest.missing_file_policy_for(source)
     if policy not in MISSING_FILE_POLICIES:
         raise ValueError(f"missing-file policy {policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}")
     staged = Staged()

@@ -8,22 +8,18 @@
   schema swap in one transaction, read-only BI role);
 - :mod:`~cxpipe.publish.attempts`: every attempt in the operations ``publication_log``.
 
-The targets never import the pipeline. Settings read from the environment, each in
-one function: ``CX_KEEP_PUBLICATIONS`` (:func:`keep_publications`), ``CX_CODE_VERSION``
-(:func:`duckdb_file.pinned_code_version`), ``CX_REPORTING_POSTGRES_URL``
-(:func:`postgres.postgres_url`) and ``CX_BI_PASSWORD`` (:func:`postgres.bi_password`).
+The targets never import the pipeline. Their settings (publications kept, code version,
+PostgreSQL URL, BI password) come from ``settings.publish``.
 """
 
 from cxpipe.publish.attempts import list_attempts, record_attempt
 from cxpipe.publish.duckdb_file import (
-    DEFAULT_KEEP,
     KEEP_ENV,
     PublishError,
     archive_dir,
     archived,
     code_version,
     current_publication_id,
-    keep_publications,
     list_publications,
     published_tables,
 )
@@ -31,7 +27,6 @@ from cxpipe.publish.pipeline import Publication, publish, rollback
 from cxpipe.publish.postgres import PostgresPublishError
 
 __all__ = [
-    "DEFAULT_KEEP",
     "KEEP_ENV",
     "PostgresPublishError",
     "Publication",
@@ -40,7 +35,6 @@ __all__ = [
     "archived",
     "code_version",
     "current_publication_id",
-    "keep_publications",
     "list_attempts",
     "list_publications",
     "publish",

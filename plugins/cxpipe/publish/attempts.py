@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from cxpipe.config import Settings
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops
 
 

@@ -33,14 +33,12 @@ from typing import Any
 import duckdb
 
 import cxpipe
-from cxpipe.config import Settings
 from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 
 KEEP_ENV = "CX_KEEP_PUBLICATIONS"
-DEFAULT_KEEP = 3
-CODE_VERSION_ENV = "CX_CODE_VERSION"
 ARCHIVE_PATTERN = re.compile(r"^reporting-(\d+)\.duckdb$")
 
 PUBLICATION_LOG_DDL = """
@@ -62,15 +60,11 @@ class PublishError(RuntimeError):
     """The new publication failed verification; the old one is still in place."""
 
 
-def pinned_code_version() -> str | None:
-    """The code version the deployment pins with ``CX_CODE_VERSION`` (None when it does not)."""
-    return os.environ.get(CODE_VERSION_ENV) or None
-
-
-def code_version() -> str:
-    """cxpipe's version and, in a git checkout, the commit it runs."""
-    if env := pinned_code_version():
-        return env
+def code_version(settings: Settings) -> str:
+    """The version recorded with a publication: ``settings.publish.code_version``, else cxpipe's version and,
+    in a git checkout, the commit it runs."""
+    if settings.publish.code_version:
+        return settings.publish.code_version
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -83,16 +77,6 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         sha = "unknown"
     return f"{cxpipe.__version__}+{sha}"
-
-
-def keep_publications() -> int:
-    """How many publications before the current one to keep (``CX_KEEP_PUBLICATIONS``, default 3)."""
-    value = os.environ.get(KEEP_ENV)
-    if not value:
-        return DEFAULT_KEEP
-    if not value.isdigit():
-        raise ValueError(f"{KEEP_ENV}={value!r} must be a whole number of old publications to keep, such as 3")
-    return int(value)
 
 
 def archive_dir(settings: Settings) -> Path:
@@ -185,7 +169,7 @@ def build_file(
             con.execute("detach previous")
         con.execute(
             "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [publication_id, *log_row[:6], json.dumps(counts, sort_keys=True), code_version()],
+            [publication_id, *log_row[:6], json.dumps(counts, sort_keys=True), code_version(settings)],
         )
         verify(con, counts, publication_id)
         con.execute("checkpoint")

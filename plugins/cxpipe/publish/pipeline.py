@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.publish import duckdb_file, postgres
 from cxpipe.publish.attempts import record_attempt
-from cxpipe.publish.duckdb_file import KEEP_ENV, PublishError, archived, current_publication_id, keep_publications
+from cxpipe.publish.duckdb_file import KEEP_ENV, PublishError, archived, current_publication_id
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops, release_inprocess_dbt
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def publish(
     its commit) and ``pg_loaded`` (the load committed, not yet swapped in). Nothing
     has been swapped in at any of them.
     """
-    keep = keep_publications()  # invalid settings stop the publication before anything changes
+    keep = settings.publish.keep_publications
     target = settings.reporting_db
     target.parent.mkdir(parents=True, exist_ok=True)
     if not settings.build_db.exists():
@@ -77,13 +77,13 @@ def publish(
     publication_id = _next_publication_id(settings)
     tmp = duckdb_file.new_file_path(target)
     log_row = [datetime.now(UTC), data_interval_start, data_interval_end, run_id, gate_status, gate_checks]
-    url = postgres.postgres_url()
+    url = settings.publish.reporting_postgres_url
     try:
         counts = duckdb_file.build_file(settings, tmp, publication_id, tables, log_row, on_step)
         if on_step:
             on_step("verified")
         if url:  # load PostgreSQL before swapping anything, so a failed load changes neither target
-            postgres.stage(url, tmp, publication_id, tables, on_step)
+            postgres.stage(url, tmp, publication_id, tables, settings.publish.bi_password, on_step)
         duckdb_file.replace_atomically(tmp, target)
     except BaseException as exc:
         record_attempt(settings, "failed", target="all", publication_id=publication_id, run_id=run_id, reason=str(exc))
@@ -115,7 +115,7 @@ def publish(
 
 def rollback(settings: Settings, publication_id: int | None = None) -> int:
     """Put a kept publication back in place (default: the one before the current one)."""
-    keep = keep_publications()
+    keep = settings.publish.keep_publications
     kept = archived(settings)
     current = current_publication_id(settings.reporting_db)
     if publication_id is None:
@@ -129,7 +129,7 @@ def rollback(settings: Settings, publication_id: int | None = None) -> int:
         )
     if publication_id == current:
         raise PublishError(f"publication {publication_id} is already the current one")
-    url = postgres.postgres_url()
+    url = settings.publish.reporting_postgres_url
     if url and publication_id not in postgres.publications(url):
         raise PublishError(f"publication {publication_id} is not kept in PostgreSQL; nothing was rolled back")
     duckdb_file.restore(settings, publication_id, kept[publication_id])

@@ -22,7 +22,6 @@ nothing else, and its sessions are read-only.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -73,16 +72,6 @@ class PostgresPublishError(RuntimeError):
     """The PostgreSQL publication failed; ``reporting`` still holds the previous one."""
 
 
-def postgres_url() -> str | None:
-    """The PostgreSQL reporting target (``CX_REPORTING_POSTGRES_URL``); None: publish to DuckDB only."""
-    return os.environ.get(URL_ENV) or None
-
-
-def bi_password() -> str | None:
-    """The password of the read-only BI role (``CX_BI_PASSWORD``); None: the role cannot log in."""
-    return os.environ.get(BI_PASSWORD_ENV)
-
-
 def _pg_type(duck_type: str) -> str:
     if duck_type in TYPES:
         return TYPES[duck_type]
@@ -115,9 +104,8 @@ def current_publication_id(con: psycopg.Connection[Any], schema: str = SCHEMA) -
     return int(row[0]) if row and row[0] is not None else None
 
 
-def ensure_bi_role(con: psycopg.Connection[Any]) -> None:
-    """Create or update the read-only BI role: login, read-only sessions, nothing granted yet."""
-    password = bi_password()
+def ensure_bi_role(con: psycopg.Connection[Any], password: str | None) -> None:
+    """Create or update the read-only BI role: login (with ``password``), read-only sessions, nothing granted yet."""
     exists = con.execute("select 1 from pg_roles where rolname = %s", [BI_ROLE]).fetchone()
     role = sql.Identifier(BI_ROLE)
     if not exists:
@@ -145,9 +133,12 @@ def stage(
     reporting_file: Path,
     publication_id: int,
     tables: tuple[str, ...],
+    bi_password: str | None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """COPY every table of ``reporting_file`` into ``reporting_new_<id>``; verify; return row counts.
+
+    ``bi_password`` is the password of the read-only BI role (None: it cannot log in).
 
     ``on_step`` is called with ``pg_copying`` after the COPY of each table (uncommitted)
     and with ``pg_loaded`` once the whole load is committed.
@@ -157,7 +148,7 @@ def stage(
     with connect(url) as con, duckdb.connect(str(reporting_file), read_only=True) as duck:
         con.execute("select pg_advisory_lock(%s)", [LOCK_KEY])
         _drop_leftovers(con)
-        ensure_bi_role(con)
+        ensure_bi_role(con, bi_password)
         con.commit()
         ident = sql.Identifier(schema)
         con.execute(sql.SQL("create schema {}").format(ident))

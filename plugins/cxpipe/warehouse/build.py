@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cxpipe.config import Settings
+from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 

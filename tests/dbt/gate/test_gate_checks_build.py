@@ -2,11 +2,12 @@
 
 import duckdb
 import pytest
+from configured import configured
 
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, run_gate, table_config
 from cxpipe.publish import publish
+from cxpipe.settings import Settings
 
 
 def _declared(settings: Settings, check: str) -> dict[str, dict[str, object]]:
@@ -22,8 +23,7 @@ def _blocked(settings: Settings) -> GateBlockedError:
 
 
 def test_stale_data_fails_freshness(warehouse_copy: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CX_GATE_AS_OF", "2027-06-01")
-    error = _blocked(warehouse_copy)
+    error = _blocked(configured(warehouse_copy, CX_GATE_AS_OF="2027-06-01"))
     fresh = _declared(warehouse_copy, "freshness")
     assert {"complaint_root_causes", "customer_segments", "satisfaction_index"} <= fresh.keys()
     assert sorted((f.table, f.expectation) for f in error.result.failures) == sorted(
@@ -62,5 +62,4 @@ def test_drift_against_the_last_publication_blocks_beyond_the_threshold(
     rows = next(f for f in error.result.failures if f.table == "customer_segments").observed
     assert rows["current"] < rows["previous"] * 0.5
 
-    monkeypatch.setenv("CX_GATE_DRIFT_PCT", "90")
-    assert run_gate(warehouse_copy).passed
+    assert run_gate(configured(warehouse_copy, CX_GATE_DRIFT_PCT="90")).passed

@@ -4,10 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
+from configured import configured
 
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, run_gate
+from cxpipe.settings import Settings
 
 
 def _blocked(settings: Settings) -> GateBlockedError:
@@ -65,8 +66,12 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
     error = _blocked(warehouse_copy)
     assert [(f.source, f.expectation) for f in error.result.failures] == [("dbt", failing["unique_id"].split(".")[2])]
     merged = {c.check for c in error.result.checks if c.source == "dbt" and c.observed != "not run"}
-    monkeypatch.setenv("CX_DBT_ARTIFACTS_DIR", str(built))  # the same build's single, unsplit run_results.json
-    whole = {c.check for c in run_gate(warehouse_copy).checks if c.source == "dbt"}
+    # the same build's single, unsplit run_results.json
+    whole = {
+        c.check
+        for c in run_gate(configured(warehouse_copy, CX_DBT_ARTIFACTS_DIR=str(built))).checks
+        if c.source == "dbt"
+    }
     assert merged == whole and len(merged) > 20
 
 
@@ -78,9 +83,8 @@ def test_run_results_without_tests_give_one_warning(
     results["results"] = [r for r in results["results"] if not r["unique_id"].startswith("test.")]
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     (tmp_path / "manifest.json").write_text((built / "manifest.json").read_text())
-    monkeypatch.setenv("CX_DBT_ARTIFACTS_DIR", str(tmp_path))
     from cxpipe.gate import dbt_checks
 
-    (only,) = dbt_checks(warehouse_copy, REPORTING_TABLES)
+    (only,) = dbt_checks(configured(warehouse_copy, CX_DBT_ARTIFACTS_DIR=str(tmp_path)), REPORTING_TABLES)
     assert (only.check, only.passed, only.severity) == ("dbt_test_results_present", False, "warning")
     assert "has no dbt test results" in only.observed

@@ -2,8 +2,8 @@
 
 import json
 
-from cxpipe.config import Settings
 from cxpipe.gate import last_gate_run, run_gate
+from cxpipe.settings import Settings
 
 
 def test_warning_severity_is_reported_but_does_not_block(warehouse_copy: Settings) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cxpipe.config import Settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, last_gate_run, table_config
 from cxpipe.publish import publish
+from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops
 
 

@@ -1,14 +1,13 @@
 import json
 
-import pytest
+from configured import configured
 from conftest import Webhook
 
-from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path, send_alert
-from cxpipe.config import Settings
+from cxpipe.alerts.send import alert_log_path, send_alert
+from cxpipe.settings import Settings
 
 
-def test_alert_is_logged_without_a_webhook(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+def test_alert_is_logged_without_a_webhook(settings: Settings) -> None:
     alert = send_alert("task_failed", {"task_id": "publish"}, settings)
     assert alert["delivered"] is None
     logged = [json.loads(line) for line in alert_log_path(settings).read_text().splitlines()]
@@ -16,6 +15,7 @@ def test_alert_is_logged_without_a_webhook(settings: Settings, monkeypatch: pyte
 
 
 def test_alert_is_posted_to_the_webhook(settings: Settings, webhook: Webhook) -> None:
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=webhook.url)
     alert = send_alert("complaint_spike", {"cause": "late_delivery", "count": 30}, settings)
     assert alert["delivered"] is True
     assert len(webhook.received) == 1
@@ -25,6 +25,7 @@ def test_alert_is_posted_to_the_webhook(settings: Settings, webhook: Webhook) ->
 
 
 def test_a_failing_webhook_does_not_lose_the_alert(settings: Settings, webhook: Webhook) -> None:
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=webhook.url)
     webhook.status = 500
     alert = send_alert("task_failed", {"task_id": "quality_gate"}, settings)
     assert alert["delivered"] is False

@@ -8,11 +8,12 @@ from typing import Any
 
 import duckdb
 import pytest
+from configured import configured
 from conftest import Webhook
 
 from cxpipe.alerts.complaint_spikes import notify_new_complaint_alerts, sent_state_path
-from cxpipe.alerts.send import WEBHOOK_ENV, alert_log_path
-from cxpipe.config import Settings
+from cxpipe.alerts.send import alert_log_path
+from cxpipe.settings import Settings
 
 ROWS = [
     ("2026-10-19", "late_delivery", "Nordics", 14, 4.5, 0.0008, True),
@@ -40,6 +41,7 @@ def _write_alerts(path: Path, rows: list[tuple[Any, ...]], schema: str = "main")
 
 
 def test_each_new_alert_is_posted_once(settings: Settings, webhook: Webhook) -> None:
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=webhook.url)
     _write_alerts(settings.reporting_db, ROWS)
     assert notify_new_complaint_alerts(settings) == 2
     posted = [body["alert"] for body in webhook.received]
@@ -62,6 +64,7 @@ def test_each_new_alert_is_posted_once(settings: Settings, webhook: Webhook) -> 
 
 
 def test_a_refused_alert_is_sent_again_next_run(settings: Settings, webhook: Webhook) -> None:
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=webhook.url)
     _write_alerts(settings.reporting_db, ROWS)
     webhook.status = 500
     assert notify_new_complaint_alerts(settings) == 0
@@ -72,14 +75,14 @@ def test_a_refused_alert_is_sent_again_next_run(settings: Settings, webhook: Web
 
 
 def test_reads_the_build_when_nothing_is_published(settings: Settings, webhook: Webhook) -> None:
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=webhook.url)
     _write_alerts(settings.build_db, ROWS[:1], schema="marts")
     assert not settings.reporting_db.exists()
     assert notify_new_complaint_alerts(settings) == 1
     assert webhook.received[0]["alert"]["region"] == "Nordics"
 
 
-def test_without_a_webhook_alerts_go_to_the_log_once(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+def test_without_a_webhook_alerts_go_to_the_log_once(settings: Settings) -> None:
     _write_alerts(settings.reporting_db, ROWS)
     assert notify_new_complaint_alerts(settings) == 2
     assert notify_new_complaint_alerts(settings) == 0

@@ -3,11 +3,10 @@
 import json
 from types import SimpleNamespace
 
-import pytest
 from conftest import Webhook
 
 from cxpipe.alerts.task_failures import record_failure
-from cxpipe.config import Settings
+from cxpipe.settings import Settings
 
 
 def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
@@ -22,11 +21,8 @@ def test_failure_callback_appends_to_the_alert_log(settings: Settings) -> None:
     ]
 
 
-def test_failure_callback_posts_to_the_webhook_from_the_environment(
-    settings: Settings, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, received = webhook.url, webhook.received
-    monkeypatch.setenv("CX_ALERT_WEBHOOK_URL", url)
+def test_failure_callback_posts_to_the_webhook_from_the_environment(settings: Settings, webhook: Webhook) -> None:
+    received = webhook.received  # the fixture sets CX_ALERT_WEBHOOK_URL; the callback loads its settings
     ti = SimpleNamespace(dag_id="cx_transform_publish", task_id="quality_gate", try_number=1)
     record_failure({"task_instance": ti, "run_id": "scheduled__x", "exception": RuntimeError("gate blocked")})
     assert len(received) == 1

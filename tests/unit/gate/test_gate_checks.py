@@ -6,9 +6,10 @@ from datetime import date
 
 import duckdb
 import pytest
+from configured import configured
 
-from cxpipe.config import Settings
 from cxpipe.gate.checks import check_drift, check_freshness, check_shares, generic_checks
+from cxpipe.settings import Settings
 
 AS_OF = date(2026, 11, 1)
 
@@ -200,8 +201,7 @@ def test_generic_checks_run_freshness_shares_and_drift_in_that_order(
     suite.write_text(json.dumps({"name": "tiny", "expectations": [], "meta": {"cxpipe": meta}}))
     for con, table in ((build, "marts.tiny"), (previous, "tiny")):
         con.execute(f"create table {table} as select date '2026-10-01' as month, 100.0 as share_pct")
-    monkeypatch.setenv("CX_GATE_AS_OF", "2026-11-01")
-    monkeypatch.setenv("CX_GATE_DRIFT_PCT", "5")
+    settings = configured(settings, CX_GATE_AS_OF="2026-11-01", CX_GATE_DRIFT_PCT="5")
 
     records = generic_checks(settings, build, previous, ("tiny",))
     assert [(r.table, r.check, r.passed) for r in records] == [

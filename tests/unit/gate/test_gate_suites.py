@@ -1,13 +1,16 @@
-"""Gate configuration read from the environment (no dbt build needed)."""
+"""Gate configuration: the freshness reference date (no dbt build needed)."""
 
-import pytest
+from datetime import date
 
-from cxpipe.gate import drift_threshold_pct
+from configured import configured
+
+from cxpipe.gate import as_of_date
+from cxpipe.settings import Settings
 
 
-def test_drift_threshold_must_be_a_percentage(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CX_GATE_DRIFT_PCT", "lots")
-    with pytest.raises(ValueError, match="CX_GATE_DRIFT_PCT='lots' is not a number"):
-        drift_threshold_pct()
-    monkeypatch.delenv("CX_GATE_DRIFT_PCT")
-    assert drift_threshold_pct() == 50.0
+def test_freshness_is_measured_against_the_setting_or_the_newest_lake_date(settings: Settings) -> None:
+    for partition in ("_load_audit/sales/load_date=2026-11-02", "crm/customers/load_date=2026-11-04"):
+        (settings.lake_dir / partition).mkdir(parents=True)
+    (settings.lake_dir / "crm/customers/load_date=not-a-date").mkdir(parents=True)
+    assert as_of_date(settings) == date(2026, 11, 4)
+    assert as_of_date(configured(settings, CX_GATE_AS_OF="2026-10-01")) == date(2026, 10, 1)

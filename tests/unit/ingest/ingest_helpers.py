@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from cxpipe.config import Settings
 from cxpipe.contracts import RESPONSES
 from cxpipe.ingest import landing_file
+from cxpipe.settings import Settings
 
 DAY = date(2026, 11, 1)
 HEADER = ",".join(RESPONSES.column_names)

@@ -1,11 +1,12 @@
 """cxpipe.ingest.decoding: declared, BOM-marked, UTF-8 and detected encodings; undecodable bytes."""
 
 import pytest
+from configured import configured
 from ingest_helpers import DAY, HEADER, _lake, _quarantine
 
-from cxpipe.config import Settings
 from cxpipe.contracts import RESPONSES
 from cxpipe.ingest import ingest_source, landing_file
+from cxpipe.settings import Settings, SettingsError
 
 CN_ROWS = [
     ("R1", "快递太慢了，说好的周二送到，到现在还没有消息"),
@@ -42,17 +43,20 @@ def test_encodings_are_detected_and_text_survives(settings: Settings, encoding: 
         assert result.encoding == encoding
 
 
-def test_declared_encoding_wins_over_detection(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_declared_encoding_wins_over_detection(settings: Settings) -> None:
     path = landing_file(settings, RESPONSES, DAY)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_comment_rows(RU_ROWS[:1]).encode("cp1251"))
-    monkeypatch.setenv("CX_ENCODING_SURVEYS", "cp1251")
-    (result,) = ingest_source(settings, "surveys", DAY)
+    (result,) = ingest_source(configured(settings, CX_ENCODING_SURVEYS="cp1251"), "surveys", DAY)
     assert result.encoding == "cp1251"
     assert _lake(settings, "surveys", "responses")[0]["comment"] == RU_ROWS[0][1]
-    monkeypatch.setenv("CX_ENCODING_SURVEYS_RESPONSES", "klingon")
-    with pytest.raises(ValueError, match="CX_ENCODING_SURVEYS_RESPONSES='klingon' is not an encoding"):
-        ingest_source(settings, "surveys", DAY)
+    # the entity's own declaration wins over its source's
+    (result,) = ingest_source(
+        configured(settings, CX_ENCODING_SURVEYS="utf-8", CX_ENCODING_SURVEYS_RESPONSES="cp1251"), "surveys", DAY
+    )
+    assert result.encoding == "cp1251"
+    with pytest.raises(SettingsError, match="CX_ENCODING_SURVEYS_RESPONSES='klingon' is not an encoding"):
+        configured(settings, CX_ENCODING_SURVEYS_RESPONSES="klingon")
 
 
 def test_corrupt_bytes_quarantine_only_their_row_naming_line_and_column(settings: Settings) -> None:

@@ -6,10 +6,10 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _responses
 
-from cxpipe.config import Settings
 from cxpipe.contracts import CUSTOMERS, ENTITIES, SOURCES, TICKETS, ContractError
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source, landing_file
+from cxpipe.settings import Settings
 
 
 def test_rerunning_a_date_replaces_its_partition_row_for_row(settings: Settings) -> None:

@@ -3,10 +3,10 @@
 import pytest
 from ingest_helpers import DAY, _responses
 
-from cxpipe.config import Settings
 from cxpipe.contracts import TICKETS, ContractError
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source, landing_file, landing_ready
+from cxpipe.settings import Settings
 
 
 def test_missing_required_column_fails_naming_file_and_column(settings: Settings) -> None:

@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
 
-from cxpipe.config import Settings
 from cxpipe.contracts import CUSTOMERS, ENTITIES, POSTS, RESPONSES, SOURCES, ContractError
 from cxpipe.demo import DemoSpec, generate
-from cxpipe.ingest import ingest_entity, ingest_source, landing_file, missing_file_policy
+from cxpipe.ingest import ingest_entity, ingest_source, landing_file
 from cxpipe.privacy import pseudonymise
+from cxpipe.settings import Settings
 
 
 def test_demo_day_balances_rows_in_against_loaded_and_quarantined(settings: Settings) -> None:
@@ -41,17 +41,6 @@ def test_missing_file_fails_by_default_and_is_skipped_when_configured(settings: 
     assert result.status == "no_file"
     with pytest.raises(ValueError, match="missing-file policy 'wait-forever'"):
         ingest_source(settings, "surveys", DAY, policy="wait-forever")
-
-
-def test_missing_file_policy_is_chosen_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CX_MISSING_FILE_POLICY", raising=False)
-    assert missing_file_policy("social") == "fail"
-    monkeypatch.setenv("CX_MISSING_FILE_POLICY", "skip")
-    monkeypatch.setenv("CX_MISSING_FILE_POLICY_SOCIAL", "wait")
-    assert (missing_file_policy("social"), missing_file_policy("crm")) == ("wait", "skip")
-    monkeypatch.setenv("CX_MISSING_FILE_POLICY_CRM", "later")
-    with pytest.raises(ValueError, match="CX_MISSING_FILE_POLICY_CRM"):
-        missing_file_policy("crm")
 
 
 def test_wait_policy_fails_once_the_ingest_task_runs(settings: Settings) -> None:

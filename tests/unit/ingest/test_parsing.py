@@ -5,9 +5,9 @@ import json
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
 
-from cxpipe.config import Settings
 from cxpipe.contracts import POSTS, ContractError
 from cxpipe.ingest import ingest_source, landing_file
+from cxpipe.settings import Settings
 
 
 def test_quoted_newlines_and_delimiters_keep_physical_line_numbers(settings: Settings) -> None:

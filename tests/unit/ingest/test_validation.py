@@ -4,9 +4,9 @@ import json
 
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
 
-from cxpipe.config import Settings
 from cxpipe.contracts import ORDER_LINES, ORDERS, RESPONSES
 from cxpipe.ingest import ingest_entity, ingest_source, landing_file
+from cxpipe.settings import Settings
 
 
 def test_out_of_range_and_unparseable_values_are_quarantined_with_row_and_reason(settings: Settings) -> None:
