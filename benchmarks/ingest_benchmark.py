@@ -41,7 +41,7 @@ def _peak_rss_mb() -> float:
 
 
 def _run_cxpipe(data_dir: Path) -> dict[str, object]:
-    from cxpipe.config import Settings
+    from cxpipe.settings import Settings
     from cxpipe.contracts import SOURCES
     from cxpipe.ingest import ingest_source
 
