@@ -31,11 +31,12 @@ demo: env ## write demo landing files for all four sources
 run: demo ## demo data -> Airflow (ingest, dbt, gate, publish) -> print the reporting tables
 	$(BIN)/cxpipe run --start $(DEMO_START) --days $(DEMO_DAYS)
 
-lint: env ## ruff, sqlfluff (dbt templater) and mypy
+lint: env ## ruff, sqlfluff (dbt templater), mypy and the import layers (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models
 	$(BIN)/mypy plugins/cxpipe
+	$(BIN)/lint-imports
 
 format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff format .

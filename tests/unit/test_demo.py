@@ -87,7 +87,7 @@ def test_rows_stream_to_disk_so_memory_does_not_grow_with_scale(tmp_path: Path) 
         tracemalloc.stop()
         return size
 
-    from cxpipe.demo import _locales
+    from cxpipe.demo.generator import _locales
 
     _locales(42)  # the Faker name pools are drawn once and cached; not part of the rows
     small, large = peak(0.005), peak(0.05)

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from cxpipe import demo_texts as texts
+from cxpipe.demo import texts
 
 
 def test_every_cause_has_phrasings_in_every_language() -> None:

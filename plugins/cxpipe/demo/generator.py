@@ -9,7 +9,7 @@ about 10 k customers, 100 k order lines, 20 k survey responses and 30 k posts).
 
 What happens drives how customers answer: a late delivery, a stock-out or an
 overcharge lowers CSAT, NPS and CES and makes a complaint likely, and complaint
-texts name what went wrong in the customer's language (:mod:`cxpipe.demo_texts`).
+texts name what went wrong in the customer's language (:mod:`cxpipe.demo.texts`).
 Names, e-mails and phones come from Faker in each country's locale. Like real
 exports, the files are a little messy: a UTF-8 byte-order mark on the sales
 files, mixed date formats, multi-line comments, exact duplicate rows, rows that
@@ -32,7 +32,6 @@ from typing import IO
 
 from faker import Faker
 
-from cxpipe import demo_texts as texts
 from cxpipe.contracts import (
     CATEGORIES,
     CHANNELS,
@@ -47,6 +46,7 @@ from cxpipe.contracts import (
     TICKETS,
     Entity,
 )
+from cxpipe.demo import texts
 
 COUNTRIES = {
     "SE": ["Stockholm", "Malmo", "Gothenburg", "Uppsala"],
