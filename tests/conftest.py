@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from cxpipe.config import REPO_ROOT, Settings, load_settings
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
 from cxpipe.runner import dbt_parse
+from cxpipe.settings import REPO_ROOT, Settings, load_settings
 
 DEMO_DATE = date(2026, 11, 1)
 SMALL_DEMO = DemoSpec(start=DEMO_DATE, days=2, history_days=60, customers=150, orders_per_day=12)
@@ -186,12 +186,18 @@ def publish_paused_at(settings: Settings, step: str) -> subprocess.Popen[str]:
         **os.environ,
         "CX_DATA_DIR": str(settings.data_dir),
         "CX_GX_DIR": str(settings.gx_dir),
-        "CX_PUBLISH_PAUSE_AT": step,
-        "CX_PUBLISH_PAUSE_SECONDS": "120",
     }
-    code = "from cxpipe.config import load_settings; from cxpipe.publish import publish; "
-    code += "publish(load_settings(), gate_status='passed')"
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time\n"
+        "from cxpipe.settings import load_settings\n"
+        "from cxpipe.publish import publish\n"
+        "def pause(step):\n"
+        "    if step == sys.argv[1]:\n"
+        "        print(f'paused at {step}', file=sys.stderr, flush=True)\n"
+        "        time.sleep(120)\n"
+        "publish(load_settings(), gate_status='passed', on_step=pause)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, step], env=env, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     line = process.stderr.readline()
     while line and "paused at" not in line:
