@@ -1,34 +1,30 @@
 """cxpipe's configuration: every ``CX_*`` environment variable, parsed and validated once.
 
-:func:`load_settings` reads the environment into one immutable :class:`Settings`
-object with a group per concern (``schedule``, ``ingest``, ``gate``, ``publish``,
-``alerts``) and the paths at the top level. Every value is checked up front; a bad
-one raises :class:`SettingsError`, which lists *every* bad variable with the value
-given and what it accepts, instead of failing later in the middle of a run.
-
-Each field carries its environment variable, default, accepted values and meaning
-as metadata: :func:`render_settings_table` renders the README's configuration table
-from it (``cxpipe settings --format markdown``), so the docs cannot drift from the
-code. An empty variable counts as unset.
-
-Every path is absolute once resolved, because dbt and Airflow tasks may run from
-another working directory (Cosmos runs dbt from a temporary copy of the project).
-Derive a changed copy with :func:`dataclasses.replace` (validated again), e.g.
+:func:`load_settings` reads the environment (an empty variable is unset) into one immutable
+:class:`Settings`: the paths, the PII key and a group per concern, each a frozen pydantic
+dataclass. pydantic parses and checks every value; :class:`SettingsError` names *every* bad
+variable, the value given and what it accepts. Each field's ``Annotated`` metadata names its
+variable (:class:`_Env`) and its docstring says what it means, so :func:`render_settings_table`
+generates the README's configuration table. Paths are absolute (dbt and Airflow tasks run from
+other folders). Derive changed copies with :func:`dataclasses.replace` (validated again), e.g.
 ``replace(settings, gate=replace(settings.gate, drift_pct=10))``.
 """
 
-from __future__ import annotations
-
 import codecs
-import math
+import functools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import MISSING, Field, dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
+
+import pydantic.dataclasses
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, FiniteFloat, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+from typing_extensions import dataclass_transform
 
 from cxpipe.contracts import ENTITIES, SOURCES
 
@@ -41,8 +37,10 @@ DEMO_PII_KEY = "cxpipe-demo-key-not-secret"
 #: First logical date the ingest DAGs schedule unless CX_START_DATE says otherwise.
 DEFAULT_START_DATE = date(2026, 11, 1)
 
+_Policy = Literal["wait", "skip", "fail"]
+
 #: What a source may do when one of its files is missing for a date.
-MISSING_FILE_POLICIES = ("wait", "skip", "fail")
+MISSING_FILE_POLICIES: tuple[str, ...] = get_args(_Policy)
 
 #: ``CX_*`` variables that exist but are not cxpipe settings: exported by cxpipe for dbt,
 #: read by dbt's profile only, or used by docker-compose / the deployment scripts only.
@@ -50,14 +48,37 @@ NOT_SETTINGS = frozenset(
     {"CX_LAKE_DIR", "CX_BUILD_DB", "CX_DBT_TARGET", "CX_LANDING_HOST_DIR", "CX_PUBLISHER_PASSWORD"}
 )
 
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_WHOLE = re.compile(r"[+-]?[0-9]+")
-_METADATA_KEY = "cxpipe"
+#: Text kept verbatim (keys and passwords may begin or end with blanks); other values are stripped.
+_VERBATIM = frozenset({"CX_PII_KEY", "CX_CODE_VERSION", "CX_BI_PASSWORD"})
+
+#: Families of per-source variables: their prefix and the keys they may name (``source`` or ``source.entity``).
+_PER: dict[str, tuple[str, tuple[str, ...]]] = {
+    "source": ("CX_MISSING_FILE_POLICY_", SOURCES),
+    "source-entity": ("CX_ENCODING_", (*SOURCES, *(f"{e.source}.{e.name}" for e in ENTITIES))),
+}
 
 
-# ------------------------------------------------------------------ errors
+def _per_var(per: str, key: str) -> str:
+    """The variable of ``key`` in a per-source family, e.g. ``CX_ENCODING_SALES_ORDERS`` for ``sales.orders``."""
+    return _PER[per][0] + key.upper().replace(".", "_")
+
+
+# ------------------------------------------------------------------ metadata and errors
+
+
+@dataclass(frozen=True)
+class _Env:
+    """A setting's variable and what it accepts (``Annotated`` metadata; its meaning is the field's docstring).
+
+    ``shown``: the default as the table shows it (empty: the field's own); ``secret``: ``full``, or the part of a
+    URL to mask (``password``, ``path``); ``per``: ``source`` or ``source-entity`` for a family of variables (_PER).
+    """
+
+    name: str
+    accepts: str
+    shown: str = ""
+    secret: str = ""
+    per: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,198 +99,124 @@ class SettingsError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
-        if len(problems) == 1:
-            message = str(problems[0])
-        else:
-            lines = "\n".join(f"  - {p}" for p in problems)
-            message = f"{len(problems)} invalid settings (see README, 'Configuration'):\n{lines}"
-        super().__init__(message)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        many = f"{len(problems)} invalid settings (see README, 'Configuration'):\n{lines}"
+        super().__init__(str(problems[0]) if len(problems) == 1 else many)
 
 
-class _BadValueError(Exception):
-    """Raised by a kind's parser or check; the message says what is wrong with the value."""
+#: pydantic's error types in the words of the configuration table (``{…}``: the error's context).
+_REASONS = {
+    "int_type": "is not a whole number",
+    "greater_than_equal": "is less than {ge}",
+    "float_parsing": "is not a number",
+    "float_type": "is not a number",
+    "finite_number": "is not a finite number",
+    "greater_than": "is out of range",
+    "less_than_equal": "is out of range",
+    "bool_type": "is not true or false",
+    "date_type": "is not a date",
+    "date_from_datetime_parsing": "is not a valid date ({error})",
+    "literal_error": "is not a missing-file policy",
+    "string_too_short": "is not non-empty text",
+}
+
+
+def _bad(reason: str, accepts: str = "") -> PydanticCustomError:
+    """A validation error saying ``reason`` (and what is accepted, if not what the field's :class:`_Env` says)."""
+    return PydanticCustomError("cxpipe", "{reason}", {"reason": reason, **({"accepts": accepts} if accepts else {})})
+
+
+def _problems(
+    exc: ValidationError, given: Mapping[str, str] | None = None, fields: tuple[str, ...] = ()
+) -> list[Problem]:
+    """The first problem of each variable in ``exc``; ``given``: the variables' text, ``fields``: positional names."""
+    found: dict[str, Problem] = {}
+    for error in exc.errors():
+        loc, ctx = error["loc"], error.get("ctx", {})
+        if loc and isinstance(loc[0], int):  # a positional argument
+            loc = (fields[loc[0]], *loc[1:])
+        name = next((str(part) for part in loc if part in _ENVS), "")
+        env = _ENVS.get(name, _Env(".".join(map(str, loc)), "a valid value"))  # or not a setting (a group's type)
+        variable = _per_var(env.per, str(loc[loc.index(name) + 1])) if env.per and loc[-1] != name else env.name
+        value = (given or {}).get(variable) or _text(error["input"])
+        reason = _REASONS[error["type"]].format(**ctx) if error["type"] in _REASONS else error["msg"]
+        found.setdefault(variable, Problem(variable, _mask(value, env.secret), reason, ctx.get("accepts", env.accepts)))
+    return list(found.values())
 
 
 # ------------------------------------------------------------------ kinds of values
 
 
-def _no_check(value: Any) -> None:
-    return None
+def _token(pattern: str, reason: str) -> BeforeValidator:
+    """Text must match ``pattern`` (any case) before pydantic converts it; typed values go straight to pydantic."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(pattern, value, re.IGNORECASE):
+            raise _bad(reason)
+        return value
+
+    return BeforeValidator(check)
 
 
-@dataclass(frozen=True)
-class _Kind:
-    """How one kind of value is parsed from text and checked once typed."""
-
-    accepts: str
-    parse: Callable[[str], Any]
-    check: Callable[[Any], None] = _no_check
-    strip: bool = True  # parse the value without surrounding blanks (not for keys and passwords)
+def _resolve(value: Any) -> Any:
+    """Text becomes an absolute path, ``~`` and relative paths resolved."""
+    try:
+        return Path(value).expanduser().resolve() if isinstance(value, str) else value
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise _bad(f"is not a usable path ({exc})") from None
 
 
-def _path_kind() -> _Kind:
-    def parse(text: str) -> Path:
-        try:
-            return Path(text).expanduser().resolve()
-        except (ValueError, OSError, RuntimeError) as exc:
-            raise _BadValueError(f"is not a usable path ({exc})") from None
-
-    def check(value: Any) -> None:
-        if not isinstance(value, Path):
-            raise _BadValueError("is not a path")
-
-    return _Kind("a folder path (relative paths and ~ are resolved)", parse, check)
+def _codec(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise _bad("is not an encoding Python knows") from None
+    return value
 
 
-def _text_kind(accepts: str = "any non-empty text") -> _Kind:
-    def check(value: Any) -> None:
-        if not isinstance(value, str) or not value:
-            raise _BadValueError("is not non-empty text")
+def _url(schemes: tuple[str, ...], need_host: bool) -> AfterValidator:
+    """A URL with one of ``schemes``, kept as text (libpq and requests take it as given)."""
 
-    return _Kind(accepts, lambda text: text, check, strip=False)
-
-
-def _whole_kind(minimum: int, example: int) -> _Kind:
-    def parse(text: str) -> int:
-        if not _WHOLE.fullmatch(text):
-            raise _BadValueError("is not a whole number")
-        return int(text)
-
-    def check(value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _BadValueError("is not a whole number")
-        if value < minimum:
-            raise _BadValueError(f"is less than {minimum}")
-
-    return _Kind(f"a whole number ≥ {minimum}, e.g. {example}", parse, check)
-
-
-def _boolean_kind() -> _Kind:
-    def parse(text: str) -> bool:
-        lowered = text.lower()
-        if lowered not in (*_TRUE, *_FALSE):
-            raise _BadValueError("is not true or false")
-        return lowered in _TRUE
-
-    def check(value: Any) -> None:
-        if not isinstance(value, bool):
-            raise _BadValueError("is not true or false")
-
-    return _Kind("true/false, 1/0 or yes/no", parse, check)
-
-
-def _date_kind(accepts: str = "an ISO date YYYY-MM-DD") -> _Kind:
-    def parse(text: str) -> date:
-        if not _ISO_DATE.fullmatch(text):
-            raise _BadValueError("is not an ISO date")
-        try:
-            return date.fromisoformat(text)
-        except ValueError as exc:
-            raise _BadValueError(f"is not a valid date ({exc})") from None
-
-    def check(value: Any) -> None:
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise _BadValueError("is not a date")
-
-    return _Kind(accepts, parse, check)
-
-
-def _percent_kind(low: float, high: float, example: str) -> _Kind:
-    def parse(text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise _BadValueError("is not a number") from None
-
-    def check(value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadValueError("is not a number")
-        if not math.isfinite(value):
-            raise _BadValueError("is not a finite number")
-        if not low < value <= high:
-            raise _BadValueError("is out of range")
-
-    return _Kind(f"a number of percent > {low:g} and ≤ {high:g}, e.g. {example}", parse, check)
-
-
-def _choice_kind(options: tuple[str, ...], noun: str) -> _Kind:
-    def check(value: Any) -> None:
-        if value not in options:
-            raise _BadValueError(f"is not a {noun}")
-
-    return _Kind(f"one of {', '.join(options)}", lambda text: text.lower(), check)
-
-
-def _encoding_kind() -> _Kind:
-    def check(value: Any) -> None:
-        if not isinstance(value, str):
-            raise _BadValueError("is not an encoding name")
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise _BadValueError("is not an encoding Python knows") from None
-
-    return _Kind("a codec name Python knows, e.g. utf-8, gbk, cp1251", lambda text: text, check)
-
-
-def _url_kind(schemes: tuple[str, ...], accepts: str, need_host: bool) -> _Kind:
-    def check(value: Any) -> None:
-        if not isinstance(value, str):
-            raise _BadValueError("is not a URL")
+    def check(value: str) -> str:
         try:
             parts = urlsplit(value)
             _ = parts.port  # raises for a port that is not a number
         except ValueError:
-            raise _BadValueError("is not a URL") from None
+            raise _bad("is not a URL") from None
         if parts.scheme.lower() not in schemes:
-            found = f"scheme {parts.scheme}:" if parts.scheme else "no scheme"
-            raise _BadValueError(f"has {found}")
+            raise _bad(f"has scheme {parts.scheme}:" if parts.scheme else "has no scheme")
         if need_host and not parts.hostname:
-            raise _BadValueError("has no host")
+            raise _bad("has no host")
         if any(ch.isspace() for ch in value):
-            raise _BadValueError("is not a URL (it contains blanks)")
+            raise _bad("is not a URL (it contains blanks)")
+        return value
 
-    return _Kind(accepts, lambda text: text, check)
-
-
-_PATH = _path_kind()
-_ENCODING = _encoding_kind()
-_POLICY = _choice_kind(MISSING_FILE_POLICIES, "missing-file policy")
+    return AfterValidator(check)
 
 
-# ------------------------------------------------------------------ field metadata
+def _known(per: str) -> AfterValidator:
+    """The key of a per-source mapping must name a source (or entity) of the contracts."""
+    what = "source" if per == "source" else "source or entity"
+    accepts = "a variable named one of " + ", ".join(_per_var(per, key) for key in _PER[per][1])
+
+    def check(key: str) -> str:
+        if key not in _PER[per][1]:
+            raise _bad(f"names no known {what}", accepts)
+        return key
+
+    return AfterValidator(check)
 
 
-@dataclass(frozen=True)
-class _Spec:
-    """What a settings field documents: its variable, default, accepted values and meaning."""
-
-    env: str
-    kind: _Kind
-    help: str
-    default: str = ""  # how the docs show the default; empty: the field's own default
-    secret: str = ""  # "": shown as is; "full": never shown; "password": URL password masked; "path": URL path masked
-    per: str = ""  # "source" or "source-entity": a mapping filled from CX_<...>_<SOURCE>[_<ENTITY>] variables
+_V = TypeVar("_V", bound=str)
 
 
-def _meta(env: str, kind: _Kind, help: str, default: str = "", secret: str = "", per: str = "") -> dict[str, _Spec]:
-    return {_METADATA_KEY: _Spec(env, kind, help, default, secret, per)}
+class FrozenMap(Mapping[str, _V]):
+    """A read-only, hashable, picklable mapping of text (per-source overrides)."""
 
-
-def _spec(f: Field[Any]) -> _Spec | None:
-    spec = f.metadata.get(_METADATA_KEY)
-    return spec if isinstance(spec, _Spec) else None
-
-
-class FrozenMap(Mapping[str, str]):
-    """A read-only, hashable, picklable ``str → str`` mapping (per-source overrides)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+    def __init__(self, items: Mapping[str, _V] | None = None) -> None:
         self._items = dict(items or {})
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> _V:
         return self._items[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -284,142 +231,80 @@ class FrozenMap(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"FrozenMap({self._items!r})"
 
-    def __getstate__(self) -> dict[str, str]:
-        return self._items
 
-    def __setstate__(self, state: dict[str, str]) -> None:
-        self._items = state
+_Folder = Annotated[Path, BeforeValidator(_resolve)]
+_Text = Annotated[str, Field(min_length=1)]
+_Whole = Annotated[int, _token(r"[+-]?[0-9]+", "is not a whole number")]
+_Count = Annotated[_Whole, Field(ge=0)]
+_Positive = Annotated[_Whole, Field(ge=1)]
+_Boolean = Annotated[bool, _token(r"true|false|1|0|yes|no", "is not true or false")]
+_Date = Annotated[date, _token(r"\d{4}-\d{2}-\d{2}", "is not an ISO date")]
+_PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+_Codec = Annotated[str, AfterValidator(_codec)]
+_Frozen = AfterValidator(FrozenMap)
+_PostgresUrl = Annotated[str, _url(("postgresql", "postgres"), need_host=False)]
+_HttpUrl = Annotated[str, _url(("http", "https"), need_host=True)]
 
+_PATH = "a folder path (relative paths and ~ are resolved)"
+_TEXT, _DATE, _POLICIES = "any non-empty text", "an ISO date YYYY-MM-DD", f"one of {', '.join(MISSING_FILE_POLICIES)}"
 
-# Per-source variables: variable name → mapping key (``source`` or ``source.entity``).
-_POLICY_VARS = {f"CX_MISSING_FILE_POLICY_{source.upper()}": source for source in SOURCES}
-_ENCODING_VARS = {
-    **{f"CX_ENCODING_{source.upper()}": source for source in SOURCES},
-    **{f"CX_ENCODING_{e.source.upper()}_{e.name.upper()}": f"{e.source}.{e.name}" for e in ENTITIES},
-}
-_PER_VARS = {"source": ("CX_MISSING_FILE_POLICY_", _POLICY_VARS), "source-entity": ("CX_ENCODING_", _ENCODING_VARS)}
-
-
-def _per_var(per: str, key: str) -> str:
-    prefix, known = _PER_VARS[per]
-    return next((name for name, k in known.items() if k == key), prefix + key.upper().replace(".", "_"))
-
-
-def _mask(value: str, secret: str) -> str:
-    """``value`` as it may appear in messages and listings: secrets (keys, passwords, webhook paths) hidden."""
-    if secret == "full":
-        return "***"
-    if secret not in ("password", "path"):
-        return value
-    dsn_password = re.compile(r"(?i)(password\s*=\s*)[^\s&]+")  # key/value DSNs and ?password= of a URI
-    if "://" not in value:
-        if secret == "path" and "/" in value:
-            return value.split("/", 1)[0] + "/***"
-        return dsn_password.sub(r"\1***", value)
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return value.split("://", 1)[0] + "://***"
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    if secret == "path":
-        rest = "/***" if (parts.path not in ("", "/") or parts.query) else parts.path
-        return f"{parts.scheme}://{netloc}{rest}"
-    return dsn_password.sub(r"\1***", parts._replace(netloc=netloc).geturl())
+_T = TypeVar("_T")
 
 
-def _check_fields(obj: Any) -> list[Problem]:
-    """Problems of a settings object's typed values (the same rules :func:`load_settings` applies)."""
-    problems: list[Problem] = []
-    for f in fields(obj):
-        spec = _spec(f)
-        value = getattr(obj, f.name)
-        if spec is None or value is None:
-            continue
-        if spec.per:
-            known = set(_PER_VARS[spec.per][1].values())
-            for key, item in value.items():
-                name = _per_var(spec.per, key)
-                if key not in known:
-                    problems.append(_unknown_name(spec, name, str(item)))
-                    continue
-                try:
-                    spec.kind.check(item)
-                except _BadValueError as exc:
-                    problems.append(Problem(name, _mask(_value_text(item), spec.secret), str(exc), spec.kind.accepts))
-            continue
+@dataclass_transform(frozen_default=True, field_specifiers=(Field,))
+def _settings_class(cls: type[_T]) -> type[_T]:
+    """``cls`` as a frozen pydantic dataclass whose constructor raises :class:`SettingsError`.
+
+    Constructing it directly is strict (typed values only); :func:`load_settings` parses text.
+    """
+    config = ConfigDict(strict=True, extra="forbid", use_attribute_docstrings=True)
+    built: Any = pydantic.dataclasses.dataclass(frozen=True, config=config)(cls)
+    validate = built.__init__
+
+    @functools.wraps(validate)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
         try:
-            spec.kind.check(value)
-        except _BadValueError as exc:
-            problems.append(Problem(spec.env, _mask(_value_text(value), spec.secret), str(exc), spec.kind.accepts))
-    return problems
+            validate(self, *args, **kwargs)
+        except ValidationError as exc:
+            if any(e["type"] == "missing" or "argument" in e["type"] for e in exc.errors()):  # a wrong call
+                raise TypeError(str(exc)) from None
+            raise SettingsError(_problems(exc, fields=tuple(built.__pydantic_fields__))) from None
 
-
-def _unknown_name(spec: _Spec, name: str, value: str) -> Problem:
-    """A per-source variable whose name matches no source (or entity) of the contracts."""
-    what = "source" if spec.per == "source" else "source or entity"
-    known = ", ".join(_PER_VARS[spec.per][1])
-    return Problem(name, _mask(value, spec.secret), f"names no known {what}", f"a variable named one of {known}")
-
-
-def _validate(obj: Any, extra: list[Problem] | None = None) -> None:
-    problems = _check_fields(obj) + (extra or [])
-    if problems:
-        raise SettingsError(problems)
+    built.__init__ = __init__
+    return cls  # the same class, now a pydantic dataclass
 
 
 # ------------------------------------------------------------------ groups
 
 
-@dataclass(frozen=True)
+@_settings_class
 class ScheduleSettings:
     """When the ingest DAGs run and how Airflow retries and times out tasks."""
 
-    start_date: date = field(
-        default=DEFAULT_START_DATE,
-        metadata=_meta("CX_START_DATE", _date_kind(), "first logical date the ingest DAGs schedule (UTC)"),
-    )
-    end_date: date | None = field(
-        default=None,
-        metadata=_meta(
-            "CX_END_DATE",
-            _date_kind("an ISO date YYYY-MM-DD, not before CX_START_DATE"),
-            "last logical date the ingest DAGs schedule",
-            default="unset (open-ended)",
-        ),
-    )
-    catchup: bool = field(
-        default=True,
-        metadata=_meta(
-            "CX_CATCHUP",
-            _boolean_kind(),
-            "replay every missed day since the start date (`false` for deployments that backfill instead)",
-        ),
-    )
-    landing_wait_hours: int = field(
-        default=6,
-        metadata=_meta(
-            "CX_LANDING_WAIT_HOURS",
-            _whole_kind(1, 6),
-            "how long `wait_for_landing` waits for late files under the `wait` policy (a run may last twice as long)",
-        ),
-    )
-    task_retries: int = field(
-        default=2,
-        metadata=_meta("CX_TASK_RETRIES", _whole_kind(0, 2), "retries of a failed task (exponential backoff)"),
-    )
-    retry_delay_seconds: int = field(
-        default=60,
-        metadata=_meta("CX_RETRY_DELAY_SECONDS", _whole_kind(1, 60), "first retry delay; it doubles up to 30 minutes"),
-    )
-    task_timeout_minutes: int = field(
-        default=60,
-        metadata=_meta("CX_TASK_TIMEOUT_MINUTES", _whole_kind(1, 60), "execution timeout of every task"),
-    )
+    start_date: Annotated[_Date, _Env("CX_START_DATE", _DATE)] = DEFAULT_START_DATE
+    """first logical date the ingest DAGs schedule (UTC)"""
+    end_date: Annotated[
+        _Date | None, _Env("CX_END_DATE", f"{_DATE}, not before CX_START_DATE", "unset (open-ended)")
+    ] = None
+    """last logical date the ingest DAGs schedule"""
+    catchup: Annotated[_Boolean, _Env("CX_CATCHUP", "true/false, 1/0 or yes/no")] = True
+    """replay every missed day since the start date (`false` for deployments that backfill instead)"""
+    landing_wait_hours: Annotated[_Positive, _Env("CX_LANDING_WAIT_HOURS", "a whole number ≥ 1, e.g. 6")] = 6
+    """how long `wait_for_landing` waits for late files under the `wait` policy (a run may last twice as long)"""
+    task_retries: Annotated[_Count, _Env("CX_TASK_RETRIES", "a whole number ≥ 0, e.g. 2")] = 2
+    """retries of a failed task (exponential backoff)"""
+    retry_delay_seconds: Annotated[_Positive, _Env("CX_RETRY_DELAY_SECONDS", "a whole number ≥ 1, e.g. 60")] = 60
+    """first retry delay; it doubles up to 30 minutes"""
+    task_timeout_minutes: Annotated[_Positive, _Env("CX_TASK_TIMEOUT_MINUTES", "a whole number ≥ 1, e.g. 60")] = 60
+    """execution timeout of every task"""
 
-    def __post_init__(self) -> None:
-        _validate(self, _schedule_problems(self.start_date, self.end_date))
+    @pydantic.field_validator("end_date")
+    @classmethod
+    def _not_before_start(cls, end: date | None, info: pydantic.ValidationInfo) -> date | None:
+        start = info.data.get("start_date")  # absent when the start date is itself invalid
+        if end is not None and start is not None and end < start:
+            raise _bad(f"is before CX_START_DATE={start.isoformat()}", "a date on or after CX_START_DATE, or unset")
+        return end
 
     @property
     def start_datetime(self) -> datetime:
@@ -444,50 +329,29 @@ class ScheduleSettings:
         return timedelta(minutes=self.task_timeout_minutes)
 
 
-def _schedule_problems(start: Any, end: Any) -> list[Problem]:
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        accepts = "a date on or after CX_START_DATE, or unset"
-        return [Problem("CX_END_DATE", end.isoformat(), f"is before CX_START_DATE={start.isoformat()}", accepts)]
-    return []
-
-
-@dataclass(frozen=True)
+@_settings_class
 class IngestSettings:
     """What ingest does with missing files and how it decodes them, per source."""
 
-    missing_file_policy: str = field(
-        default="fail",
-        metadata=_meta(
-            "CX_MISSING_FILE_POLICY",
-            _POLICY,
-            "when a source file is missing for a date: `wait` (the DAG's sensor waits), `skip` or `fail`",
-        ),
-    )
-    missing_file_policies: Mapping[str, str] = field(
-        default_factory=FrozenMap,
-        metadata=_meta(
-            "CX_MISSING_FILE_POLICY_<SOURCE>",
-            _POLICY,
-            f"the policy of one source ({', '.join(SOURCES)}), overriding `CX_MISSING_FILE_POLICY`",
-            default="`CX_MISSING_FILE_POLICY`",
-            per="source",
-        ),
-    )
-    encodings: Mapping[str, str] = field(
-        default_factory=FrozenMap,
-        metadata=_meta(
+    missing_file_policy: Annotated[_PolicyName, _Env("CX_MISSING_FILE_POLICY", _POLICIES)] = "fail"
+    """when a source file is missing for a date: `wait` (the DAG's sensor waits), `skip` or `fail`"""
+    missing_file_policies: Annotated[
+        Mapping[Annotated[str, _known("source")], _PolicyName],
+        _Frozen,
+        _Env("CX_MISSING_FILE_POLICY_<SOURCE>", _POLICIES, "`CX_MISSING_FILE_POLICY`", per="source"),
+    ] = FrozenMap()
+    """the policy of one source ({sources}), overriding `CX_MISSING_FILE_POLICY`"""
+    encodings: Annotated[
+        Mapping[Annotated[str, _known("source-entity")], _Codec],
+        _Frozen,
+        _Env(
             "CX_ENCODING_<SOURCE>[_<ENTITY>]",
-            _ENCODING,
-            "declares the file encoding of a source, or of one of its entities, instead of detecting it",
-            default="detected",
+            "a codec name Python knows, e.g. utf-8, gbk, cp1251",
+            "detected",
             per="source-entity",
         ),
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "missing_file_policies", FrozenMap(self.missing_file_policies))
-        object.__setattr__(self, "encodings", FrozenMap(self.encodings))
-        _validate(self)
+    ] = FrozenMap()
+    """declares the file encoding of a source, or of one of its entities, instead of detecting it"""
 
     def missing_file_policy_for(self, source: str) -> str:
         """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""
@@ -498,156 +362,79 @@ class IngestSettings:
         return self.encodings.get(f"{source}.{entity}") or self.encodings.get(source)
 
 
-@dataclass(frozen=True)
+@_settings_class
 class GateSettings:
     """Thresholds and inputs of the quality gate."""
 
-    drift_pct: float = field(
-        default=50.0,
-        metadata=_meta(
-            "CX_GATE_DRIFT_PCT",
-            _percent_kind(0, 1000, "50"),
-            "the gate blocks when a table's row count or key metric moves more than this vs the last publication",
-        ),
-    )
-    as_of: date | None = field(
-        default=None,
-        metadata=_meta(
-            "CX_GATE_AS_OF", _date_kind(), "the date freshness checks measure against", default="newest lake date"
-        ),
-    )
-    dbt_artifacts_dir: Path | None = field(
-        default=None,
-        metadata=_meta(
+    drift_pct: Annotated[
+        FiniteFloat, Field(gt=0, le=1000), _Env("CX_GATE_DRIFT_PCT", "a number of percent > 0 and ≤ 1000, e.g. 50")
+    ] = 50.0
+    """the gate blocks when a table's row count or key metric moves more than this vs the last publication"""
+    as_of: Annotated[_Date | None, _Env("CX_GATE_AS_OF", _DATE, "newest lake date")] = None
+    """the date freshness checks measure against"""
+    dbt_artifacts_dir: Annotated[
+        _Folder | None,
+        _Env(
             "CX_DBT_ARTIFACTS_DIR",
             _PATH,
-            "where `run_results.json` and `manifest.json` of the build are",
-            default=(
-                "newest `warehouse/dbt_results/<run id>/`, then `<CX_DATA_DIR>/dbt_target`, then `dbt_project/target`"
-            ),
+            "newest `warehouse/dbt_results/<run id>/`, then `<CX_DATA_DIR>/dbt_target`, then `dbt_project/target`",
         ),
-    )
-
-    def __post_init__(self) -> None:
-        _validate(self)
+    ] = None
+    """where `run_results.json` and `manifest.json` of the build are"""
 
 
-@dataclass(frozen=True)
+@_settings_class
 class PublishSettings:
     """How publications are kept, labelled and mirrored to PostgreSQL."""
 
-    keep_publications: int = field(
-        default=3,
-        metadata=_meta("CX_KEEP_PUBLICATIONS", _whole_kind(0, 3), "earlier publications kept for `cxpipe rollback`"),
+    keep_publications: Annotated[_Count, _Env("CX_KEEP_PUBLICATIONS", "a whole number ≥ 0, e.g. 3")] = 3
+    """earlier publications kept for `cxpipe rollback`"""
+    code_version: Annotated[_Text | None, _Env("CX_CODE_VERSION", _TEXT, "`<cxpipe version>+<git commit>`")] = None
+    """version recorded in `publication_log`"""
+    reporting_postgres_url: Annotated[
+        _PostgresUrl | None,
+        _Env("CX_REPORTING_POSTGRES_URL", "a postgresql:// URL (libpq connection URI)", "unset", secret="password"),
+    ] = Field(default=None, repr=False)
+    """also publish to PostgreSQL schema `reporting` (schema swap in one transaction)"""
+    bi_password: Annotated[_Text | None, _Env("CX_BI_PASSWORD", _TEXT, "unset", secret="full")] = Field(
+        default=None, repr=False
     )
-    code_version: str | None = field(
-        default=None,
-        metadata=_meta(
-            "CX_CODE_VERSION",
-            _text_kind(),
-            "version recorded in `publication_log`",
-            default="`<cxpipe version>+<git commit>`",
-        ),
-    )
-    reporting_postgres_url: str | None = field(
-        default=None,
-        repr=False,
-        metadata=_meta(
-            "CX_REPORTING_POSTGRES_URL",
-            _url_kind(("postgresql", "postgres"), "a postgresql:// URL (libpq connection URI)", need_host=False),
-            "also publish to PostgreSQL schema `reporting` (schema swap in one transaction)",
-            default="unset",
-            secret="password",
-        ),
-    )
-    bi_password: str | None = field(
-        default=None,
-        repr=False,
-        metadata=_meta(
-            "CX_BI_PASSWORD",
-            _text_kind(),
-            "password of the read-only BI role `cx_bi` that publish maintains in PostgreSQL (unset: it cannot log in)",
-            default="unset",
-            secret="full",
-        ),
-    )
-
-    def __post_init__(self) -> None:
-        _validate(self)
+    """password of the read-only BI role `cx_bi` that publish maintains in PostgreSQL (unset: it cannot log in)"""
 
 
-@dataclass(frozen=True)
+@_settings_class
 class AlertSettings:
     """Where alerts go besides the alert log."""
 
-    webhook_url: str | None = field(
-        default=None,
-        repr=False,
-        metadata=_meta(
-            "CX_ALERT_WEBHOOK_URL",
-            _url_kind(("http", "https"), "an http:// or https:// URL", need_host=True),
-            "alerts (failed tasks, complaint spikes) are also POSTed here as JSON",
-            default="unset",
-            secret="path",
-        ),
-    )
-
-    def __post_init__(self) -> None:
-        _validate(self)
-
-
-_GROUPS: tuple[tuple[str, type[Any]], ...] = (
-    ("schedule", ScheduleSettings),
-    ("ingest", IngestSettings),
-    ("gate", GateSettings),
-    ("publish", PublishSettings),
-    ("alerts", AlertSettings),
-)
+    webhook_url: Annotated[
+        _HttpUrl | None,
+        _Env("CX_ALERT_WEBHOOK_URL", "an http:// or https:// URL", "unset", secret="path"),
+    ] = Field(default=None, repr=False)
+    """alerts (failed tasks, complaint spikes) are also POSTed here as JSON"""
 
 
 # ------------------------------------------------------------------ the settings object
 
 
-@dataclass(frozen=True)
+@_settings_class
 class Settings:
-    """Everything cxpipe is configured with. Build it with :func:`load_settings`."""
+    """Everything cxpipe is configured with: paths, the PII key and the groups. Build it with :func:`load_settings`."""
 
-    project_dir: Path = field(
-        metadata=_meta(
-            "CX_PROJECT_DIR", _PATH, "where `dags/`, `dbt_project/`, `expectations/` are", default="the repository"
-        )
-    )
-    data_dir: Path = field(
-        metadata=_meta(
-            "CX_DATA_DIR", _PATH, "landing, lake, quarantine, warehouse, alerts", default="`<CX_PROJECT_DIR>/data`"
-        )
-    )
-    dbt_project_dir: Path = field(
-        metadata=_meta("CX_DBT_PROJECT_DIR", _PATH, "the dbt project", default="`<CX_PROJECT_DIR>/dbt_project`")
-    )
-    gx_dir: Path = field(
-        metadata=_meta(
-            "CX_GX_DIR", _PATH, "the Great Expectations file context", default="`<CX_PROJECT_DIR>/expectations`"
-        )
-    )
-    pii_key: str = field(
-        repr=False,
-        metadata=_meta(
-            "CX_PII_KEY",
-            _text_kind(),
-            "key of the keyed hash that pseudonymises PII; **set it in production**",
-            default="a demo key",
-            secret="full",
-        ),
-    )
-    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    ingest: IngestSettings = field(default_factory=IngestSettings)
-    gate: GateSettings = field(default_factory=GateSettings)
-    publish: PublishSettings = field(default_factory=PublishSettings)
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-
-    def __post_init__(self) -> None:
-        _validate(self)
+    project_dir: Annotated[_Folder, _Env("CX_PROJECT_DIR", _PATH, "the repository")]
+    """where `dags/`, `dbt_project/`, `expectations/` are"""
+    data_dir: Annotated[_Folder, _Env("CX_DATA_DIR", _PATH, "`<CX_PROJECT_DIR>/data`")]
+    """landing, lake, quarantine, warehouse, alerts"""
+    dbt_project_dir: Annotated[_Folder, _Env("CX_DBT_PROJECT_DIR", _PATH, "`<CX_PROJECT_DIR>/dbt_project`")]
+    """the dbt project"""
+    gx_dir: Annotated[_Folder, _Env("CX_GX_DIR", _PATH, "`<CX_PROJECT_DIR>/expectations`")]
+    """the Great Expectations file context"""
+    pii_key: Annotated[_Text, _Env("CX_PII_KEY", _TEXT, "a demo key", secret="full")] = Field(repr=False)
+    """key of the keyed hash that pseudonymises PII; **set it in production**"""
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    gate: GateSettings = Field(default_factory=GateSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @property
     def landing_dir(self) -> Path:
@@ -699,58 +486,29 @@ EXPORTED: tuple[tuple[str, str, str, str], ...] = (
     ("CX_BUILD_DB", "build_db", "`<CX_DATA_DIR>/warehouse/cx.duckdb`", "the DuckDB file dbt builds into"),
 )
 
+_GROUPS: dict[str, type[Any]] = {
+    "": Settings,
+    "schedule": ScheduleSettings,
+    "ingest": IngestSettings,
+    "gate": GateSettings,
+    "publish": PublishSettings,
+    "alerts": AlertSettings,
+}
+
+
+def _documented() -> Iterator[tuple[str, str, _Env, str, Any]]:
+    """(group, field name, variable, meaning, default) of every setting, in the order of the table."""
+    for group, cls in _GROUPS.items():
+        for name, info in cls.__pydantic_fields__.items():
+            if env := next((m for m in info.metadata if isinstance(m, _Env)), None):
+                yield group, name, env, (info.description or "").format(sources=", ".join(SOURCES)), info.default
+
+
+_ENVS = {name: env for _, name, env, _, _ in _documented()}
+_LOAD = TypeAdapter(Settings)
+
 
 # ------------------------------------------------------------------ loading
-
-
-def _raw(environ: Mapping[str, str], name: str, strip: bool = True) -> str:
-    """The variable's text; empty when unset or blank. Text values (keys, passwords) are kept verbatim."""
-    raw = environ.get(name, "")
-    if not raw.strip():
-        return ""
-    return raw.strip() if strip else raw
-
-
-def _parse(spec: _Spec, raw: str, problems: list[Problem]) -> Any:
-    """The typed value of ``raw`` (parsed and checked), or MISSING after recording a problem."""
-    try:
-        value = spec.kind.parse(raw)
-        spec.kind.check(value)
-    except _BadValueError as exc:
-        problems.append(Problem(spec.env, _mask(raw, spec.secret), str(exc), spec.kind.accepts))
-        return MISSING
-    return value
-
-
-def _parse_per(spec: _Spec, environ: Mapping[str, str], problems: list[Problem]) -> dict[str, str]:
-    prefix, known = _PER_VARS[spec.per]
-    found: dict[str, str] = {}
-    for name in sorted(environ):
-        raw = _raw(environ, name)
-        if not name.startswith(prefix) or not raw:
-            continue
-        if name not in known:
-            problems.append(_unknown_name(spec, name, raw))
-            continue
-        value = _parse(_Spec(name, spec.kind, spec.help, secret=spec.secret), raw, problems)
-        if value is not MISSING:
-            found[known[name]] = value
-    return found
-
-
-def _group_values(cls: type[Any], environ: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        spec = _spec(f)
-        if spec is None:
-            continue
-        if spec.per:
-            values[f.name] = _parse_per(spec, environ, problems)
-        elif (raw := _raw(environ, spec.env, spec.kind.strip)) and (
-            value := _parse(spec, raw, problems)
-        ) is not MISSING:
-            values[f.name] = value
-    return values
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -759,40 +517,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     Raises :class:`SettingsError` naming every bad variable, its value and what it accepts.
     """
     env = os.environ if environ is None else environ
-    problems: list[Problem] = []
-
-    def path(name: str, default: Path) -> Path:
-        spec = _SETTINGS_SPECS[name]
-        raw = _raw(env, spec.env)
-        value = _parse(spec, raw, problems) if raw else MISSING
-        resolved: Path = default.resolve() if value is MISSING else value
-        return resolved
-
-    project_dir = path("project_dir", REPO_ROOT)
-    top: dict[str, Any] = {
-        "project_dir": project_dir,
-        "data_dir": path("data_dir", project_dir / "data"),
-        "dbt_project_dir": path("dbt_project_dir", project_dir / "dbt_project"),
-        "gx_dir": path("gx_dir", project_dir / "expectations"),
-        "pii_key": _raw(env, "CX_PII_KEY", strip=False) or DEMO_PII_KEY,
-    }
-    groups = {name: _group_values(cls, env, problems) for name, cls in _GROUPS}
-    if not {"CX_START_DATE", "CX_END_DATE"} & {p.variable for p in problems}:
-        schedule = groups["schedule"]
-        problems += _schedule_problems(schedule.get("start_date", DEFAULT_START_DATE), schedule.get("end_date"))
-    if problems:
-        raise SettingsError(problems)
-    return Settings(**top, **{name: cls(**groups[name]) for name, cls in _GROUPS})
-
-
-_SETTINGS_SPECS: dict[str, _Spec] = {f.name: s for f in fields(Settings) if (s := _spec(f)) is not None}
+    given = {k: v if k in _VERBATIM else v.strip() for k, v in env.items() if k.startswith("CX_") and v.strip()}
+    data: dict[str, Any] = {}
+    for group, name, var, _, _ in _documented():
+        values = data.setdefault(group, {}) if group else data
+        if var.per:  # {key: text} of the family's variables, unknown keys included (validation names them)
+            prefix, keys = _PER[var.per]
+            known = {_per_var(var.per, key): key for key in keys}
+            found = sorted((k, v) for k, v in given.items() if k.startswith(prefix))
+            values[name] = {known.get(k, k.removeprefix(prefix).lower()): v for k, v in found}
+        elif var.name in given:
+            values[name] = given[var.name]
+    project = data.setdefault("project_dir", str(REPO_ROOT))
+    for name, folder in (("data_dir", "data"), ("dbt_project_dir", "dbt_project"), ("gx_dir", "expectations")):
+        data.setdefault(name, str(Path(project, folder)))
+    data.setdefault("pii_key", DEMO_PII_KEY)
+    try:
+        return _LOAD.validate_python(data, strict=False)  # text → typed values
+    except ValidationError as exc:
+        raise SettingsError(_problems(exc, given)) from None
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """``CX_*`` variables set in ``environ`` that no setting reads (typos, leftovers)."""
     env = os.environ if environ is None else environ
-    known = {spec.env for _, _, spec, _ in _specs()} | NOT_SETTINGS
-    prefixes = tuple(prefix for prefix, _ in _PER_VARS.values())
+    known = {var.name for var in _ENVS.values()} | NOT_SETTINGS
+    prefixes = tuple(prefix for prefix, _ in _PER.values())
     return sorted(
         name for name in env if name.startswith("CX_") and name not in known and not name.startswith(prefixes)
     )
@@ -801,18 +551,31 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 # ------------------------------------------------------------------ documentation
 
 
-def _specs() -> Iterator[tuple[str, str, _Spec, Any]]:
-    """(group, field name, spec, field default) of every setting, in documentation order."""
-    for f in fields(Settings):
-        if (spec := _spec(f)) is not None:
-            yield "", f.name, spec, f.default
-    for group, cls in _GROUPS:
-        for f in fields(cls):
-            if (spec := _spec(f)) is not None:
-                yield group, f.name, spec, f.default
+def _mask(value: str, secret: str) -> str:
+    """``value`` as it may appear in messages and listings: secrets (keys, passwords, webhook paths) hidden."""
+    if secret == "full":
+        return "***"
+    if secret not in ("password", "path"):
+        return value
+    dsn_password = re.compile(r"(?i)(password\s*=\s*)[^\s&]+")  # key/value DSNs and ?password= of a URI
+    if "://" not in value:
+        if secret == "path" and "/" in value:
+            return value.split("/", 1)[0] + "/***"
+        return dsn_password.sub(r"\1***", value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value.split("://", 1)[0] + "://***"
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    if secret == "path":
+        rest = "/***" if (parts.path not in ("", "/") or parts.query) else parts.path
+        return f"{parts.scheme}://{netloc}{rest}"
+    return dsn_password.sub(r"\1***", parts._replace(netloc=netloc).geturl())
 
 
-def _value_text(value: Any) -> str:
+def _text(value: Any) -> str:
     """A typed value as it would be written in its environment variable."""
     if isinstance(value, bool):
         return str(value).lower()
@@ -823,59 +586,36 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def _default_text(spec: _Spec, default: Any) -> str:
-    """The default as the table shows it (Markdown)."""
-    if spec.default:
-        return spec.default
-    return "unset" if default is None or default is MISSING else f"`{_value_text(default)}`"
-
-
-def _plain(text: str) -> str:
-    return text.replace("**", "").replace("`", "")
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", r"\|")
-
-
 def render_settings_table() -> str:
     """The configuration table (Markdown) for README.md, generated from the settings' metadata."""
-    lines = [
-        "| variable | setting | default | accepts | meaning |",
-        "|---|---|---|---|---|",
-    ]
-    rows: list[tuple[str, str, str, str, str]] = []
-    for group, name, spec, default in _specs():
+    lines = ["| variable | setting | default | accepts | meaning |", "|---|---|---|---|---|"]
+    for group, name, var, meaning, default in _documented():
         setting = f"{group}.{name}" if group else name
-        if spec.per:
-            setting += "[<source>]" if spec.per == "source" else "[<source>[.<entity>]]"
-        rows.append((spec.env, setting, _default_text(spec, default), spec.kind.accepts, spec.help))
+        setting += {"source": "[<source>]", "source-entity": "[<source>[.<entity>]]"}.get(var.per, "")
+        shown = var.shown or ("unset" if default is None else f"`{_text(default)}`")
+        rows = [(var.name, f"`{setting}`", shown, var.accepts, meaning)]
         if name == "pii_key":
-            for env, attr, default_text, meaning in EXPORTED:
-                rows.append((env, f"`{attr}` (derived)", default_text, "set by cxpipe for dbt; not read", meaning))
-    for env, setting, default_text, accepts, meaning in rows:
-        shown = setting if setting.startswith("`") else f"`{setting}`"
-        cells = (f"`{env}`", shown, _cell(default_text), _cell(accepts), _cell(meaning))
-        lines.append("| " + " | ".join(cells) + " |")
+            rows += [(e, f"`{a}` (derived)", d, "set by cxpipe for dbt; not read", m) for e, a, d, m in EXPORTED]
+        for variable, cell, *texts in rows:
+            lines.append("| " + " | ".join((f"`{variable}`", cell, *(t.replace("|", r"\|") for t in texts))) + " |")
     return "\n".join(lines) + "\n"
 
 
 def describe_settings(settings: Settings) -> list[tuple[str, str]]:
     """(variable, effective value) of every setting, secrets masked, for ``cxpipe settings``."""
     rows: list[tuple[str, str]] = []
-    for group, name, spec, _ in _specs():
+    for group, name, var, _, _ in _documented():
         value = getattr(getattr(settings, group) if group else settings, name)
-        if spec.per:
-            rows += [(_per_var(spec.per, key), _mask(str(item), spec.secret)) for key, item in value.items()]
-            if not value:
-                rows.append((spec.env, "none set"))
+        if var.per:
+            rows += [(_per_var(var.per, key), _mask(item, var.secret)) for key, item in value.items()]
+            rows += [] if value else [(var.name, "none set")]
         elif value is None:
-            default = _plain(spec.default)
-            rows.append((spec.env, default if default.startswith("unset") else f"unset ({default})"))
+            shown = var.shown.replace("`", "")
+            rows.append((var.name, shown if shown.startswith("unset") else f"unset ({shown})"))
         elif name == "pii_key" and value == DEMO_PII_KEY:
-            rows.append((spec.env, "the demo key (set it in production)"))
+            rows.append((var.name, "the demo key (set it in production)"))
         else:
-            rows.append((spec.env, _mask(_value_text(value), spec.secret)))
+            rows.append((var.name, _mask(_text(value), var.secret)))
         if name == "pii_key":
             rows += [(env, str(getattr(settings, attr))) for env, attr, *_ in EXPORTED]
     return rows
