@@ -41,9 +41,9 @@ def _peak_rss_mb() -> float:
 
 
 def _run_cxpipe(data_dir: Path) -> dict[str, object]:
-    from cxpipe.settings import Settings
     from cxpipe.contracts import SOURCES
     from cxpipe.ingest import ingest_source
+    from cxpipe.settings import Settings
 
     settings = Settings(
         project_dir=HERE.parent,
