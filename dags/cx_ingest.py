@@ -11,7 +11,14 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from cxpipe.alerts import record_failure
 from cxpipe.contracts import SOURCES, entities_of
-from cxpipe.orchestration import dates_to_load, default_args, lake_asset, lake_complete_asset, range_params
+from cxpipe.orchestration import (
+    dates_to_load,
+    default_args,
+    fail_at_once_on_data_errors,
+    lake_asset,
+    lake_complete_asset,
+    range_params,
+)
 from cxpipe.runbook import dag_doc
 from cxpipe.settings import load_settings
 
@@ -34,7 +41,8 @@ is checked). **Updates** the Asset `{asset}`; `announce_complete` then updates
 
 **Tasks:** `wait_for_landing` (sensor, reschedule mode, only waits when the source's
 missing-file policy is `wait`) → `ingest_{source}` → `announce_complete`.
-Retries with exponential backoff; every failure is written to `alerts/alerts.jsonl`
+Transient failures retry with exponential backoff; a contract or balance error fails at
+once (fix the file, clear the task); every failure is written to `alerts/alerts.jsonl`
 and posted to `CX_ALERT_WEBHOOK_URL` when set.
 """
 RUNBOOK_SECTIONS = ["Missing files", "Manual runs (Params)", "Backfill", "Recovering"]
@@ -90,8 +98,10 @@ for source in SOURCES:
             from cxpipe.settings import load_settings
 
             settings = load_settings()
-            days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
-            return [asdict(r) for day in days for r in ingest_source(settings, source, day)]
+            # a contract or balance error (or bad Params) fails at once: the same file fails every retry
+            with fail_at_once_on_data_errors():
+                days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
+                return [asdict(r) for day in days for r in ingest_source(settings, source, day)]
 
         @task(task_id="announce_complete", outlets=[complete])
         def announce_complete(**context: object) -> list[str]:

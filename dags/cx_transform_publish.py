@@ -10,8 +10,16 @@ from airflow.sdk import DAG, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-from cxpipe.alerts import record_failure
-from cxpipe.orchestration import default_args, interval_bounds, lake_complete_asset, reporting_asset, transform_params
+from cxpipe.alerts.task_failures import record_transform_failure
+from cxpipe.orchestration import (
+    checked_range,
+    default_args,
+    fail_at_once_on_data_errors,
+    interval_bounds,
+    lake_complete_asset,
+    reporting_asset,
+    transform_params,
+)
 from cxpipe.runbook import dag_doc
 from cxpipe.settings import load_settings
 
@@ -34,7 +42,8 @@ atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 
 **Tasks:** `check_lake` → `prepare_build` → `dbt` (Cosmos: one task per seed and per
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
-one failed model or test is one red, retryable task and its downstream models wait; a
+one failed model or test is one red task (not retried: fix the model or data and clear it)
+and its downstream models wait; a
 test that spans two models, such as `relationships`, is its own task after both) →
 `quality_gate` (dbt test results of every dbt task of the run + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
@@ -53,7 +62,8 @@ with DAG(
     max_active_runs=1,
     # DuckDB allows one writer per file: the tasks of a run never overlap, and runs queue.
     max_active_tasks=1,
-    default_args={**default_args(settings), "on_failure_callback": record_failure},
+    # every failed task: an alert, and a `failed` publication attempt naming the stage
+    default_args={**default_args(settings), "on_failure_callback": record_transform_failure},
     params=transform_params(),
     tags=["cxpipe", "transform", "gate", "publish"],
     doc_md=dag_doc(settings.project_dir, HEADER, RUNBOOK_SECTIONS),
@@ -63,7 +73,10 @@ with DAG(
     def check_lake(**context: object) -> dict[str, object]:
         from cxpipe.lake import check_lake as covered
 
-        return covered(load_settings(), dict(context["params"]))  # type: ignore[call-overload]
+        params = dict(context["params"])  # type: ignore[call-overload]
+        with fail_at_once_on_data_errors():  # bad Params or missing dates: not retried
+            checked_range(params)
+            return covered(load_settings(), params)
 
     @task
     def prepare_build(**context: object) -> bool:
@@ -98,24 +111,21 @@ with DAG(
         operator_args={
             "install_deps": False,
             "full_refresh": "{{ params.full_refresh }}",
-            # keeps each dbt command's run_results.json for the quality gate
-            "callback": "cxpipe.gate.collect_dbt_results",
+            # keeps each dbt command's run_results.json for the quality gate; then a failed dbt test or
+            # model fails its task without retry (a locked warehouse or a dbt crash keeps the retries)
+            "callback": ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"],
         },
     )
 
-    @task(retries=0)
+    @task
     def quality_gate(**context: object) -> dict[str, object]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from cxpipe.gate import GateBlockedError, check_gate
+        from cxpipe.gate import check_gate
 
         current = load_settings()
-        try:
+        with fail_at_once_on_data_errors():  # a blocked gate is not retried; a locked file is
             result = check_gate(
                 current, current.warehouse_dir / "gate" / "last_gate.json", run_id=str(context.get("run_id"))
             )
-        except GateBlockedError as exc:
-            raise AirflowFailException(str(exc)) from exc
         return {"passed": result.passed, "checks_run": result.checks_run, "warnings": len(result.warnings)}
 
     @task(outlets=[reporting_asset(settings)])

@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from cxpipe.demo import DemoSpec, generate
@@ -39,12 +39,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cxpipe.runner import run_through_airflow
+    from cxpipe.runner import RunError, run_dates, run_through_airflow
 
-    settings = load_settings()
-    home = Path(os.environ.get("AIRFLOW_HOME") or settings.project_dir / ".airflow").resolve()
-    dates = [args.start + timedelta(days=n) for n in range(args.days)]
-    run_through_airflow(settings, home, dates)
+    try:
+        dates = run_dates(args.start, args.days)  # a bad --days fails before anything starts
+        settings = load_settings()
+        home = Path(os.environ.get("AIRFLOW_HOME") or settings.project_dir / ".airflow").resolve()
+        run_through_airflow(settings, home, dates)
+    except RunError as exc:
+        print(f"cxpipe run: {exc}", file=sys.stderr)
+        return 1
     return _summary(args)
 
 
@@ -152,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (airflow dags test)")
-    run.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
-    run.add_argument("--days", type=int, default=1)
+    run.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 11, 1),
+        help="first landing date (any date that has landed; CX_START_DATE does not limit it)",
+    )
+    run.add_argument("--days", type=int, default=1, help="landing dates to run from --start (1 or more)")
     run.set_defaults(func=_run)
 
     summary = sub.add_parser("summary", help="print the published tables and where they are")

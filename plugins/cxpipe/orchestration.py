@@ -3,16 +3,28 @@
 The DAG files in ``dags/`` only wire tasks; what a task does lives in the
 modules of this package, so it can be tested without a scheduler: the lake check
 in :mod:`cxpipe.lake`, the build preparation in :mod:`cxpipe.warehouse.build`, the
-failure callback in :mod:`cxpipe.alerts` and the parsing of a run's date range in
+failure callbacks in :mod:`cxpipe.alerts` and the parsing of a run's date range in
 :mod:`cxpipe.run_range`.
+
+Retry only what can succeed on retry (docs/decisions/0014-retry-only-what-can-succeed.md):
+a data problem — a broken contract, a lake that lacks dates, bad Params, a blocked gate,
+a failed dbt test or model — fails the task at once with ``AirflowFailException``
+(:func:`fail_at_once_on_data_errors`, :func:`fail_dbt_data_errors`); anything else keeps
+the retries of :func:`default_args` (a DuckDB lock, a refused connection, a timeout).
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, Param
+from airflow.sdk.exceptions import AirflowFailException
 
 from cxpipe.run_range import param_range
 from cxpipe.settings import Settings
@@ -72,9 +84,21 @@ def transform_params() -> dict[str, Param]:
     }
 
 
+class BadParamsError(ValueError):
+    """A manual run's Params are not a usable date range: retrying the same Params cannot help."""
+
+
+def checked_range(params: dict[str, Any]) -> tuple[date, date] | None:
+    """:func:`cxpipe.run_range.param_range`, raising :class:`BadParamsError` (a data error) for bad Params."""
+    try:
+        return param_range(params)
+    except ValueError as exc:
+        raise BadParamsError(str(exc)) from exc
+
+
 def dates_to_load(params: dict[str, Any], logical_date: date) -> list[date]:
     """Landing dates an ingest run loads: the Param range of a manual run, else the run's logical date."""
-    bounds = param_range(params)
+    bounds = checked_range(params)
     if bounds is None:
         return [logical_date]
     first, last = bounds
@@ -86,3 +110,92 @@ def interval_bounds(covered: dict[str, Any]) -> tuple[datetime, datetime]:
     first = datetime.fromisoformat(str(covered["from_date"])).replace(tzinfo=UTC)
     last = datetime.fromisoformat(str(covered["to_date"])).replace(tzinfo=UTC)
     return first, last + timedelta(days=1)
+
+
+# ------------------------------------------------------------------ retry only what can succeed on retry
+
+
+def data_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are data problems: the same data fails the same way on every retry.
+
+    Imported here, not at module level, so parsing a DAG file does not load the gate and the lake.
+    """
+    from cxpipe.contracts import ContractError
+    from cxpipe.gate import GateBlockedError
+    from cxpipe.lake import LakeIncompleteError
+
+    return (ContractError, LakeIncompleteError, GateBlockedError, BadParamsError)
+
+
+#: dbt messages of failures that may pass on retry: a DuckDB file locked by another process,
+#: a database that refused or dropped the connection, a time-out.
+TRANSIENT_DBT_MESSAGE = re.compile(
+    r"could not set lock|conflicting lock|database is locked|connection refused|could not connect"
+    r"|connection (?:reset|closed|timed out)|timed out|timeout|temporarily unavailable",
+    re.IGNORECASE,
+)
+#: dbt result statuses of a node that did not succeed (``warn`` does not fail a task).
+FAILED_DBT_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True for errors that retrying cannot fix (:func:`data_errors`, and ingest's row-balance check)."""
+    if isinstance(exc, data_errors()):
+        return True
+    # ingest's LoadResult.check_balance raises a RuntimeError: rows in != loaded + quarantined is
+    # deterministic for the same files (a bug or a broken file), not a passing glitch
+    return isinstance(exc, RuntimeError) and "rows were lost" in str(exc)
+
+
+@contextmanager
+def fail_at_once_on_data_errors() -> Iterator[None]:
+    """Around a task body: a data error fails the task without retry (``AirflowFailException``).
+
+    Any other exception propagates unchanged and keeps the task's retries. The failure
+    callbacks still run and see the original message.
+    """
+    try:
+        yield
+    except AirflowFailException:
+        raise
+    except Exception as exc:
+        if is_data_error(exc):
+            raise AirflowFailException(f"{exc} [{type(exc).__name__}: a data problem, not retried]") from exc
+        raise
+
+
+def dbt_data_failures(run_results: dict[str, Any]) -> list[str]:
+    """The failed nodes of a dbt ``run_results.json`` that a retry cannot fix, one line each.
+
+    Empty when nothing failed or when any failure looks transient (:data:`TRANSIENT_DBT_MESSAGE`):
+    then the task keeps its retries. Each line names the node, its status and the first line
+    of dbt's message (``Runtime Error in model …``, ``Got 3 results, configured to fail if != 0``);
+    dbt's detail, which may quote values, stays in the task log.
+    """
+    failed = [r for r in run_results.get("results", []) if str(r.get("status")) in FAILED_DBT_STATUSES]
+    if any(TRANSIENT_DBT_MESSAGE.search(str(r.get("message") or "")) for r in failed):
+        return []
+    lines = []
+    for result in failed:
+        node = str(result.get("unique_id", "?")).split(".")
+        name = f"{node[0]} {node[2]}" if len(node) > 2 else ".".join(node)
+        first = (str(result.get("message") or "").strip().splitlines() or [""])[0]
+        lines.append(f"{name}: {result['status']}" + (f" ({first})" if first else ""))
+    return lines
+
+
+def fail_dbt_data_errors(project_dir: str, **_: Any) -> None:
+    """Cosmos callback: a failed dbt test or model fails its task at once, without retry.
+
+    Cosmos calls its callbacks with the temporary project folder after dbt ran and before it
+    raises for a failed command; this reads that command's ``target/run_results.json``. No
+    results (dbt could not even start, e.g. the warehouse file was locked) or a transient
+    message leaves Cosmos' own error, which is retried.
+    """
+    path = Path(project_dir) / "target" / "run_results.json"
+    if not path.exists():
+        return
+    if failures := dbt_data_failures(json.loads(path.read_text(encoding="utf-8"))):
+        raise AirflowFailException(
+            "dbt " + "; ".join(failures) + " [a data or model problem, not retried: fix it and clear this task]"
+        )

@@ -5,29 +5,105 @@ its real tasks (ingest, every Cosmos dbt task, gate, publish) in one process,
 recording the run in its metadata database. The scheduler-driven path (catchup, Assets,
 backfills) is ``airflow standalone`` or the docker-compose deployment; see
 docs/orchestration.md.
+
+Nothing here succeeds silently: the dates and landing folders are checked before
+Airflow starts, the Airflow processes get a schedule that includes every date run
+(``CX_START_DATE``/``CX_END_DATE`` widened when needed), and after each ``airflow dags
+test`` the run's task instances are read back (``airflow tasks states-for-dag-run -o
+json``): a DAG run that scheduled no task, or whose tasks did not all succeed, is an
+error naming the DAG, the date and the reason.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from cxpipe.contracts import SOURCES
+from cxpipe.ingest import landing_ready
 from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TRANSFORM_DAG = "cx_transform_publish"
 
+#: Task states of a finished DAG run that count as done (``announce_complete`` skips until a date is complete).
+DONE_STATES = frozenset({"success", "skipped"})
+#: At most this many dates in one ``cxpipe run`` (as for a manual run's Params).
+MAX_DAYS = 366
 
-def airflow_env(settings: Settings, airflow_home: Path) -> dict[str, str]:
-    """Environment for Airflow commands: a home inside the project, cxpipe's DAGs, no examples."""
+
+class RunError(RuntimeError):
+    """``cxpipe run`` cannot do what it was asked; the message says why and what to change."""
+
+
+def run_dates(start: date, days: int) -> list[date]:
+    """The landing dates of ``cxpipe run --start <start> --days <days>``; a bad ``--days`` fails at once."""
+    if not 1 <= days <= MAX_DAYS:
+        raise RunError(
+            f"--days {days}: give the number of landing dates to run from --start {start}, between 1 and {MAX_DAYS}"
+        )
+    return [start + timedelta(days=n) for n in range(days)]
+
+
+def check_landing(settings: Settings, load_dates: Sequence[date]) -> None:
+    """Fail before Airflow starts when a date's landing folder is missing (or, under ``wait``, incomplete).
+
+    A source whose missing-file policy is ``skip`` loads nothing for a missing folder, so it
+    needs none; under ``fail`` the ingest task would fail, under ``wait`` it would wait
+    ``CX_LANDING_WAIT_HOURS`` inside ``airflow dags test``.
+    """
+    problems: list[str] = []
+    for day in load_dates:
+        for source in SOURCES:
+            policy = settings.ingest.missing_file_policy_for(source)
+            if policy == "skip":
+                continue
+            folder = settings.landing_dir / source / day.isoformat()
+            if not folder.is_dir():
+                problems.append(f"{folder} (missing)")
+            elif policy == "wait" and not landing_ready(settings, source, day):
+                problems.append(f"{folder} (not every {source} file is there; its policy `wait` would wait for them)")
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise RunError(
+            f"no landing files to run for {len(problems)} source date(s):\n  {shown}\n"
+            "Deliver the files there (or `cxpipe demo --start <date> --days <n>` for demo data), run fewer "
+            "--days, or set CX_MISSING_FILE_POLICY_<SOURCE>=skip to run without that source's files."
+        )
+
+
+def schedule_env(settings: Settings, load_dates: Sequence[date]) -> dict[str, str]:
+    """``CX_START_DATE``/``CX_END_DATE`` for the Airflow processes, widened to include every date run.
+
+    Airflow schedules no task for a logical date before a DAG's ``start_date`` (or after its
+    ``end_date``): ``airflow dags test`` would record an empty "successful" run. The DAGs
+    read these settings, so the runner gives them a window that holds ``load_dates``.
+    """
+    schedule = settings.schedule
+    if not load_dates:
+        return {}
+    first, last = min(load_dates), max(load_dates)
+    env = {"CX_START_DATE": min(schedule.start_date, first).isoformat()}
+    if schedule.end_date is not None:
+        env["CX_END_DATE"] = max(schedule.end_date, last).isoformat()
+    return env
+
+
+def airflow_env(settings: Settings, airflow_home: Path, load_dates: Sequence[date] = ()) -> dict[str, str]:
+    """Environment for Airflow commands: a home inside the project, cxpipe's DAGs, no examples.
+
+    With ``load_dates``, the DAGs' schedule window includes them (:func:`schedule_env`).
+    """
     bin_dir = str(Path(sys.executable).parent)
     env = dict(os.environ)
     env.update(
@@ -49,6 +125,7 @@ def airflow_env(settings: Settings, airflow_home: Path) -> dict[str, str]:
             "PATH": bin_dir + os.pathsep + env.get("PATH", ""),
         }
     )
+    env.update(schedule_env(settings, load_dates))
     env.update(settings.dbt_env())
     return env
 
@@ -59,7 +136,7 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
     print(f"$ {' '.join(cmd)}", flush=True)
     completed = subprocess.run(cmd, env=env, cwd=cwd, check=False)
     if completed.returncode != 0:
-        raise RuntimeError(f"command failed with exit code {completed.returncode}: {' '.join(cmd)}")
+        raise RunError(f"command failed with exit code {completed.returncode}: {' '.join(cmd)}")
     print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
 
 
@@ -73,9 +150,74 @@ def dbt_parse(settings: Settings, env: dict[str, str]) -> None:
     )
 
 
+def parse_cli_json(stdout: str) -> list[dict[str, Any]]:
+    """The JSON list an ``airflow … -o json`` command printed (the last line that is one; warnings may precede it)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("["):
+            try:
+                rows = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rows, list):
+                return rows
+    raise RunError(f"no JSON list in the Airflow command's output: {stdout[-500:]!r}")
+
+
+def no_task_reason(logical_date: date, env: dict[str, str]) -> str:
+    """Why a DAG run for ``logical_date`` may have scheduled no task, from the settings its DAGs read."""
+    start, end = env.get("CX_START_DATE"), env.get("CX_END_DATE")
+    if start and logical_date < date.fromisoformat(start):
+        return (
+            f"logical date {logical_date} is before the DAG's start date {start}; "
+            f"set CX_START_DATE={logical_date.isoformat()} (or earlier)"
+        )
+    if end and logical_date > date.fromisoformat(end):
+        return f"logical date {logical_date} is after the DAG's end date {end}; set CX_END_DATE={logical_date} or unset"
+    return "no task was due for that date; see `airflow dags list-import-errors` and the DAG's start and end dates"
+
+
+def check_dag_run(dag_id: str, logical_date: date, task_states: list[dict[str, Any]], env: dict[str, str]) -> None:
+    """Raise :class:`RunError` unless the DAG run ran tasks and every one succeeded (or was skipped)."""
+    if not task_states:
+        raise RunError(
+            f"{dag_id} for {logical_date}: the DAG run scheduled no task, so nothing was loaded or published "
+            f"({no_task_reason(logical_date, env)})"
+        )
+    not_done = sorted(f"{t['task_id']}={t['state'] or 'none'}" for t in task_states if t["state"] not in DONE_STATES)
+    if not_done:
+        raise RunError(f"{dag_id} for {logical_date}: not every task succeeded: {', '.join(not_done)}")
+
+
+def task_states(airflow: str, dag_id: str, logical_date: date, env: dict[str, str], cwd: Path) -> list[dict[str, Any]]:
+    """Task instances of the newest run of ``dag_id`` for ``logical_date`` (``airflow tasks states-for-dag-run``)."""
+    when = f"{logical_date.isoformat()}T00:00:00+00:00"
+    cmd = [airflow, "tasks", "states-for-dag-run", dag_id, when, "-o", "json"]
+    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RunError(f"{dag_id} for {logical_date}: cannot read the DAG run back from Airflow: {last}")
+    return parse_cli_json(done.stdout)
+
+
+def run_dag(airflow: str, dag_id: str, logical_date: date, env: dict[str, str], cwd: Path) -> None:
+    """``airflow dags test`` one DAG for one date, then check what ran (:func:`check_dag_run`)."""
+    _run([airflow, "dags", "test", dag_id, logical_date.isoformat()], env, cwd)
+    states = task_states(airflow, dag_id, logical_date, env, cwd)
+    check_dag_run(dag_id, logical_date, states, env)
+    print(f"  checked: {len(states)} task(s) ran, each succeeded or skipped", flush=True)
+
+
 def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list[date]) -> None:
-    """Migrate Airflow's database, then run every ingest DAG per date and the transform DAG."""
-    env = airflow_env(settings, airflow_home)
+    """Check the dates and landing folders, migrate Airflow's database, then run every ingest DAG per date
+    and the transform DAG; raise :class:`RunError` naming the DAG and date when one does not succeed."""
+    if not load_dates:
+        raise RunError("no landing date to run; give --days 1 or more")
+    check_landing(settings, load_dates)
+    env = airflow_env(settings, airflow_home, load_dates)
+    configured = {"CX_START_DATE": settings.schedule.start_date, "CX_END_DATE": settings.schedule.end_date}
+    for name, value in schedule_env(settings, load_dates).items():
+        if value != str(configured[name]):
+            print(f"note: the DAGs run with {name}={value} (configured: {configured[name]}) to cover every date run")
     airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
     airflow_home.mkdir(parents=True, exist_ok=True)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -83,5 +225,5 @@ def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list
     dbt_parse(settings, env)
     for load_date in load_dates:
         for source in SOURCES:
-            _run([airflow, "dags", "test", f"cx_ingest_{source}", load_date.isoformat()], env, settings.project_dir)
-    _run([airflow, "dags", "test", TRANSFORM_DAG, load_dates[-1].isoformat()], env, settings.project_dir)
+            run_dag(airflow, f"cx_ingest_{source}", load_date, env, settings.project_dir)
+    run_dag(airflow, TRANSFORM_DAG, load_dates[-1], env, settings.project_dir)

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from cxpipe.alerts import record_failure
+from cxpipe.alerts.task_failures import record_transform_failure
 from cxpipe.contracts import SOURCES
 from cxpipe.orchestration import OWNER
-from cxpipe.settings import REPO_ROOT
+from cxpipe.settings import REPO_ROOT, Settings, load_settings
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
 INGEST = sorted(f"cx_ingest_{s}" for s in SOURCES)
@@ -53,16 +54,71 @@ def test_dag_has_owner_retries_backoff_timeouts_callbacks_tags_and_no_cycle(dagb
     assert dag.default_args["owner"] == OWNER
     assert "cxpipe" in dag.tags and len(dag.tags) >= 2
     dag.check_cycle()
+    # a failed transform task is also a failed publication attempt; ingest failures are alerts only
+    callback = record_transform_failure if dag_id == TRANSFORM else record_failure
     for task in dag.tasks:
         assert task.owner == OWNER, task.task_id
-        assert task.on_failure_callback == [record_failure], task.task_id
+        assert task.on_failure_callback == [callback], task.task_id
         assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=2), task.task_id
-        if task.task_id in {"quality_gate", "wait_for_landing"}:
-            assert task.retries == 0  # a blocked gate or a sensor timeout is not transient
+        if task.task_id == "wait_for_landing":
+            assert task.retries == 0  # a sensor timeout is not transient
             continue
         assert task.retries >= 1, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.max_retry_delay is not None and task.max_retry_delay > task.retry_delay, task.task_id
+
+
+# The retry policy (docs/decisions/0014-retry-only-what-can-succeed.md): task -> retries, and how a
+# data failure skips them. Every task but the sensor keeps CX_TASK_RETRIES (default 2) for transient failures.
+RETRIES = "CX_TASK_RETRIES"
+RETRY_POLICY: dict[str, tuple[int | str, str]] = {
+    "wait_for_landing": (0, "a timed-out wait is not transient"),
+    "ingest_<source>": (RETRIES, "contract and balance errors fail at once (fail_at_once_on_data_errors)"),
+    "announce_complete": (RETRIES, "reads the load audit; skips until the date is complete"),
+    "check_lake": (RETRIES, "missing dates and bad Params fail at once (fail_at_once_on_data_errors)"),
+    "prepare_build": (RETRIES, "file operations on the warehouse"),
+    "dbt.*": (RETRIES, "a failed test or model fails at once (Cosmos callback fail_dbt_data_errors)"),
+    "quality_gate": (RETRIES, "a blocked gate fails at once (fail_at_once_on_data_errors)"),
+    "publish": (RETRIES, "a refused PostgreSQL connection or a locked file may pass on retry"),
+    "notify_complaint_alerts": (RETRIES, "a webhook timeout may pass on retry"),
+}
+
+
+def _policy_key(task_id: str) -> str:
+    if task_id.startswith("dbt."):
+        return "dbt.*"
+    return "ingest_<source>" if task_id.startswith("ingest_") else task_id
+
+
+def test_every_task_follows_the_retry_policy(dagbag: Any) -> None:
+    seen = set()
+    for dag_id in sorted(EXPECTED):
+        for task in dagbag.dags[dag_id].tasks:
+            key = _policy_key(task.task_id)
+            retries = RETRY_POLICY[key][0]
+            assert task.retries == (load_settings().schedule.task_retries if retries == RETRIES else retries), task
+            seen.add(key)
+            if key == "dbt.*":  # gate's results kept first, then data failures end the task without retry
+                assert task.callback == [
+                    "cxpipe.gate.collect_dbt_results",
+                    "cxpipe.orchestration.fail_dbt_data_errors",
+                ], task.task_id
+    assert seen == set(RETRY_POLICY)
+
+
+def test_data_failures_in_the_dag_tasks_fail_at_once(dagbag: Any, settings: Settings) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    check_lake = dagbag.dags[TRANSFORM].get_task("check_lake").python_callable
+    with pytest.raises(AirflowFailException, match="the lake has no load of sales 2026-11-01"):
+        check_lake(params={"from_date": "2026-11-01", "to_date": "2026-11-01", "full_refresh": False})
+    with pytest.raises(AirflowFailException, match="to_date 2026-10-01 is before from_date 2026-11-01"):
+        check_lake(params={"from_date": "2026-11-01", "to_date": "2026-10-01", "full_refresh": False})
+
+    ingest = dagbag.dags["cx_ingest_sales"].get_task("ingest_sales").python_callable
+    with pytest.raises(AirflowFailException, match=r"no .* file landed for 2026-11-01") as caught:
+        ingest(source="sales", params={"from_date": None, "to_date": None}, ds="2026-11-01")  # policy `fail`
+    assert type(caught.value.__cause__).__name__ == "ContractError"
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))

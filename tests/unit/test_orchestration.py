@@ -1,11 +1,24 @@
+import json
+import subprocess
+import sys
+import tempfile
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
+from cxpipe.contracts import ContractError
+from cxpipe.gate import GateBlockedError, GateResult
+from cxpipe.lake import LakeIncompleteError
 from cxpipe.orchestration import (
     dates_to_load,
+    dbt_data_failures,
     default_args,
+    fail_at_once_on_data_errors,
+    fail_dbt_data_errors,
     interval_bounds,
     lake_asset,
     lake_complete_asset,
@@ -65,3 +78,108 @@ def test_bad_params_fail_with_a_message_that_says_what_to_do(params: dict[str, A
 def test_the_publication_interval_ends_the_day_after_the_last_covered_date() -> None:
     covered = {"from_date": "2026-11-01", "to_date": "2026-11-02", "late_sources": {"social": "2026-11-02"}}
     assert interval_bounds(covered) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+
+
+# ------------------------------------------------------------------ retry only what can succeed on retry
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ContractError("landing/sales/2026-11-01/orders.csv", "required column order_id is missing"),
+        LakeIncompleteError("the lake has no load of crm 2026-11-02"),
+        GateBlockedError(GateResult(passed=False, checks_run=3)),
+        RuntimeError("orders.csv: 10 rows in but 9 loaded + 0 quarantined; rows were lost, nothing was published"),
+    ],
+    ids=["contract", "lake", "gate", "balance"],
+)
+def test_a_data_error_fails_the_task_without_retry(error: Exception) -> None:
+    with (
+        pytest.raises(AirflowFailException, match="a data problem, not retried") as caught,
+        fail_at_once_on_data_errors(),
+    ):
+        raise error
+    assert caught.value.__cause__ is error and str(error).splitlines()[0] in str(caught.value)
+
+
+def test_bad_params_are_a_data_error_too() -> None:
+    reversed_range = {"from_date": "2026-11-05", "to_date": "2026-11-01"}
+    with pytest.raises(AirflowFailException, match="to_date 2026-11-01 is before"), fail_at_once_on_data_errors():
+        dates_to_load(reversed_range, D1)
+
+
+def test_a_transient_error_keeps_its_retries() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "cx.duckdb")
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb, sys, time; c = duckdb.connect({path!r}); print('ok', flush=True); time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+            with pytest.raises(duckdb.IOException, match="Could not set lock"), fail_at_once_on_data_errors():
+                duckdb.connect(path)  # another process holds the writer lock: may pass on retry
+        finally:
+            holder.kill()
+            holder.wait()
+    with pytest.raises(ConnectionRefusedError), fail_at_once_on_data_errors():
+        raise ConnectionRefusedError("connection to server at 127.0.0.1, port 5432 failed")
+
+
+# Results of real `dbt build --select <node>` commands (dbt-duckdb), as run_results.json holds them
+TEST_FAILED = [
+    {"status": "success", "message": "OK", "failures": None, "unique_id": "model.probe.m_ok"},
+    {
+        "status": "fail",
+        "message": "Got 1 result, configured to fail if != 0",
+        "failures": 1,
+        "unique_id": "test.probe.not_null_m_ok_id.a5fe119a34",
+    },
+]
+MODEL_FAILED = [
+    {
+        "status": "error",
+        "message": "Runtime Error in model m_bad (models/m_bad.sql)\n  Conversion Error: Could not convert string "
+        "'abc' to INT32\n  \n  LINE 11: select cast('abc' as integer) as id\n                  ^^^^^^^^^^^^^^^^^^^^^^",
+        "failures": None,
+        "unique_id": "model.probe.m_bad",
+    }
+]
+# DuckDB's message when another process holds the file (here inside a node's result)
+LOCKED = [
+    {
+        "status": "error",
+        "message": "Runtime Error in model m_ok (models/m_ok.sql)\n  IO Error: Could not set lock on file "
+        '"/tmp/cx.duckdb": Conflicting lock is held in /usr/bin/python3.11 (PID 14412).',
+        "failures": None,
+        "unique_id": "model.probe.m_ok",
+    }
+]
+
+
+def test_failed_dbt_tests_and_models_are_data_failures_named_without_their_values() -> None:
+    assert dbt_data_failures({"results": TEST_FAILED}) == [
+        "test not_null_m_ok_id: fail (Got 1 result, configured to fail if != 0)"
+    ]
+    assert dbt_data_failures({"results": MODEL_FAILED}) == [
+        "model m_bad: error (Runtime Error in model m_bad (models/m_bad.sql))"
+    ]
+    assert dbt_data_failures({"results": TEST_FAILED[:1]}) == []
+    assert dbt_data_failures({"results": LOCKED}) == []  # a locked warehouse may pass on retry
+
+
+def test_the_cosmos_callback_fails_a_dbt_task_at_once_only_for_data_failures(tmp_path: Path) -> None:
+    fail_dbt_data_errors(str(tmp_path), context={})  # dbt wrote no results (it could not start): Cosmos raises, retried
+    (tmp_path / "target").mkdir()
+    for results in (TEST_FAILED[:1], LOCKED):
+        (tmp_path / "target" / "run_results.json").write_text(json.dumps({"results": results}))
+        fail_dbt_data_errors(str(tmp_path), context={})
+    (tmp_path / "target" / "run_results.json").write_text(json.dumps({"results": MODEL_FAILED}))
+    with pytest.raises(AirflowFailException, match=r"dbt model m_bad: error .*not retried") as caught:
+        fail_dbt_data_errors(str(tmp_path), context={})
+    assert "abc" not in str(caught.value)
