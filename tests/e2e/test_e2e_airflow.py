@@ -20,9 +20,9 @@ import duckdb
 import pytest
 from conftest import copy_gx_context
 
-from cxpipe.config import load_settings
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env
+from cxpipe.settings import load_settings
 from cxpipe.warehouse import ops_db
 
 
