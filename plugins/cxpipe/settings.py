@@ -166,6 +166,13 @@ def _resolve(value: Any) -> Any:
         raise _bad(f"is not a usable path ({exc})") from None
 
 
+def _file(value: Path) -> Path:
+    """The path must name an existing file."""
+    if not value.is_file():
+        raise _bad("is a folder, not a file" if value.is_dir() else "does not exist")
+    return value
+
+
 def _codec(value: str) -> str:
     try:
         codecs.lookup(value)
@@ -233,6 +240,7 @@ class FrozenMap(Mapping[str, _V]):
 
 
 _Folder = Annotated[Path, BeforeValidator(_resolve)]
+_File = Annotated[Path, BeforeValidator(_resolve), AfterValidator(_file)]
 _Text = Annotated[str, Field(min_length=1)]
 _Whole = Annotated[int, _token(r"[+-]?[0-9]+", "is not a whole number")]
 _Count = Annotated[_Whole, Field(ge=0)]
@@ -331,7 +339,7 @@ class ScheduleSettings:
 
 @_settings_class
 class IngestSettings:
-    """What ingest does with missing files and how it decodes them, per source."""
+    """What ingest does with missing files, how it decodes them, and the deployment's changes to the contract."""
 
     missing_file_policy: Annotated[_PolicyName, _Env("CX_MISSING_FILE_POLICY", _POLICIES)] = "fail"
     """when a source file is missing for a date: `wait` (the DAG's sensor waits), `skip` or `fail`"""
@@ -352,6 +360,15 @@ class IngestSettings:
         ),
     ] = FrozenMap()
     """declares the file encoding of a source, or of one of its entities, instead of detecting it"""
+    contract_overrides: Annotated[
+        _File | None,
+        _Env(
+            "CX_CONTRACT_OVERRIDES",
+            "the path of an existing YAML file of contract overrides (see docs/sources.md)",
+            "unset (the contract as shipped)",
+        ),
+    ] = None
+    """changes to `dbt_project/contracts/sources.yml`: allowed values, bounds, optional files, timezones, formats"""
 
     def missing_file_policy_for(self, source: str) -> str:
         """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""

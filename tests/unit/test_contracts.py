@@ -43,6 +43,13 @@ def test_markdown_lists_every_column_with_its_rules() -> None:
         for column in entity.columns:
             assert f"| `{column.name}` |" in text
     assert "| `nps` | integer | no | 0 … 10 |" in text
+    assert "| `currency` | string | yes | ISO 4217 currency code, upper-cased |" in text
+    assert (
+        "| `status` | string | yes | open: placed, delivered, cancelled, returned, … (others load, counted) |" in text
+    )
+    assert "| `kind` | string | yes | post, review |" in text
+    assert "| `order_total` | number | yes |  |" in text  # credit notes are negative
+    assert "dbt_project/contracts/sources.yml" in text and "CX_CONTRACT_OVERRIDES" in text
 
 
 def test_dbt_sources_yaml_mirrors_every_contract_column_by_column() -> None:

@@ -1,10 +1,15 @@
 """Contracts: what each source must deliver (:mod:`.sources`) and what BI tools read (:mod:`.reporting`).
 
+The source contract is data, ``dbt_project/contracts/sources.yml``, read and validated by
+:mod:`.contract_file` (also a deployment's overrides of it) into the classes of :mod:`.model`.
+
 The lowest layer of cxpipe: every other package may import it; it imports none of them.
 """
 
 from __future__ import annotations
 
+from cxpipe.contracts.contract_file import CONTRACT_FILE, SCHEMA_FILE, read_contract
+from cxpipe.contracts.model import STANDARDS, Contract, country_code, standard_codes
 from cxpipe.contracts.reporting import (
     MARTS_SCHEMA,
     PII_COLUMN_NAMES,
@@ -13,6 +18,7 @@ from cxpipe.contracts.reporting import (
     dbt_model_id,
 )
 from cxpipe.contracts.sources import (
+    BASE_CONTRACT,
     CATEGORIES,
     CHANNELS,
     CUSTOMERS,
@@ -44,8 +50,10 @@ from cxpipe.contracts.sources import (
 )
 
 __all__ = [
+    "BASE_CONTRACT",
     "CATEGORIES",
     "CHANNELS",
+    "CONTRACT_FILE",
     "CUSTOMERS",
     "DBT_DATA_TYPES",
     "ENTITIES",
@@ -63,18 +71,24 @@ __all__ = [
     "RETURNS",
     "RETURN_STATUSES",
     "ROOT_CAUSES",
+    "SCHEMA_FILE",
     "SOURCES",
+    "STANDARDS",
     "STORES",
     "TICKETS",
     "TICKET_CHANNELS",
     "TOUCHPOINTS",
     "Column",
     "ColumnType",
+    "Contract",
     "ContractError",
     "Entity",
     "FileFormat",
+    "country_code",
     "dbt_model_id",
     "entities_of",
+    "read_contract",
     "render_dbt_sources",
     "render_markdown",
+    "standard_codes",
 ]

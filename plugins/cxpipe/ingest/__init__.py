@@ -2,7 +2,8 @@
 
 For one source and one landing date, each entity's files are decoded (declared
 or detected encoding), parsed with their physical line numbers, checked against
-the contract (:mod:`cxpipe.contracts`) and split: rows that pass are typed, their
+the deployment's contract (:mod:`cxpipe.contracts`, overrides merged by
+:func:`~cxpipe.ingest.contract.load_contract`) and split: rows that pass are typed, their
 PII replaced by keyed hashes, and written to
 ``lake/<source>/<entity>/load_date=<date>/part-0.parquet``; rows that fail go to
 ``quarantine/…`` with their file, line number, raw content and reason. Every run
@@ -13,6 +14,7 @@ replaces a date's partitions and a crash leaves the previous ones.
 
 Modules, in the order a file goes through them:
 
+* :mod:`~cxpipe.ingest.contract`: the run's contract (the base contract with ``CX_CONTRACT_OVERRIDES``);
 * :mod:`~cxpipe.ingest.landing`: where files land, whether a date is ready, reading them;
 * :mod:`~cxpipe.ingest.decoding`: bytes -> text (declared, BOM, UTF-8 or detected encoding);
 * :mod:`~cxpipe.ingest.parsing`: CSV and JSON Lines -> string columns with line numbers;
@@ -23,6 +25,7 @@ Modules, in the order a file goes through them:
 PII handling (keyed hashes, redaction of free text) is :mod:`cxpipe.privacy`.
 """
 
+from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.decoding import decode
 from cxpipe.ingest.lake import QUARANTINE_SCHEMA
 from cxpipe.ingest.landing import landing_file, landing_files, landing_ready
@@ -38,6 +41,7 @@ __all__ = [
     "landing_file",
     "landing_files",
     "landing_ready",
+    "load_contract",
     "parse_csv",
     "parse_jsonl",
 ]

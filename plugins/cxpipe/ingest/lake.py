@@ -111,6 +111,8 @@ def audit_table(records: list[dict[str, object]]) -> pa.Table:
     """The load audit: one row per entity result, with the time of this run."""
     audit = pd.DataFrame(records)
     audit["drift_columns"] = audit["drift_columns"].map(lambda cols: ",".join(cols))
+    # {column: {value: count}} of open lists, as JSON text ("{}" when every value was known).
+    audit["unknown_values"] = audit["unknown_values"].map(lambda found: json.dumps(found, ensure_ascii=False))
     audit["ingested_at"] = datetime.now(UTC)
     return pa.Table.from_pandas(audit, preserve_index=False)
 

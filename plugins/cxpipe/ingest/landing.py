@@ -1,7 +1,8 @@
 """Where a source's files land for a date, whether they are all there, and reading them.
 
-``landing/<source>/<date>/<entity>.<format>`` is an entity's main file; extra
-parts ``<entity>.<anything>.<format>`` are read after it in name order.
+``landing/<source>/<date>/<file>`` is an entity's main file (``<entity>.<format>``
+in the contract as shipped); extra parts ``<stem>.<anything>.<format>`` are read
+after it in name order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxpipe.contracts import ContractError, Entity, entities_of
+from cxpipe.contracts import ContractError, Entity
+from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.decoding import UNDECODABLE, decode
 from cxpipe.ingest.parsing import parse_csv, parse_jsonl
 from cxpipe.settings import Settings
@@ -27,15 +29,17 @@ def landing_file(settings: Settings, entity: Entity, load_date: date) -> Path:
 
 def landing_files(settings: Settings, entity: Entity, load_date: date) -> list[Path]:
     """Every file of the entity for a date: the main file, then extra parts
-    ``<entity>.<anything>.<format>`` in name order (later files win on duplicate keys)."""
+    ``<stem>.<anything>.<format>`` in name order (later files win on duplicate keys)."""
     main = landing_file(settings, entity, load_date)
-    parts = sorted(main.parent.glob(f"{entity.name}.*.{entity.file_format}")) if main.parent.is_dir() else []
+    parts = sorted(main.parent.glob(f"{entity.file_stem}.*.{entity.file_format}")) if main.parent.is_dir() else []
     return ([main] if main.exists() else []) + [p for p in parts if p.is_file()]
 
 
 def landing_ready(settings: Settings, source: str, day: date) -> bool:
-    """True when every entity ``source`` delivers has at least one file for ``day``."""
-    return all(landing_files(settings, entity, day) for entity in entities_of(source))
+    """True when every entity ``source`` delivers has at least one file for ``day``
+    (entities the deployment's contract makes optional need none)."""
+    entities = load_contract(settings).entities_of(source)
+    return all(landing_files(settings, entity, day) for entity in entities if not entity.optional)
 
 
 def read_landing(entity: Entity, paths: list[Path], declared: str | None) -> tuple[pd.DataFrame, list[str], bool]:

@@ -1,7 +1,9 @@
 """Load one landing date of a source: every entity staged, all renamed together, then the audit.
 
-Rows that pass are typed, their PII pseudonymised and free text redacted
-(:mod:`cxpipe.privacy`); rows that fail go to the quarantine. Every entity
+The contract is the deployment's (:func:`~cxpipe.ingest.contract.load_contract`: the base
+contract with ``CX_CONTRACT_OVERRIDES``). Rows that pass are typed, their PII pseudonymised
+and free text redacted (:mod:`cxpipe.privacy`); rows that fail go to the quarantine. Values
+outside an open list load and are counted in the audit (``unknown_values``). Every entity
 checks ``rows_in == rows_loaded + rows_quarantined`` before anything is renamed.
 """
 
@@ -14,9 +16,11 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxpipe.contracts import ContractError, Entity, entities_of
+from cxpipe.contracts import ContractError, Entity
+from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.lake import (
     ARROW_TYPES,
+    QUARANTINE_SCHEMA,
     Staged,
     audit_partition,
     audit_table,
@@ -26,7 +30,7 @@ from cxpipe.ingest.lake import (
     quarantine_table,
 )
 from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing
-from cxpipe.ingest.validation import deduplicate, validate
+from cxpipe.ingest.validation import deduplicate, unknown_values, validate
 from cxpipe.privacy import mask_contact_details, pseudonymise
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
 
@@ -58,6 +62,8 @@ class LoadResult:
     rows_superseding_earlier: int = 0
     #: Rows quarantined because a later row of the same day carries the same key.
     rows_duplicate: int = 0
+    #: Loaded values outside an open list of the contract: ``{column: {value: count}}``, the 20 most frequent.
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def check_balance(self) -> None:
         if self.rows_in != self.rows_loaded + self.rows_quarantined:
@@ -73,6 +79,12 @@ def _stage_entity(
     paths = landing_files(settings, entity, load_date)
     main = landing_file(settings, entity, load_date)
     result = LoadResult(entity.source, entity.name, load_date.isoformat(), ", ".join(map(str, paths)) or str(main))
+    if not paths and entity.optional:
+        log.warning("%s: no file for %s; the entity is optional, loaded as empty", main, load_date)
+        result.status = "empty"
+        staged.write(lake_schema(entity).empty_table(), partition(settings.lake_dir, entity, load_date))
+        staged.write(QUARANTINE_SCHEMA.empty_table(), partition(settings.quarantine_dir, entity, load_date))
+        return result
     if not paths:
         if missing_file_policy in ("fail", "wait"):
             raise ContractError(
@@ -111,6 +123,17 @@ def _stage_entity(
             typed[column.name] = pseudonymise(typed[column.name], settings.pii_key)
         elif column.free_text:
             typed[column.name] = mask_contact_details(typed[column.name])
+    result.unknown_values = unknown_values(entity, typed, good)
+    for name, values in result.unknown_values.items():
+        shown = ", ".join(f"{value!r} ×{count}" for value, count in list(values.items())[:5])
+        log.warning(
+            "%s: %s has values the contract does not know (loaded; map them in dbt or add them with "
+            "allowed_add in CX_CONTRACT_OVERRIDES): %s%s",
+            result.source_file,
+            name,
+            shown,
+            ", …" if len(values) > 5 else "",
+        )
     loaded = typed[good].copy()
     loaded["_source_file"] = frame.loc[good, "_source_file"]
     loaded["_source_row"] = frame.loc[good, "_source_row"].astype("int64")
@@ -144,7 +167,8 @@ def _stage_entity(
 
 
 def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_file_policy: str) -> LoadResult:
-    """Load one entity's landing files for ``load_date`` into the lake."""
+    """Load one entity's landing files for ``load_date`` into the lake, checked against ``entity`` as given
+    (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``)."""
     staged = Staged()
     try:
         result = _stage_entity(settings, entity, load_date, missing_file_policy, staged)
@@ -164,9 +188,10 @@ def ingest_source(settings: Settings, source: str, load_date: date, policy: str 
     policy = policy or settings.ingest.missing_file_policy_for(source)
     if policy not in MISSING_FILE_POLICIES:
         raise ValueError(f"missing-file policy {policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}")
+    entities = load_contract(settings).entities_of(source)
     staged = Staged()
     try:
-        results = [_stage_entity(settings, entity, load_date, policy, staged) for entity in entities_of(source)]
+        results = [_stage_entity(settings, entity, load_date, policy, staged) for entity in entities]
         staged.write(audit_table([asdict(r) for r in results]), audit_partition(settings, source, load_date))
         staged.commit()
     finally:
