@@ -16,3 +16,45 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Post-hook of int_promises: a promise withdrawn after it was recorded (the order was
+    cancelled, the line became a credit line) is deleted, so an incremental run keeps what a
+    full refresh builds. delete+insert alone would keep the old row, since a withdrawn
+    promise has no new row to replace it.
+-#}
+{% macro drop_withdrawn_promises() -%}
+    delete from {{ this }}
+    where
+        (
+            promise_type = 'delivery_date'
+            and order_id in (select order_id from {{ ref('int_orders_enriched') }} where is_cancelled)
+        )
+        or (
+            promise_type in ('stock_availability', 'price_charged')
+            and source_id in (select line_id from {{ ref('stg_sales__order_lines') }} where quantity <= 0)
+        )
+{%- endmacro %}
+
+{#-
+    Extra filter of int_orders_enriched on an incremental run: the orders whose stored
+    exchange rate or reporting currency differs from the current conversion (an analyst
+    corrected a rate, or CX_REPORTING_CURRENCY changed), whatever their landing date; every
+    order when the stored table predates the conversion columns; none on a full refresh.
+-#}
+{% macro reconverted_orders(stored_columns) -%}
+    {%- if not is_incremental() -%}
+        false
+    {%- elif 'exchange_rate' in stored_columns -%}
+        order_id in (
+            select enriched.order_id
+            from {{ this }} as enriched
+            inner join {{ ref('int_order_amounts') }} as amounts on enriched.order_id = amounts.order_id
+            where
+                enriched.exchange_rate is distinct from amounts.rate_to_reporting
+                or enriched.reporting_currency is distinct from amounts.reporting_currency
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

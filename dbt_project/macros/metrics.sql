@@ -80,12 +80,49 @@
 {%- endmacro %}
 
 {#-
-    RFM quintile score 1-5 of a value among all customers: ceil(5 × cumulative share of
-    customers with a value at most this one). Equal values get the same score, so a
-    tie never splits across two quintiles; 5 = the highest fifth.
+    RFM quintile score 1-5 of a value (recency: the date of the last purchase; monetary: net
+    revenue in the reporting currency) among the customers with a purchase, honest under ties:
+      score = 1 + floor(5 × (rank - 1) / (n - 1)), at most 5
+    where rank is the position of the first of the equal values in ascending order (SQL
+    rank()), i.e. 1 + floor(5 × percent_rank). Equal values share the LOWER score: a tie
+    never lifts a customer into a quintile that customers above them occupy, the lowest
+    value always scores 1 and the highest 5. With nothing to rank against (one customer,
+    or every customer on the same value) each gets the middle score 3.
+    Integer numerator and denominator keep the quintile boundaries exact.
 -#}
 {% macro quintile_score(value) -%}
-    ceil(5 * cume_dist() over (order by {{ value }}))::integer
+    case
+        when min({{ value }}) over () = max({{ value }}) over () then 3
+        else least(
+            5,
+            1 + floor(
+                5 * (rank() over (order by {{ value }}) - 1)
+                / nullif(count(*) over () - 1, 0)
+            )
+        )::integer
+    end
+{%- endmacro %}
+
+{#-
+    RFM frequency score 1-5 from the number of purchases, by business thresholds (var
+    cx_rfm_frequency_min_orders: the fewest purchases for scores 2, 3, 4 and 5; default
+    [2, 3, 5, 8], so 1 purchase -> 1, 2 -> 2, 3-4 -> 3, 5-7 -> 4, 8 or more -> 5).
+    Thresholds rather than quintiles: when most customers bought once, a quintile of
+    counts puts them all at the top (ties) or leaves scores empty; a threshold means the
+    same on every data set.
+-#}
+{% macro frequency_score(orders) -%}
+    {%- set thresholds = var('cx_rfm_frequency_min_orders') -%}
+    {%- if thresholds | length != 4 -%}
+        {{ exceptions.raise_compiler_error("var cx_rfm_frequency_min_orders needs four thresholds (scores 2-5), got " ~ thresholds) }}
+    {%- endif -%}
+    case
+        when {{ orders }} is null or {{ orders }} < 1 then null
+        {%- for minimum in thresholds | reverse %}
+        when {{ orders }} >= {{ minimum }} then {{ 5 - loop.index0 }}
+        {%- endfor %}
+        else 1
+    end
 {%- endmacro %}
 
 {#-

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, FiniteF
 from pydantic_core import PydanticCustomError
 from typing_extensions import dataclass_transform
 
-from cxpipe.contracts import ENTITIES, SOURCES
+from cxpipe.contracts import ENTITIES, SOURCES, standard_codes
 
 #: The repository root when cxpipe runs from a checkout (the usual case).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +181,13 @@ def _codec(value: str) -> str:
     return value
 
 
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in standard_codes("iso4217"):
+        raise _bad("is not an ISO 4217 currency code")
+    return code
+
+
 def _url(schemes: tuple[str, ...], need_host: bool) -> AfterValidator:
     """A URL with one of ``schemes``, kept as text (libpq and requests take it as given)."""
 
@@ -249,6 +256,7 @@ _Boolean = Annotated[bool, _token(r"true|false|1|0|yes|no", "is not true or fals
 _Date = Annotated[date, _token(r"\d{4}-\d{2}-\d{2}", "is not an ISO date")]
 _PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Codec = Annotated[str, AfterValidator(_codec)]
+_Currency = Annotated[str, AfterValidator(_currency)]
 _Frozen = AfterValidator(FrozenMap)
 _PostgresUrl = Annotated[str, _url(("postgresql", "postgres"), need_host=False)]
 _HttpUrl = Annotated[str, _url(("http", "https"), need_host=True)]
@@ -402,7 +410,7 @@ class GateSettings:
 
 @_settings_class
 class PublishSettings:
-    """How publications are kept, labelled and mirrored to PostgreSQL."""
+    """What the reporting tables speak, and how publications are kept, labelled and mirrored to PostgreSQL."""
 
     keep_publications: Annotated[_Count, _Env("CX_KEEP_PUBLICATIONS", "a whole number ≥ 0, e.g. 3")] = 3
     """earlier publications kept for `cxpipe rollback`"""
@@ -417,6 +425,10 @@ class PublishSettings:
         default=None, repr=False
     )
     """password of the read-only BI role `cx_bi` that publish maintains in PostgreSQL (unset: it cannot log in)"""
+    reporting_currency: Annotated[_Currency, _Env("CX_REPORTING_CURRENCY", "an ISO 4217 code, e.g. EUR, USD, BRL")] = (
+        "EUR"
+    )
+    """every amount in the reporting tables is converted to it (seed `exchange_rates`; dbt var `reporting_currency`)"""
 
 
 @_settings_class
@@ -494,7 +506,11 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that dbt's profile and sources read (see :data:`EXPORTED`)."""
-        return {"CX_DATA_DIR": str(self.data_dir), **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED}}
+        return {
+            "CX_DATA_DIR": str(self.data_dir),
+            "CX_REPORTING_CURRENCY": self.publish.reporting_currency,
+            **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED},
+        }
 
 
 #: Variables cxpipe *sets* for dbt (derived, never read): name, Settings property, default, meaning.

@@ -38,17 +38,51 @@ def test_every_reporting_table_is_built_and_not_empty(built_warehouse: Settings)
             assert row is not None and row[0] > 0, table
 
 
-def test_a_failing_data_test_fails_the_build(warehouse_copy: Settings) -> None:
-    # a second partition repeating an order with an impossible channel breaks accepted_values
-    lake = warehouse_copy.lake_dir / "sales" / "orders"
+def _late_copy_of_an_order(settings: Settings, replace: str) -> None:
+    """A second landing date repeating one demo order with some columns replaced (the newest version wins)."""
+    lake = settings.lake_dir / "sales" / "orders"
     (partition,) = lake.glob("load_date=2026-11-01")
     late = lake / "load_date=2026-11-02"
     late.mkdir()
     with duckdb.connect() as con:
         con.execute(
-            f"copy (select * replace ('teleport' as channel) from '{partition}/part-0.parquet' limit 1) "
+            f"copy (select * replace ({replace}) from '{partition}/part-0.parquet' order by order_id limit 1) "
             f"to '{late}/part-0.parquet' (format parquet)"
         )
-    result = run_dbt(warehouse_copy, "build", "--select", "stg_sales__orders")
+
+
+def _results(settings: Settings) -> dict[str, dict[str, object]]:
+    results = json.loads((settings.data_dir / "dbt_target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"]: r for r in results}
+
+
+def test_a_missing_exchange_rate_fails_the_build_and_names_currency_and_date(warehouse_copy: Settings) -> None:
+    # an order in a currency the seed exchange_rates has no rate for: the error test on the
+    # conversion model fails, and its stored failures name the currency and the date
+    _late_copy_of_an_order(warehouse_copy, "'jpy' as currency, timestamptz '2026-10-30 10:00:00+00' as ordered_at")
+    result = run_dbt(warehouse_copy, "build", "--select", "stg_sales__orders", "int_order_amounts")
     assert result.returncode != 0
-    assert "accepted_values_stg_sales__orders_channel" in result.stdout
+    assert "every_amount_has_an_exchange_rate_int_order_amounts" in result.stdout
+    (failed,) = [r for uid, r in _results(warehouse_copy).items() if "every_amount_has_an_exchange_rate" in uid]
+    assert failed["status"] == "fail" and failed["failures"] == 1
+    with connect_read_only(warehouse_copy.build_db) as con:
+        stored = failed["relation_name"]
+        rows = con.execute(f"select currency, amount_date, amounts_without_rate from {stored}").fetchall()
+    assert [(c, str(d), n) for c, d, n in rows] == [("JPY", "2026-10-30", 1)]
+
+
+def test_an_unmapped_source_value_warns_with_its_count_and_does_not_block(warehouse_copy: Settings) -> None:
+    # a channel no seed knows and a status spelled another way: the order is kept, its channel
+    # is 'unmapped' (listed by a warning with the count), its status maps case-insensitively
+    _late_copy_of_an_order(warehouse_copy, "'Teleport' as channel, ' Canceled ' as status")
+    result = run_dbt(warehouse_copy, "build", "--select", "stg_sales__orders")
+    assert result.returncode == 0, result.stdout[-3000:]
+    statuses = {uid.split(".")[2]: (r["status"], r["failures"]) for uid, r in _results(warehouse_copy).items()}
+    assert statuses["no_unmapped_values_stg_sales__orders_channel__source_channel"] == ("warn", 1)
+    assert statuses["no_unmapped_values_stg_sales__orders_status__source_status"] == ("pass", 0)
+    with connect_read_only(warehouse_copy.build_db) as con:
+        (row,) = con.execute(
+            "select source_channel, channel, source_status, status from staging.stg_sales__orders "
+            "where load_date = '2026-11-02'"
+        ).fetchall()
+    assert row == ("Teleport", "unmapped", " Canceled ", "cancelled")

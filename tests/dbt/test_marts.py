@@ -57,14 +57,42 @@ def test_promises_broken_per_customer_add_up_to_the_broken_promises(built_wareho
 
 
 def test_segment_summary_orders_and_revenue_match_the_orders(built_warehouse: Settings) -> None:
+    # revenue is net and in the reporting currency: each order converted with the latest
+    # rate on or before its UTC date, cancelled orders left out (recomputed here from staging
+    # and the seed with DuckDB's own as-of join); credit notes are no orders
     ((orders, revenue),) = _rows(
         built_warehouse, f"select sum(orders), sum(revenue) from {MARTS_SCHEMA}.segment_summary"
     )
-    ((expected_orders, expected_revenue),) = _rows(
-        built_warehouse, "select count(*), sum(order_total) from staging.stg_sales__orders"
+    ((expected_orders, expected_revenue, missing_rates),) = _rows(
+        built_warehouse,
+        "select count(*) filter (where o.order_total >= 0), "
+        "sum(o.order_total * case when o.currency = 'EUR' then 1 else r.rate_to_reporting end) "
+        "filter (where o.status <> 'cancelled'), "
+        "count(*) filter (where o.currency <> 'EUR' and r.rate_to_reporting is null) "
+        "from staging.stg_sales__orders as o "
+        "asof left join (select * from reference.exchange_rates where reporting_currency = 'EUR') as r "
+        "on o.currency = r.currency and (o.ordered_at at time zone 'UTC')::date >= r.rate_date",
     )
+    assert missing_rates == 0
     assert orders == expected_orders
     assert abs(float(revenue) - float(expected_revenue)) < 1
+    # the marts that carry money say which currency it is, and it is one currency
+    for table in ("segment_summary", "customer_segments", "expectation_gap"):
+        currencies = _rows(built_warehouse, f"select distinct reporting_currency from {MARTS_SCHEMA}.{table}")
+        assert currencies == [("EUR",)], table
+
+
+def test_one_time_buyers_are_never_champions_and_every_score_is_used(built_warehouse: Settings) -> None:
+    # frequency is by thresholds (1 purchase scores 1), recency and monetary by rank with ties
+    # at the lower score: one-time buyers cannot reach champions, and every score 1-5 occurs
+    ((one_time_champions,),) = _rows(
+        built_warehouse,
+        f"select count(*) from {MARTS_SCHEMA}.customer_segments where orders = 1 and rfm_segment = 'champions'",
+    )
+    assert one_time_champions == 0
+    for score in ("recency_score", "monetary_score"):
+        used = {r[0] for r in _rows(built_warehouse, f"select distinct {score} from {MARTS_SCHEMA}.customer_segments")}
+        assert {1, 2, 3, 4, 5} <= used, score
 
 
 def _write_partition(lake: Path, source: str, entity: str, load_date: date, sql: str) -> None:

@@ -93,6 +93,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_DATA_DIR": str(tmp_path / "data"),
         "CX_LAKE_DIR": str(tmp_path / "data" / "lake"),
         "CX_BUILD_DB": str(tmp_path / "data" / "warehouse" / "cx.duckdb"),
+        "CX_REPORTING_CURRENCY": "EUR",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.data_dir = tmp_path  # type: ignore[misc]
@@ -393,3 +394,12 @@ def test_environment_overrides_paths_and_resolves_them(tmp_path: Path, monkeypat
     assert settings.lake_dir.is_absolute()
     assert settings.pii_key == "k"
     assert settings.dbt_env()["CX_LAKE_DIR"] == str(tmp_path / "relative" / "data" / "lake")
+
+
+def test_reporting_currency_is_an_iso_code_and_reaches_dbt() -> None:
+    settings = load_settings({"CX_REPORTING_CURRENCY": "brl"})
+    assert settings.publish.reporting_currency == "BRL"
+    assert settings.dbt_env()["CX_REPORTING_CURRENCY"] == "BRL"
+    assert load_settings({}).dbt_env()["CX_REPORTING_CURRENCY"] == "EUR"
+    with pytest.raises(SettingsError, match="CX_REPORTING_CURRENCY='XXY' is not an ISO 4217 currency code"):
+        load_settings({"CX_REPORTING_CURRENCY": "XXY"})

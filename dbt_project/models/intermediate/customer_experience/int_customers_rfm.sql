@@ -1,13 +1,20 @@
--- Each CRM customer with order behaviour, RFM quintile scores, the named RFM segment,
--- value tier, channel preference, return propensity, category affinity and lifecycle stage.
+-- Each CRM customer with order behaviour, RFM scores, the named RFM segment, value tier,
+-- channel preference, return propensity, category affinity and lifecycle stage.
 -- "Today" is the newest order in the data (as_of_at), so a rebuild gives the same answer.
+-- Orders count when they are purchases (not cancelled, not credit notes); revenue is net
+-- (credit notes subtract, cancelled orders count 0) in the reporting currency.
 with customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
-orders as (
+customer_orders as (
     select * from {{ ref('int_orders_enriched') }}
     where customer_key is not null
+),
+
+orders as (
+    select * from customer_orders
+    where is_purchase
 ),
 
 regions as (
@@ -19,15 +26,18 @@ as_of as (
 ),
 
 order_stats as (
+    -- every customer with an order row; revenue nets their credit notes
     select
         customer_key,
-        count(*) as orders,
-        sum(order_total) as revenue,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-        count(*) filter (where channel = 'store') as store_orders,
-        count(*) filter (where channel <> 'store') as online_orders
-    from orders
+        count(*) filter (where is_purchase) as orders,
+        count(*) filter (where is_cancelled) as cancelled_orders,
+        count(*) filter (where is_credit_note and not is_cancelled) as credit_notes,
+        coalesce(sum(revenue), 0) as revenue,
+        min(ordered_at) filter (where is_purchase) as first_order_at,
+        max(ordered_at) filter (where is_purchase) as last_order_at,
+        count(*) filter (where is_purchase and channel = 'store') as store_orders,
+        count(*) filter (where is_purchase and channel <> 'store') as online_orders
+    from customer_orders
     group by customer_key
 ),
 
@@ -41,32 +51,37 @@ returned_orders as (
 ),
 
 category_spend as (
+    -- net spend per category in the reporting currency (credit lines of a purchase subtract)
     select
         orders.customer_key,
         order_lines.category,
-        sum(order_lines.line_amount) as spend,
-        sum(sum(order_lines.line_amount)) over (partition by orders.customer_key) as total_spend
+        sum(order_lines.line_amount * orders.exchange_rate) as spend
     from {{ ref('stg_sales__order_lines') }} as order_lines
     inner join orders on order_lines.order_id = orders.order_id
     group by orders.customer_key, order_lines.category
 ),
 
 top_category as (
+    -- the category with the highest net spend, and its share of the customer's spend over
+    -- the categories with a positive net spend (so the share stays within 0-100)
     select
         customer_key,
         category as category_affinity,
-        100.0 * spend / nullif(total_spend, 0) as category_affinity_share_pct
+        100.0 * spend / nullif(sum(greatest(spend, 0)) over (partition by customer_key), 0)
+            as category_affinity_share_pct
     from category_spend
     qualify row_number() over (partition by customer_key order by spend desc, category asc) = 1
 ),
 
 scored as (
+    -- scores rank the customers with at least one purchase; the others are prospects
     select
         *,
-        {{ quintile_score('last_order_at') }} as recency_score,
-        {{ quintile_score('orders') }} as frequency_score,
+        {{ quintile_score(utc_date('last_order_at')) }} as recency_score,
+        {{ frequency_score('orders') }} as frequency_score,
         {{ quintile_score('revenue') }} as monetary_score
     from order_stats
+    where orders > 0
 ),
 
 final as (
@@ -87,8 +102,11 @@ final as (
             when year(as_of.as_of_at) - customers.birth_year < 65 then '55-64'
             else '65+'
         end as age_band,
-        coalesce(scored.orders, 0) as orders,
-        coalesce(scored.revenue, 0) as revenue,
+        coalesce(order_stats.orders, 0) as orders,
+        coalesce(order_stats.cancelled_orders, 0) as cancelled_orders,
+        coalesce(order_stats.credit_notes, 0) as credit_notes,
+        coalesce(order_stats.revenue, 0) as revenue,
+        {{ reporting_currency() }} as reporting_currency,
         scored.first_order_at,
         scored.last_order_at,
         date_diff('day', scored.last_order_at, as_of.as_of_at) as recency_days,
@@ -127,6 +145,7 @@ final as (
         end as lifecycle_stage
     from customers
     cross join as_of
+    left join order_stats on customers.customer_key = order_stats.customer_key
     left join scored on customers.customer_key = scored.customer_key
     left join returned_orders on customers.customer_key = returned_orders.customer_key
     left join top_category on customers.customer_key = top_category.customer_key

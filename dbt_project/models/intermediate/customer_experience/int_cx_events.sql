@@ -1,6 +1,8 @@
 -- One long table of customer-experience events (orders, survey answers, complaints,
 -- service tickets, rated social posts) carrying the dimensions the satisfaction index
--- and the segment summary are cut by. Dates are UTC calendar dates.
+-- and the segment summary are cut by. Dates are UTC calendar dates. Order revenue is net, in
+-- the reporting currency (cancelled orders 0, credit notes negative); a credit note is an
+-- order event with revenue that does not count as an order.
 with orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
@@ -46,7 +48,7 @@ order_events as (
         orders.channel,
         orders.touchpoint,
         orders.store_id as store,
-        orders.order_total as revenue,
+        orders.revenue,
         null::integer as csat,
         null::integer as nps,
         null::integer as ces,
@@ -54,7 +56,7 @@ order_events as (
         orders.is_on_time,
         null::double as first_response_hours,
         null::double as resolution_hours,
-        1 as is_order,
+        case when orders.is_credit_note then 0 else 1 end as is_order,
         0 as is_complaint
     from orders
     left join customers on orders.customer_key = customers.customer_key

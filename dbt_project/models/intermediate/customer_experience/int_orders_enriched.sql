@@ -1,6 +1,9 @@
--- Orders with region, store city, the customer's membership tier when they ordered and
--- the delivery promise outcome. Incremental: keyed by order_id, re-reads the last
--- cx_incremental_lookback_days landing days so late and corrected orders replace theirs.
+-- Orders with region, store city, the customer's membership tier when they ordered, the
+-- delivery promise outcome and the money in the reporting currency: order_total converted
+-- by int_order_amounts, revenue net (credit notes negative, cancelled orders 0).
+-- Incremental: keyed by order_id, re-reads the last cx_incremental_lookback_days landing
+-- days so late and corrected orders replace theirs, and every order whose exchange rate or
+-- reporting currency is no longer the one it was converted with.
 {{
     config(
         materialized='incremental',
@@ -10,9 +13,20 @@
     )
 }}
 
-with orders as (
+{%- set converted_columns = [] -%}
+{%- if is_incremental() -%}
+    {%- set converted_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{%- endif %}
+
+with amounts as (
+    select * from {{ ref('int_order_amounts') }}
+),
+
+orders as (
     select * from {{ ref('stg_sales__orders') }}
-    where {{ incremental_window() }}
+    where
+        {{ incremental_window() }}
+        or {{ reconverted_orders(converted_columns) }}
 ),
 
 regions as (
@@ -61,15 +75,27 @@ final as (
         stores.city as store_city,
         orders.country,
         coalesce(regions.region, 'Other') as region,
-        orders.order_total,
+        orders.currency,
+        amounts.order_total_local,
+        amounts.rate_to_reporting as exchange_rate,
+        amounts.rate_date as exchange_rate_date,
+        amounts.reporting_currency,
+        amounts.order_total,
+        case when orders.status = 'cancelled' then 0 else amounts.order_total end as revenue,
+        orders.status = 'cancelled' as is_cancelled,
+        coalesce(amounts.order_total_local < 0, false) as is_credit_note,
+        orders.status <> 'cancelled' and coalesce(amounts.order_total_local >= 0, true) as is_purchase,
         orders.ordered_at,
         {{ utc_date('orders.ordered_at') }} as order_date,
         date_trunc('month', {{ utc_date('orders.ordered_at') }})::date as order_month,
         orders.promised_date,
         orders.delivered_at,
+        orders.source_status,
         orders.status,
         case when orders.promised_date is not null then 'delivery' else 'store_visit' end as touchpoint,
-        {{ is_on_time('orders.delivered_at', 'orders.promised_date') }} as is_on_time,
+        case
+            when orders.status <> 'cancelled' then {{ is_on_time('orders.delivered_at', 'orders.promised_date') }}
+        end as is_on_time,
         date_diff('day', orders.promised_date, {{ utc_date('orders.delivered_at') }}) as delivery_gap_days,
         case
             when orders.customer_key is null then 'guest'
@@ -80,6 +106,7 @@ final as (
     left join regions on orders.country = regions.country
     left join stores on orders.store_id = stores.store_id
     left join tier_at_order on orders.order_id = tier_at_order.order_id
+    left join amounts on orders.order_id = amounts.order_id
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- One row per promise made to a customer and what became of it:
---   delivery_date        order with a promised delivery date; gap = days late (negative = early)
---   stock_availability   order line shown as in stock; gap = units not fulfilled
---   price_charged        order line; gap = % charged above the shown unit price (negative = below)
+--   delivery_date        order with a promised delivery date, not cancelled; gap = days late (negative = early)
+--   stock_availability   order line shown as in stock (units ordered > 0); gap = units not fulfilled
+--   price_charged        order line (units ordered > 0); gap = % charged above the shown unit price (negative = below)
+-- Credit-note lines (zero or negative quantity) carry no promise.
 --   ticket_response_sla  service ticket; gap = hours of first response beyond the SLA
 --   return_handling      return; gap = days from request to refund beyond the handling time
 -- outcome: exceeded (better than promised), kept (as promised), broken, or open (no outcome yet).
@@ -12,6 +13,9 @@
         unique_key='promise_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook=[
+            "{{ drop_withdrawn_promises() }}",
+        ],
     )
 }}
 
@@ -55,6 +59,7 @@ delivery as (
     from orders
     where
         promised_date is not null
+        and not is_cancelled
         and {{ incremental_window(where="promise_type = 'delivery_date'") }}
 ),
 
@@ -67,6 +72,7 @@ promised_lines as (
         orders.ordered_at
     from {{ ref('stg_sales__order_lines') }} as order_lines
     inner join orders on order_lines.order_id = orders.order_id
+    where order_lines.quantity > 0
 ),
 
 stock as (

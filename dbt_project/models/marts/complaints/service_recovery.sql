@@ -17,17 +17,29 @@ all_complaints as (
     where customer_key is not null
 ),
 
+all_orders as (
+    select
+        order_id,
+        customer_key,
+        ordered_at,
+        status,
+        order_total
+    from {{ ref('stg_sales__orders') }}
+    where customer_key is not null
+),
+
+-- buying again means a purchase: cancelled orders and credit notes do not count
 orders as (
     select
         order_id,
         customer_key,
         ordered_at
-    from {{ ref('stg_sales__orders') }}
-    where customer_key is not null
+    from all_orders
+    where status is distinct from 'cancelled' and coalesce(order_total >= 0, true)
 ),
 
 data_end as (
-    select max(ordered_at) as last_order_at from orders
+    select max(ordered_at) as last_order_at from all_orders
 ),
 
 ticket_repurchase as (

@@ -1,9 +1,17 @@
 -- Promise type × month × channel × region: promises made, kept rate, mean and p90 gap,
 -- and the CSAT and NPS of the customers whose promise was kept vs broken (survey answers
 -- about the same order). For satisfaction an order counts once per promise type: broken
--- when any of its promises of that type was broken.
+-- when any of its promises of that type was broken. The revenue of those orders (net, in the
+-- reporting currency) is what the broken promises put at stake.
 with promises as (
     select * from {{ ref('int_promises') }}
+),
+
+orders as (
+    select
+        order_id,
+        revenue
+    from {{ ref('int_orders_enriched') }}
 ),
 
 responses as (
@@ -46,6 +54,18 @@ order_outcomes as (
     from promises
     where order_id is not null and is_kept is not null
     group by promise_type, promise_month, channel, region, order_id
+),
+
+broken_revenue as (
+    select
+        order_outcomes.promise_type,
+        order_outcomes.month,
+        order_outcomes.channel,
+        order_outcomes.region,
+        coalesce(sum(orders.revenue) filter (where not order_outcomes.is_kept), 0) as revenue_with_broken_promise
+    from order_outcomes
+    inner join orders on order_outcomes.order_id = orders.order_id
+    group by order_outcomes.promise_type, order_outcomes.month, order_outcomes.channel, order_outcomes.region
 ),
 
 satisfaction as (
@@ -92,7 +112,9 @@ final as (
         round(satisfaction.nps_when_kept, 2) as nps_when_kept,
         coalesce(satisfaction.nps_answers_broken, 0) as nps_answers_broken,
         round(satisfaction.nps_when_broken, 2) as nps_when_broken,
-        round(satisfaction.nps_when_kept - satisfaction.nps_when_broken, 2) as nps_cost_of_broken_promise
+        round(satisfaction.nps_when_kept - satisfaction.nps_when_broken, 2) as nps_cost_of_broken_promise,
+        round(coalesce(broken_revenue.revenue_with_broken_promise, 0), 2) as revenue_with_broken_promise,
+        {{ reporting_currency() }} as reporting_currency
     from promise_stats
     left join satisfaction
         on
@@ -100,6 +122,12 @@ final as (
             and promise_stats.month = satisfaction.month
             and promise_stats.channel = satisfaction.channel
             and promise_stats.region = satisfaction.region
+    left join broken_revenue
+        on
+            promise_stats.promise_type = broken_revenue.promise_type
+            and promise_stats.month = broken_revenue.month
+            and promise_stats.channel = broken_revenue.channel
+            and promise_stats.region = broken_revenue.region
 )
 
 select * from final

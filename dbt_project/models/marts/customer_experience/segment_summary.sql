@@ -1,5 +1,7 @@
 -- RFM segment × month: active customers, orders, revenue, CSAT, NPS and complaint rate.
 -- A customer counts in their current segment; guests (orders without a customer) are "guest".
+-- Revenue is net, in the reporting currency (int_orders_enriched.revenue); orders exclude
+-- credit notes.
 with events as (
     select * from {{ ref('int_cx_events') }}
     where event_type in ('order', 'response', 'complaint')
@@ -44,6 +46,7 @@ final as (
         ) as active_customer_share_pct,
         monthly.orders,
         round(monthly.revenue, 2) as revenue,
+        {{ reporting_currency() }} as reporting_currency,
         round(100.0 * monthly.revenue / nullif(sum(monthly.revenue) over (partition by monthly.month), 0), 4)
             as revenue_share_pct,
         monthly.survey_responses,

@@ -2,20 +2,26 @@ with source as (
     select * from {{ source('crm', 'tickets') }}
 ),
 
+channel_map as (
+    {{ mapping('ticket_channel_map', 'source_channel') }}
+),
+
 final as (
     select
-        ticket_id,
-        customer_id as customer_key,
-        order_id,
-        channel as contact_channel,
-        created_at,
-        first_response_at,
-        resolved_at,
-        coalesce(reopen_count, 0) as reopen_count,
-        text as ticket_text,
-        load_date
+        source.ticket_id,
+        source.customer_id as customer_key,
+        source.order_id,
+        source.channel as source_channel,
+        {{ mapped_value('source.channel', 'channel_map.channel') }} as contact_channel,
+        source.created_at,
+        source.first_response_at,
+        source.resolved_at,
+        coalesce(source.reopen_count, 0) as reopen_count,
+        source.text as ticket_text,
+        source.load_date
     from source
-    {{ dedupe_latest('ticket_id') }}
+    left join channel_map on {{ mapping_key('source.channel') }} = channel_map.mapping_key
+    {{ dedupe_latest('source.ticket_id', 'source.') }}
 )
 
 select * from final

@@ -2,22 +2,29 @@ with source as (
     select * from {{ source('sales', 'order_lines') }}
 ),
 
+category_map as (
+    {{ mapping('category_map', 'source_category') }}
+),
+
 final as (
     select
-        line_id,
-        order_id,
-        product_id,
-        category,
-        quantity,
-        qty_fulfilled,
-        stock_promised,
-        shown_price,
-        unit_price,
-        coalesce(discount, 0) as discount,
-        quantity * unit_price - coalesce(discount, 0) as line_amount,
-        load_date
+        source.line_id,
+        source.order_id,
+        source.product_id,
+        source.category as source_category,
+        {{ mapped_value('source.category', 'category_map.category') }} as category,
+        {{ mapped_value('source.category', 'category_map.department') }} as department,
+        source.quantity,
+        source.qty_fulfilled,
+        source.stock_promised,
+        source.shown_price,
+        source.unit_price,
+        coalesce(source.discount, 0) as discount,
+        source.quantity * source.unit_price - coalesce(source.discount, 0) as line_amount,
+        source.load_date
     from source
-    {{ dedupe_latest('line_id') }}
+    left join category_map on {{ mapping_key('source.category') }} = category_map.mapping_key
+    {{ dedupe_latest('source.line_id', 'source.') }}
 )
 
 select * from final

@@ -2,21 +2,27 @@ with source as (
     select * from {{ source('sales', 'returns') }}
 ),
 
+channel_map as (
+    {{ mapping('sales_channel_map', 'source_channel') }}
+),
+
 final as (
     select
-        return_id,
-        order_id,
-        line_id,
-        customer_id as customer_key,
-        return_channel,
-        requested_at,
-        refunded_at,
-        status as return_status,
-        reason as return_reason,
-        refund_amount,
-        load_date
+        source.return_id,
+        source.order_id,
+        source.line_id,
+        source.customer_id as customer_key,
+        source.return_channel as source_return_channel,
+        {{ mapped_value('source.return_channel', 'channel_map.channel') }} as return_channel,
+        source.requested_at,
+        source.refunded_at,
+        {{ normalized_code('source.status') }} as return_status,
+        source.reason as return_reason,
+        source.refund_amount,
+        source.load_date
     from source
-    {{ dedupe_latest('return_id') }}
+    left join channel_map on {{ mapping_key('source.return_channel') }} = channel_map.mapping_key
+    {{ dedupe_latest('source.return_id', 'source.') }}
 )
 
 select * from final

@@ -6,7 +6,7 @@ final as (
     select
         store_id,
         store_name,
-        upper(country) as country,
+        upper(trim(country)) as country,
         city,
         opened_date,
         load_date

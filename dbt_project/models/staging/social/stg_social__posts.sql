@@ -5,7 +5,7 @@ with source as (
 final as (
     select
         post_id,
-        platform,
+        {{ normalized_code('platform') }} as platform,
         kind,
         handle as handle_key,
         customer_id as customer_key,

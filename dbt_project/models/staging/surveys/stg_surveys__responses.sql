@@ -2,21 +2,27 @@ with source as (
     select * from {{ source('surveys', 'responses') }}
 ),
 
+channel_map as (
+    {{ mapping('sales_channel_map', 'source_channel') }}
+),
+
 final as (
     select
-        response_id,
-        customer_id as customer_key,
-        order_id,
-        touchpoint,
-        channel,
-        responded_at,
-        csat,
-        nps,
-        ces,
-        nullif(trim(comment), '') as comment,
-        load_date
+        source.response_id,
+        source.customer_id as customer_key,
+        source.order_id,
+        {{ normalized_code('source.touchpoint') }} as touchpoint,
+        source.channel as source_channel,
+        {{ mapped_value('source.channel', 'channel_map.channel') }} as channel,
+        source.responded_at,
+        source.csat,
+        source.nps,
+        source.ces,
+        nullif(trim(source.comment), '') as comment,
+        source.load_date
     from source
-    {{ dedupe_latest('response_id') }}
+    left join channel_map on {{ mapping_key('source.channel') }} = channel_map.mapping_key
+    {{ dedupe_latest('source.response_id', 'source.') }}
 )
 
 select * from final
