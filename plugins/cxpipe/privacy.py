@@ -1,41 +1,166 @@
-"""Personal data: the one place that says what counts as PII and how it is hidden.
+"""Personal data: the one definition of what counts as PII in cxpipe, and how it is hidden.
 
-Two kinds of personal data reach cxpipe:
+Ingest, the complaint NLP, the dbt test ``assert_complaints_have_no_raw_pii`` and the
+PII scans of the tests all use this module, so they cannot disagree about what PII is.
 
-* **PII columns** (``pii=True`` in :mod:`cxpipe.contracts`): customer ids, names,
-  e-mail addresses, phone numbers, social handles. Ingest replaces each value by
-  :func:`pseudonymise`, a keyed hash (``CX_PII_KEY``), so tables can still be
-  joined on it but the value cannot be read back.
-* **Contact details written into free text** (``free_text=True`` columns at ingest,
-  complaint texts in the complaint NLP): e-mail addresses, card-like numbers
-  (13-19 digits) and phone numbers (7-15 digits, dates and times excepted) are
-  replaced by the tokens in :data:`REDACTION_TOKENS` by :func:`redact_pii`;
-  :func:`mask_contact_details` applies it to a column.
+What is personal data here
+==========================
 
-Names, street addresses and the like inside free text cannot be found reliably by
-pattern and are not redacted.
+**PII columns** (``pii=True`` in :mod:`cxpipe.contracts`): customer ids, names, e-mail
+addresses, phone numbers, social handles. Ingest replaces each value by
+:func:`pseudonymise`, a keyed hash (``CX_PII_KEY``): tables still join on it, nobody can
+read it back. Names are handled only this way: no pattern tells a name from a word, so
+names and street addresses written into free text are not found (docs/complaints.md).
+
+**Contact details in free text** (``free_text=True`` columns at ingest, complaint texts in
+the complaint NLP). :func:`find_pii` finds three kinds, :func:`redact_pii` replaces them by
+the tokens in :data:`REDACTION_TOKENS`:
+
+``email``
+    ``local@domain.tld``, letters of any script in the domain (``user@例子.中国``).
+``card``
+    A payment-card number: 13–19 digits, unbroken or grouped as cards are printed
+    (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4, by spaces or dashes), that passes the **Luhn
+    check**. Every issued card number does; a random number does only one time in ten,
+    so order and reference numbers of that length are not taken for cards.
+``phone``
+    A number in **phone shape**: 7–15 digits (E.164 allows at most 15), an optional
+    leading ``+`` and country code, groups separated by one space, dot, dash or slash, an
+    area code optionally in brackets (``+7 (912) 345-67-89``, ``+44 (0)20 7946 0958``,
+    ``070-123 45 67``, ``13812345678``); not glued to a letter or digit (Chinese and
+    Japanese write numbers straight after their text, ``电话13812345678``, so those
+    scripts do not glue), at most two one-digit groups, and not one of the things below.
+    A run of digit groups too long for one phone (two phones side by side) is split into
+    phone-sized pieces rather than let through.
+
+What deliberately is not
+========================
+
+Every one of these is recognised first and never becomes a phone or a card, because
+redacting it destroys what the text says while protecting nobody:
+
+* **identifiers that mix letters and digits** — parcel tracking codes (``BR123456789BR``,
+  ``1Z999AA10123456784``, ``JD0146000062811111``), order and invoice numbers
+  (``O2026110100012``, ``INV-2026-000123``): a phone number has no letters in it.
+* **numbers labelled as an order, invoice, ticket, tracking, … number** (``order
+  123456789``, ``invoice no. 2026110123``, ``заказ № 123456789``, ``订单号 123456789012``,
+  ``#123456789``).
+* **amounts**: a number next to a currency sign or code (``{$110000.00}``,
+  ``R$ 1.234,56``, ``1 234,56 €``, ``1299 SEK``, ``12 345 руб``) or with decimals
+  (``110000.00``, ``1.234.567,89``): a phone number has no decimal part.
+* **postal codes**: after a postcode word (``CEP 01310100``, ``PLZ``, ``ZIP``,
+  ``индекс``, ``邮编``, ``〒100-0001``), and the shapes ``01310-100`` (Brazil) and
+  ``90210-1234`` (US ZIP+4); the other countries' codes have fewer than 7 digits
+  (``114 51``, ``10115``, ``101000``, ``200120``) or letters (``SW1A 1AA``).
+* **dates and times**: ``2026-11-01``, ``2026-11-01T14:30:00Z``, ``01.11.2026``,
+  ``11/01/2026``, ``01.11.26``, ``14:30``. A date written without separators
+  (``20261101``) cannot be told from an 8-digit phone number and *is* redacted.
+* **percentages**: ``12,5 %``.
+
+Known limits: a tracking number of digits only (``9400 1000 0000 0000 0000 00``) looks
+like phone numbers and is redacted unless labelled; a phone number glued to a word
+(``tel0701234567``, ``0701234567-ext12``) reads as an identifier and is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 
 import pandas as pd
 
+PII_KINDS = ("email", "card", "phone")
 REDACTION_TOKENS = {"email": "[EMAIL]", "card": "[CARD]", "phone": "[PHONE]"}
 
-# letters of any script on both sides (åsa@exempel.se, user@例子.中国), a dotted domain
-EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
-#: 13-19 digits, optionally grouped by spaces or dashes, not glued to letters or digits.
-CARD = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
-#: An optional +, then digits with spaces, dots, dashes or brackets; 7-15 digits in all (see :func:`_phone`).
-PHONE = re.compile(r"(?<![A-Za-z0-9])(?:\+|\(\d)?[\d(][\d\s().-]{5,}\d(?![A-Za-z0-9])")
-#: A :data:`PHONE` match that is really a date (2026-11-01, 01.11.2026) or a time (14:30) is kept.
-DATE_OR_TIME = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$|^\d{1,2}[.:]\d{2}$")
-#: Fewer digits than this and no ``@``: nothing in the text can be redacted.
+#: Scripts written without spaces between words (CJK, kana, Hangul, full-width forms):
+#: a number right after such text is not glued to a word.
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+#: A letter or digit of a script that separates words by spaces: a number touching one is
+#: part of a word (an identifier), not a phone or card number.
+_ALNUM = rf"[^\W_{_CJK}]"
+_LETTER = rf"[^\W\d_{_CJK}]"
+
+# letters of any script in the domain (åsa@exempel.se, user@例子.中国), a dotted domain
+EMAIL = re.compile(rf"(?<![^\W{_CJK}])(?<![.%+-])(?:{_ALNUM}|[.%+_-])+@[\w-]+(?:\.[\w-]+)+")
+#: 13-19 digits, unbroken or in the groups cards are printed in; not part of a longer chain of digit groups.
+CARD = re.compile(
+    rf"(?<!{_ALNUM})(?<![+.,)])(?<![\d)][ -])"
+    r"(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{4,5})"
+    rf"(?![ -]?\d)(?![.,]\d)(?!{_ALNUM})"
+)
+#: A run of digit groups that may be a phone number: an optional ``+`` or ``(``, digits, separators,
+#: and an extension (``x123``, ``ext. 12``, ``доб. 12``).
+PHONE = re.compile(
+    rf"(?<!{_ALNUM})(?<!\d[.,])(?P<number>(?:\+|\(\+?)?\d(?:[\d().\-/ \u00a0+]*\d)?)"
+    rf"(?P<extension>(?i:[ \u00a0]?(?:x|ext\.?|доб\.?)[ \u00a0]?)\d{{1,6}}(?!{_ALNUM}))?(?!\d)(?![.,]\d)"
+)
+#: A phone number's extension glued to it (``0743x9150``) is not an identifier.
+_EXTENSION = re.compile(r"(?:\d+[-_])*\d+x\d{1,6}", re.IGNORECASE)
+
+_SP = "[ \u00a0\u202f]"  # the spaces numbers are written with (never a line break)
+_Y4 = r"(?:19|20)\d{2}"
+_M = r"(?:0?[1-9]|1[0-2])"
+_D = r"(?:0?[1-9]|[12]\d|3[01])"
+_TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+_AT_TIME = rf"(?:[T ]{_TIME}(?:Z|[+-]\d{{2}}:?\d{{2}})?)?"
+#: Numbers are "standalone" when not part of a longer chain of digit groups (``+7 912 12-11-20``).
+_ALONE_BEFORE = rf"(?<!{_ALNUM})(?<![+.,)])(?<![\d)][ .\-/])"
+_ALONE_AFTER = rf"(?![ .\-/]?\d)(?!{_ALNUM})"
+_NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u202f.,']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+_CURRENCY_BEFORE = r"(?:R\$|US\$|A\$|C\$|HK\$|[$€£¥₽₹₩₴₺]|(?:SEK|NOK|DKK|EUR|USD|GBP|CNY|RMB|RUB|BRL|JPY|CHF|PLN)\b)"
+_CURRENCY_AFTER = (
+    rf"(?:[$€£¥₽₹₩₴₺元块]|:-|(?:kr|SEK|NOK|DKK|EUR|USD|GBP|CNY|RMB|RUB|BRL|JPY|CHF|PLN|руб\w*|р\.|"
+    rf"euros?|dollars?|reais|yuan|kronor|kronen?)(?!{_LETTER}))"
+)
+_ID_LABEL = (
+    r"(?:order|invoice|receipt|ticket|case|ref|reference|tracking|track|parcel|shipment|consignment|sku|"
+    r"item|article|bestellung|bestellnummer|rechnung|rechnungsnummer|auftrag|auftragsnummer|sendung|"
+    r"sendungsnummer|faktura|fakturanummer|kvitto|ärende|ärendenummer|ordernummer|kollinummer|"
+    r"заказ\w*|накладн\w*|трек\w*|чек\w*|квитанц\w*|счет\w*|счёт\w*|pedido|nota fiscal|rastreio|"
+    r"rastreamento|código)"
+)
+_ID_WORD = r"(?:number|no\.?|nr\.?|num\.?|id|code|номер|nummer)"
+#: What precedes a number that is an identifier: ``order``, ``invoice no.``, ``заказ №``, ``订单号：``, ``#``.
+_ID_LABEL_BEFORE = re.compile(
+    rf"(?:(?i:(?<!{_LETTER}){_ID_LABEL}(?:{_SP}*{_ID_WORD})?{_SP}*[:#№]?{_SP}*)|[#№]{_SP}?"
+    rf"|(?:订单|单号|运单|快递单|发票|工单|编号)号?[:：#]?{_SP}*)$"
+)
+
+#: What is deliberately not PII (module docstring), recognised before phone numbers are looked for.
+NOT_PII: dict[str, re.Pattern[str]] = {
+    "identifier": re.compile(rf"(?<!{_ALNUM})(?<![-_]){_ALNUM}+(?:[-_]{_ALNUM}+)*"),  # kept if letters + digits
+    # a number right after an order/invoice/tracking/... label (_ID_LABEL_BEFORE)
+    "labelled_identifier": re.compile(rf"(?<!{_ALNUM})\d+(?:[-/]\d+)*(?!{_ALNUM})"),
+    "amount": re.compile(
+        rf"(?<!{_ALNUM})(?<!\+)(?:{_CURRENCY_BEFORE}{_SP}?{_NUMBER}(?![.,]?\d)"
+        rf"|(?<![.,]){_NUMBER}{_SP}?{_CURRENCY_AFTER}"
+        rf"|{_ALONE_BEFORE}(?:[1-9]\d{{0,2}}(?:([ \u00a0\u202f.,'])\d{{3}})(?:\1\d{{3}})*|0|[1-9]\d*)[.,]\d{{1,2}}"
+        rf"(?![.,]?\d)(?!{_ALNUM}))"
+    ),
+    "percentage": re.compile(rf"(?<!{_ALNUM})\d+(?:[.,]\d+)?{_SP}?%"),
+    "postal_code": re.compile(
+        rf"(?i:(?<!{_LETTER})(?:zip|zip{_SP}?code|postcode|post{_SP}?code|postal{_SP}?code|plz|postnummer|"
+        rf"postnr\.?|cep|почтовый{_SP}индекс|индекс)(?!{_LETTER})[:.]?{_SP}*|(?:邮编|邮政编码)[:：]?{_SP}*|〒{_SP}?)"
+        rf"\d{{3,5}}(?:[ -]?\d{{3,4}})?(?!{_ALNUM})"
+        rf"|{_ALONE_BEFORE}\d{{5}}-\d{{3,4}}{_ALONE_AFTER}"
+    ),
+    "date": re.compile(
+        rf"(?<!{_ALNUM})(?<![+.,])(?<!\d[.\-/])"
+        rf"(?:{_Y4}([-/.]){_M}\1{_D}{_AT_TIME}|{_D}([-/.]){_M}\2{_Y4}{_AT_TIME}|{_M}([-/.]){_D}\3{_Y4}{_AT_TIME})"
+        rf"(?![.\-/]\d)(?!{_ALNUM})"
+        rf"|{_ALONE_BEFORE}{_D}([./]){_M}\4\d{{2}}{_ALONE_AFTER}"
+    ),
+    "time": re.compile(rf"(?<![\d:]){_TIME}(?![\d:])"),
+}
+
+#: Fewer digits than this and no ``@``: nothing in the text can be PII.
 _MIN_DIGITS = 7
+_MAX_PHONE_DIGITS = 15
+_GROUPS = re.compile(r"\d+")
+
+Span = tuple[int, int]
 
 
 def pseudonymise(values: pd.Series, key: str) -> pd.Series:
@@ -59,33 +184,136 @@ def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     return values.map(one).astype("string")
 
 
-def _phone(match: re.Match[str]) -> str:
-    found = match.group(0)
-    digits = sum(ch.isdigit() for ch in found)
-    if not _MIN_DIGITS <= digits <= 15 or DATE_OR_TIME.match(found.strip()):
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check every payment-card number passes (``4111111111111111``)."""
+    total = 0
+    for position, ch in enumerate(reversed(digits)):
+        value = int(ch)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask(text: str, spans: list[Span]) -> str:
+    """``text`` with ``spans`` blanked out (same length, so offsets stay valid; blanks glue to nothing)."""
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "\0" * (end - start)
+    return "".join(chars)
+
+
+def _valid_gap(gap: str) -> bool:
+    """Whether the characters between two digit groups may sit inside one phone number."""
+    return (
+        len(gap) <= 3
+        and "+" not in gap
+        and sum(gap.count(c) for c in ".-/") <= 1
+        and sum(gap.count(c) for c in "()") <= 1
+        and "  " not in gap
+    )
+
+
+def _phone_pieces(candidate: str, offset: int) -> list[Span]:
+    """The phone numbers in a run of digit groups: pieces of valid shape, split where one cannot continue."""
+    groups = [(m.start(), m.end()) for m in _GROUPS.finditer(candidate)]
+    pieces: list[list[Span]] = [[groups[0]]]
+    for previous, group in itertools.pairwise(groups):
+        piece = pieces[-1]
+        digits = sum(end - start for start, end in piece) + group[1] - group[0]
+        if _valid_gap(candidate[previous[1] : group[0]]) and digits <= _MAX_PHONE_DIGITS:
+            piece.append(group)
+        else:
+            pieces.append([group])
+    spans: list[Span] = []
+    for piece in pieces:
+        digits = sum(end - start for start, end in piece)
+        single = sum(1 for start, end in piece if end - start == 1)
+        if not _MIN_DIGITS <= digits <= _MAX_PHONE_DIGITS or single > 2:
+            continue
+        start, end = piece[0][0], piece[-1][1]
+        while start > 0 and candidate[start - 1] in "+(":  # the country code's + or the area code's (
+            start -= 1
+        spans.append((offset + start, offset + end))
+    return spans
+
+
+def _is_identifier(token: str) -> bool:
+    """A word that mixes letters and digits (``BR123456789BR``), other than a phone extension."""
+    return bool(re.search(_LETTER, token) and re.search(r"\d", token)) and not _EXTENSION.fullmatch(token)
+
+
+def find_pii(text: str | None) -> list[tuple[str, Span]]:
+    """Every e-mail address, payment-card number and phone number in ``text``, as ``(kind, (start, end))``.
+
+    Kinds are ``email``, ``card`` and ``phone`` (:data:`PII_KINDS`); spans do not overlap and
+    come in text order. What is and is not PII, and why: the module docstring.
+    """
+    if not text:
+        return []
+    found: list[tuple[str, Span]] = [("email", m.span()) for m in EMAIL.finditer(text)] if "@" in text else []
+    rest = _mask(text, [span for _, span in found])
+    if sum(ch.isdigit() for ch in rest) < _MIN_DIGITS:  # too few digits for a phone or card number
         return found
-    return REDACTION_TOKENS["phone"]
+    cards: list[Span] = []
+    kept: list[Span] = []  # what is not PII, blanked out before phone numbers are looked for
+    for m in CARD.finditer(rest):
+        digits = re.sub(r"\D", "", m.group())
+        if luhn_valid(digits):
+            cards.append(m.span())
+        elif len(digits) > _MAX_PHONE_DIGITS or len(digits) < len(m.group()):
+            kept.append(m.span())  # card-shaped but no card number (a gift card, a typo): not a phone either
+    found += [("card", span) for span in cards]
+    rest = _mask(rest, cards)
+    for name, pattern in NOT_PII.items():
+        for m in pattern.finditer(rest):
+            if name == "identifier" and not _is_identifier(m.group()):
+                continue
+            if name == "labelled_identifier" and (
+                sum(ch.isdigit() for ch in m.group()) < _MIN_DIGITS  # could not be a phone number anyway
+                or not _ID_LABEL_BEFORE.search(rest, max(0, m.start() - 40), m.start())
+            ):
+                continue
+            kept.append(m.span())
+    rest = _mask(rest, kept)
+    for m in PHONE.finditer(rest):
+        pieces = _phone_pieces(m.group("number"), m.start())
+        if pieces and m.group("extension") and pieces[-1][1] == m.end("number"):
+            pieces[-1] = (pieces[-1][0], m.end())  # the extension belongs to the last number
+        found += [("phone", span) for span in pieces]
+    return sorted(found, key=lambda item: item[1])
+
+
+def pii_kinds(found: list[tuple[str, Span]]) -> list[str]:
+    """The kinds in a :func:`find_pii` result, each once, in the order of :data:`PII_KINDS`."""
+    kinds = {kind for kind, _ in found}
+    return [kind for kind in PII_KINDS if kind in kinds]
 
 
 def redact_pii(text: str | None) -> tuple[str, list[str]]:
-    """``text`` with e-mail addresses, card-like numbers and phone numbers replaced by tokens.
+    """``text`` with everything :func:`find_pii` finds replaced by its token (:data:`REDACTION_TOKENS`).
 
-    Returns the redacted text and the kinds of PII found (``email``, ``card``, ``phone``),
-    each once, in that order. Names cannot be found reliably by pattern and are not redacted.
+    Returns the redacted text and the kinds replaced (``email``, ``card``, ``phone``), each once,
+    in that order. Replacing a span can change how its neighbours read (a number next to a
+    phone number), so this repeats until :func:`find_pii` finds nothing: redacting a redacted
+    text changes nothing, and :func:`find_pii` finds nothing in the result.
     """
     if not text:
         return text or "", []
-    kinds: list[str] = []
-    out = EMAIL.sub(REDACTION_TOKENS["email"], text)
-    if out != text:
-        kinds.append("email")
-    carded = CARD.sub(REDACTION_TOKENS["card"], out)
-    if carded != out:
-        kinds.append("card")
-    phoned = PHONE.sub(_phone, carded)
-    if phoned != carded:
-        kinds.append("phone")
-    return phoned, kinds
+    kinds: set[str] = set()
+    found = find_pii(text)
+    while found:
+        kinds.update(kind for kind, _ in found)
+        parts: list[str] = []
+        position = 0
+        for kind, (start, end) in found:
+            parts += [text[position:start], REDACTION_TOKENS[kind]]
+            position = end
+        text = "".join(parts) + text[position:]
+        found = find_pii(text)
+    return text, [kind for kind in PII_KINDS if kind in kinds]
 
 
 def mask_contact_details(values: pd.Series) -> pd.Series:

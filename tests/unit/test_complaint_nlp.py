@@ -195,11 +195,31 @@ def test_analyse_texts_returns_redacted_text_and_never_the_raw_text() -> None:
     assert "complaint_text" not in out.columns
     assert out.loc["a", "redacted_text"] == "Charged twice, call me at [PHONE]"
     assert out.loc["a", "pii_found"] == "phone"
+    assert list(out["pii_remaining"]) == ["", "", ""]  # nothing the definition of PII finds is left
     assert out.loc["a", "root_cause"] == "price_billing"
     assert out.loc["b", "language"] == "zh"
     assert out.loc["b", "sentiment"] < 0
     assert out.loc["c", "root_cause"] == "other"
     assert out.loc["c", "language"] == "unknown"
+
+
+def test_pii_remaining_reports_what_redaction_let_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The column the dbt test assert_complaints_have_no_raw_pii checks: find_pii on the redacted text."""
+    import cxpipe.complaints.pipeline as pipeline
+
+    def keep_cards(text: str) -> tuple[str, list[str]]:  # a redaction that forgot cards
+        return text.replace("a@b.se", "[EMAIL]"), ["email"]
+
+    monkeypatch.setattr(pipeline, "redact_pii", keep_cards)
+    frame = pd.DataFrame(
+        {
+            "complaint_id": ["a", "b"],
+            "complaint_text": ["card 4111 1111 1111 1111, mail a@b.se", "parcel BR123456789BR, paid {$110000.00}"],
+        }
+    )
+    out = analyse_texts(frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}]).set_index("complaint_id")
+    assert out.loc["a", "pii_remaining"] == "card"
+    assert out.loc["b", "pii_remaining"] == ""  # tracking codes and amounts are not PII
 
 
 @pytest.mark.parametrize("texts", [[], ["hmm"]])
@@ -212,6 +232,7 @@ def test_analyse_texts_columns_have_warehouse_types_even_when_empty_or_null(text
     assert types["secondary_cause"] == "VARCHAR"
     assert types["complaint_id"] == "VARCHAR"
     assert types["sentiment"] == "DOUBLE"
+    assert types["pii_remaining"] == "VARCHAR"
 
 
 def test_analyse_texts_names_a_missing_column() -> None:

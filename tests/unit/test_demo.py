@@ -7,6 +7,7 @@ import pytest
 
 from cxpipe.contracts import ENTITIES
 from cxpipe.demo import DemoSpec, generate
+from cxpipe.settings import Settings
 
 SPEC = DemoSpec(start=date(2026, 11, 1), days=2, history_days=30, customers=80)
 
@@ -60,6 +61,19 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
     import json
 
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _sales_rows(folder: Path, entity: str) -> list[dict[str, str]]:
+    """Rows of a sales entity for a date: the main file and the stores' exports (GBK, CP1251), as ingest reads them."""
+    import csv
+    import io
+
+    from cxpipe.ingest.decoding import decode
+
+    rows: list[dict[str, str]] = []
+    for path in [folder / f"{entity}.csv", *sorted(folder.glob(f"{entity}.*.csv"))]:
+        rows += csv.DictReader(io.StringIO(decode(path.read_bytes())[0], newline=""))
+    return rows
 
 
 def test_scale_factor_sizes_every_source(tmp_path: Path) -> None:
@@ -178,17 +192,99 @@ def test_later_dates_carry_duplicates_late_rows_and_broken_values(tmp_path: Path
     later = [date(2026, 11, d).isoformat() for d in (2, 3, 4)]
     posts = [p for d in later for p in _jsonl(tmp_path / "social" / d / "posts.jsonl")]
     responses = [r for d in later for r in _csv(tmp_path / "surveys" / d / "responses.csv")]
-    lines = [line for d in later for line in _csv(tmp_path / "sales" / d / "order_lines.csv")]
+    lines = [line for d in later for line in _sales_rows(tmp_path / "sales" / d, "order_lines")]
     ids = [r["response_id"] for r in responses] + [line["line_id"] for line in lines]
     assert len(ids) > len(set(ids)), "exact duplicate rows"
     for d in later:
         own = d.replace("-", "")
         assert all(str(p["post_id"])[1:9] <= own for p in _jsonl(tmp_path / "social" / d / "posts.jsonl"))
     assert any(str(p["post_id"])[1:9] < later[0].replace("-", "") for p in posts), "rows landing late"
-    broken = [r for r in responses if r["nps"] and not 0 <= int(r["nps"]) <= 10]
-    broken += [line for line in lines if float(line["unit_price"]) < 0 or int(line["quantity"]) < 1]
+    # out-of-range scores or junk dates (sales amounts have no bounds since credit notes load)
+    junk = {"31/31/2026", "n/a", "yesterday"}
+    scores = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+    broken = [
+        r
+        for r in responses
+        if r["responded_at"] in junk or any(r[k] and not lo <= int(r[k]) <= hi for k, (lo, hi) in scores.items())
+    ]
+    broken += [o for d in later for o in _sales_rows(tmp_path / "sales" / d, "orders") if o["ordered_at"] in junk]
     assert broken
     first = _csv(tmp_path / "surveys" / "2026-11-01" / "responses.csv")
     assert any("\n" in r["comment"] for r in first), "multi-line comments, quoted in the CSV"
     customers = _csv(tmp_path / "crm" / later[0] / "customers.csv")
     assert customers and all(c["updated_at"].startswith(later[0]) for c in customers)
+
+
+#: The point-of-sale exports of the Chinese and Russian stores: code page and the cities they write.
+POS_FILES = {
+    "orders.pos-cn.csv": ("gbk", {"上海", "北京", "深圳", "成都"}),
+    "orders.pos-ru.csv": ("cp1251", {"МОСКВА", "КАЗАНЬ", "САНКТ-ПЕТЕРБУРГ", "НОВОСИБИРСК"}),
+}
+
+
+def _csv_text(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_chinese_and_russian_store_exports_land_in_gbk_and_cp1251_and_ingest_recognises_them(
+    settings: Settings,
+) -> None:
+    import pyarrow.parquet as pq
+
+    from cxpipe.ingest import ingest_source
+
+    day = date(2026, 11, 1)
+    generate(settings.landing_dir, DemoSpec(start=day))  # the default demo: one date with 120 days of history
+    folder = settings.landing_dir / "sales" / day.isoformat()
+    for name, (encoding, written) in POS_FILES.items():
+        data = (folder / name).read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")  # really a code page: no BOM, not UTF-8
+        rows = _csv_text(data.decode(encoding))
+        assert len(rows) > 100 and all(r["store_id"] for r in rows)
+        assert {r["city"] for r in rows} == written
+
+    results = {r.entity: r for r in ingest_source(settings, "sales", day)}
+    orders = results["orders"]
+    assert orders.source_file == ", ".join(str(folder / n) for n in ("orders.csv", *POS_FILES))
+    # detected, nothing declared; GB18030 is GBK's superset, so GBK bytes read as the same text
+    assert orders.encoding == "utf-8-sig, gb18030, cp1251"
+    # the lines of those orders hold no local text: plain ASCII, the same bytes in any of the three
+    assert results["order_lines"].encoding == "utf-8-sig, utf-8, utf-8"
+
+    quarantine = settings.quarantine_dir / "sales" / "orders" / f"load_date={day}" / "part-0.parquet"
+    reasons = [str(r["reason"]) for r in pq.read_table(quarantine).to_pylist()]
+    assert not [r for r in reasons if "not valid" in r or "city" in r]
+    lake = pq.read_table(settings.lake_dir / "sales" / "orders" / f"load_date={day}" / "part-0.parquet")
+    cities: dict[str, set[str]] = {}
+    for row in lake.select(["_source_file", "city"]).to_pylist():
+        cities.setdefault(str(row["_source_file"]), set()).add(str(row["city"]))
+    for name, (_, written) in POS_FILES.items():
+        assert cities[name] == written  # Chinese and Russian survive ingest
+    assert all(city.isascii() for city in cities["orders.csv"])
+
+
+def test_a_store_export_too_short_to_recognise_lands_in_utf8_so_every_date_reads_back(tmp_path: Path) -> None:
+    from cxpipe.ingest.decoding import decode
+
+    generate(tmp_path, SPEC)
+    detected: list[tuple[str, str]] = []
+    for path in sorted(tmp_path.glob("sales/*/orders.pos-*.csv")):
+        encoding, cities = POS_FILES[path.name]
+        data = path.read_bytes()
+        text, used = decode(data)
+        assert text == data.decode("utf-8" if used == "utf-8" else encoding)  # read back as written
+        rows = _csv_text(text)
+        assert rows and {r["city"] for r in rows} <= cities
+        detected.append((path.parent.name, used))
+    # the first date's exports (40-50 rows each) are recognised; the next date's (1-2 rows) are too
+    # short for any detector, so the demo wrote them in UTF-8 rather than let ingest misread them
+    assert detected == [
+        ("2026-11-01", "gb18030"),
+        ("2026-11-01", "cp1251"),
+        ("2026-11-02", "utf-8"),
+        ("2026-11-02", "utf-8"),
+    ]

@@ -9,7 +9,7 @@ from cxpipe.complaints.classify import CAUSES, Classification, KeywordClassifier
 from cxpipe.complaints.pipeline import analyse_texts
 from cxpipe.complaints.sentiment import sentiment_score
 from cxpipe.complaints.text import detect_language, tokenize
-from cxpipe.privacy import redact_pii
+from cxpipe.privacy import find_pii, redact_pii
 
 __all__ = [
     "CAUSES",
@@ -18,6 +18,7 @@ __all__ = [
     "TaxonomyError",
     "analyse_texts",
     "detect_language",
+    "find_pii",
     "load_taxonomy",
     "redact_pii",
     "sentiment_score",

@@ -9,7 +9,7 @@ import pandas as pd
 from cxpipe.complaints.classify import KeywordClassifier
 from cxpipe.complaints.sentiment import sentiment_score
 from cxpipe.complaints.text import detect_language
-from cxpipe.privacy import redact_pii
+from cxpipe.privacy import find_pii, pii_kinds, redact_pii
 
 OUTPUT_COLUMNS = (
     "complaint_id",
@@ -17,6 +17,7 @@ OUTPUT_COLUMNS = (
     "language_confidence",
     "redacted_text",
     "pii_found",
+    "pii_remaining",
     "root_cause",
     "secondary_cause",
     "evidence",
@@ -36,7 +37,11 @@ def analyse_texts(
 ) -> pd.DataFrame:
     """One output row per input row: language, redacted text, root cause, evidence, confidence, sentiment.
 
-    The raw text is used for classification and sentiment and is not returned.
+    The raw text is used for classification and sentiment and is not returned. ``pii_found``
+    lists the kinds of PII redaction replaced (``email,phone``); ``pii_remaining`` the kinds
+    :func:`cxpipe.privacy.find_pii` still finds in the redacted text — empty unless redaction
+    and the definition of PII have come apart, which the dbt test
+    ``assert_complaints_have_no_raw_pii`` fails on.
     """
     for column in (id_column, text_column):
         if column not in frame.columns:
@@ -55,6 +60,7 @@ def analyse_texts(
                 language_confidence,
                 redacted,
                 ",".join(kinds),
+                ",".join(pii_kinds(find_pii(redacted))),
                 result.root_cause,
                 result.secondary_cause,
                 result.evidence,

@@ -14,7 +14,15 @@ Names, e-mails and phones come from Faker in each country's locale. Like real
 exports, the files are a little messy: a UTF-8 byte-order mark on the sales
 files, mixed date formats, multi-line comments, exact duplicate rows, rows that
 arrive a day or two late and a small share of broken values (out-of-range
-scores, negative amounts, junk dates) that ingest must quarantine.
+scores and counts, junk dates; sales amounts have no bounds since credit notes
+load) that ingest must quarantine.
+
+The Chinese and Russian stores' point-of-sale exports land beside the main sales
+files as extra parts in their systems' code pages, ``orders.pos-cn.csv`` and
+``order_lines.pos-cn.csv`` in GBK, ``….pos-ru.csv`` in CP1251 (:data:`POS_EXPORTS`),
+with cities in the local script, and nobody declares their encoding: ingest must
+recognise it. A part too short to be recognised is written in UTF-8 instead
+(:meth:`_Sink.close`).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
 
+import charset_normalizer
 from faker import Faker
 
 from cxpipe.contracts import (
@@ -73,6 +82,31 @@ PLATFORMS_BY_COUNTRY = {
     "CN": ("weibo", "weibo", "weibo", "trustpilot"),
     "RU": ("vk", "vk", "vk", "trustpilot"),
 }
+#: Stores of these countries run their own point-of-sale system. Its daily export of the orders a
+#: store sold or handed over, and their lines, lands as an extra part of each entity
+#: (``orders.pos-cn.csv``; ingest reads ``<entity>.<part>.csv`` after the main file) in the code
+#: page that system writes, with the city in the local script.
+POS_EXPORTS = {"CN": ("pos-cn", "gbk"), "RU": ("pos-ru", "cp1251")}
+POS_ENTITIES = ("orders", "order_lines")
+#: The city as the point-of-sale system writes it. The Russian tills write capitals, as on their
+#: receipts; that also makes CP1251 recognisable: it differs from Mac Cyrillic only in capitals
+#: and a few signs, and mixed-case city names alone were read as Mac Cyrillic in about 1 file of 13.
+LOCAL_CITY = {
+    "Shanghai": "上海",
+    "Beijing": "北京",
+    "Shenzhen": "深圳",
+    "Chengdu": "成都",
+    "Moscow": "МОСКВА",
+    "Kazan": "КАЗАНЬ",
+    "Saint Petersburg": "САНКТ-ПЕТЕРБУРГ",
+    "Novosibirsk": "НОВОСИБИРСК",
+}
+#: Encodings of the demo's own exports; any other (a point-of-sale code page) is checked at close.
+_UNICODE = ("utf-8", "utf-8-sig")
+#: A point-of-sale file up to this size is read back to check its encoding is recognised; bigger
+#: ones hold thousands of rows of local-script text (detection samples a few 512-byte chunks of a
+#: file, each of which holds several such rows).
+_CHECK_BYTES = 8_000_000
 TIERS = ("none", "member", "member", "silver", "gold")
 #: Per order: share answering a survey, posting about it, and independent posts (buzz) per order.
 RESPONSE_RATE = 0.33
@@ -156,14 +190,15 @@ def _messy_ts(value: datetime, rng: random.Random) -> str:
 class _Sink:
     """One landing file, written row by row; occasionally duplicates or breaks a row."""
 
-    def __init__(self, path: Path, entity: Entity, spec: DemoSpec, rng: random.Random) -> None:
+    def __init__(self, path: Path, entity: Entity, spec: DemoSpec, rng: random.Random, encoding: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.entity = entity
+        self.encoding = encoding
         self.columns = entity.column_names
         self.spec = spec
         self.rng = rng
         self.count = 0
-        encoding = "utf-8-sig" if entity.source == "sales" else "utf-8"
         self.fh: IO[str] = path.open("w", encoding=encoding, newline="")
         self.csv = csv.writer(self.fh) if entity.file_format == "csv" else None
         if self.csv is not None:
@@ -195,7 +230,38 @@ class _Sink:
         return row
 
     def close(self) -> None:
+        """Close the file; a code-page file whose encoding cannot be recognised is rewritten as UTF-8.
+
+        Ingest detects the encoding of a file nobody declared (``CX_ENCODING_…``); a file with only a
+        few rows of local text (a later date of a small demo) is too short for that and would be
+        read with the wrong code page, so it is written in UTF-8 like a till set up for Unicode.
+        """
         self.fh.close()
+        if self.encoding in _UNICODE or self.path.stat().st_size > _CHECK_BYTES:
+            return
+        data = self.path.read_bytes()
+        if not _reads_back(data, self.encoding):
+            self.path.write_bytes(data.decode(self.encoding).encode("utf-8"))
+            self.encoding = "utf-8"
+
+
+def _reads_back(data: bytes, encoding: str) -> bool:
+    """Whether ``data``, written in ``encoding``, is read back as the same text when nobody declares
+    its encoding: as strict UTF-8 when it is valid UTF-8 (ASCII is), else as charset-normalizer's
+    best guess, as :mod:`cxpipe.ingest.decoding` reads it (a GBK file read as GB18030, its superset,
+    is the same text)."""
+    text = data.decode(encoding)
+    try:
+        return data.decode("utf-8") == text
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return False
+    try:
+        return data.decode(best.encoding) == text
+    except UnicodeDecodeError:
+        return False
 
 
 class _World:
@@ -341,26 +407,28 @@ class _Day:
                 else ordered
             )
         lines = _lines(order_id, rng)
-        for line in lines:
-            self.emit("order_lines", line)
         guest = channel == "store" and rng.random() < 0.1
-        self.emit(
-            "orders",
-            {
-                "order_id": order_id,
-                "customer_id": "" if guest else customer_id,
-                "channel": channel,
-                "store_id": rng.choice(world.stores_by_country[country]) if channel == "store" or not home else "",
-                "country": country if rng.random() < 0.97 else country.lower(),
-                "city": rng.choice(COUNTRIES[country]),
-                "ordered_at": _messy_ts(ordered, rng),
-                "promised_date": promised.isoformat() if promised else "",
-                "delivered_at": _iso(delivered),
-                "status": "cancelled" if cancelled else "delivered",
-                "order_total": round(max(0.0, sum(_amount(line) for line in lines)), 2),
-                "currency": CURRENCY[country],
-            },
-        )
+        order: dict[str, object] = {
+            "order_id": order_id,
+            "customer_id": "" if guest else customer_id,
+            "channel": channel,
+            "store_id": rng.choice(world.stores_by_country[country]) if channel == "store" or not home else "",
+            "country": country if rng.random() < 0.97 else country.lower(),
+            "city": rng.choice(COUNTRIES[country]),
+            "ordered_at": _messy_ts(ordered, rng),
+            "promised_date": promised.isoformat() if promised else "",
+            "delivered_at": _iso(delivered),
+            "status": "cancelled" if cancelled else "delivered",
+            "order_total": round(max(0.0, sum(_amount(line) for line in lines)), 2),
+            "currency": CURRENCY[country],
+        }
+        # sold or handed over by a store with its own point-of-sale system: that system's export
+        part = POS_EXPORTS[country][0] if order["store_id"] and country in POS_EXPORTS else None
+        if part is not None:
+            order["city"] = LOCAL_CITY[str(order["city"])]
+        for line in lines:
+            self.emit("order_lines", line, part)
+        self.emit("orders", order, part)
         if guest:
             return
         late = delay > 0 and not cancelled
@@ -578,19 +646,26 @@ class _Emitter:
         self.position = position
         day = self.dates[position].isoformat()
         rng = random.Random(f"{self.spec.seed}-files-{day}")
-        self.sinks = {
-            e.name: _Sink(self.landing_dir / e.source / day / e.file_name, e, self.spec, rng) for e in _ENTITIES
-        }
+        self.sinks = {}
+        for e in _ENTITIES:
+            folder = self.landing_dir / e.source / day
+            main = "utf-8-sig" if e.source == "sales" else "utf-8"  # sales exports carry a BOM
+            self.sinks[e.name] = _Sink(folder / e.file_name, e, self.spec, rng, main)
+            if e.name in POS_ENTITIES:
+                for part, encoding in POS_EXPORTS.values():
+                    path = folder / f"{e.file_stem}.{part}.{e.file_format}"  # an extra part, as ingest reads it
+                    self.sinks[f"{e.name}.{part}"] = _Sink(path, e, self.spec, rng, encoding)
         for name, row in self.held.pop(position, []):
             self.sinks[name].write(row)
 
-    def __call__(self, name: str, row: dict[str, object]) -> None:
+    def __call__(self, name: str, row: dict[str, object], part: str | None = None) -> None:
+        """Write ``row`` to entity ``name``'s main file, or to its extra part ``part``."""
         late_ok = self.recent and name in ("responses", "tickets", "posts") and self.position + 1 < len(self.dates)
         if late_ok and self.rng.random() < self.spec.late_share:
             target = min(len(self.dates) - 1, self.position + self.rng.choice((1, 2)))
             self.held.setdefault(target, []).append((name, row))
             return
-        self.sinks[name].write(row)
+        self.sinks[name if part is None else f"{name}.{part}"].write(row)
 
     def close(self) -> None:
         for sink in self.sinks.values():

@@ -1,7 +1,9 @@
 """Language, PII-redacted text, root cause, evidence, confidence and sentiment of every complaint candidate.
 
 The analysis is cxpipe.complaints.analyse_texts; the keywords come from the seed
-complaint_taxonomy. The raw text is read here and not returned.
+complaint_taxonomy. The raw text is read here and not returned. Beside the redacted text,
+pii_remaining holds the PII kinds cxpipe.privacy.find_pii still finds in it (normally none),
+which the singular test assert_complaints_have_no_raw_pii checks.
 """
 
 from cxpipe.complaints import analyse_texts
