@@ -1,4 +1,7 @@
-"""Ingest DAGs: one per source (cx_ingest_sales, _crm, _surveys, _social).
+"""Ingest DAGs: one per configured source (cx_ingest_sales, _crm, _surveys, _social; ``CX_SOURCES``).
+
+A source the deployment does not have gets no DAG: nothing waits for its landing files,
+and ``announce_complete`` completes a date once every configured source has loaded it.
 
 Thin wiring only: the work is cxpipe.ingest.ingest_source; run rules are in
 cxpipe.orchestration.
@@ -10,7 +13,7 @@ from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from cxpipe.alerts import record_failure
-from cxpipe.contracts import SOURCES, entities_of
+from cxpipe.contracts import entities_of
 from cxpipe.orchestration import (
     dates_to_load,
     default_args,
@@ -36,7 +39,8 @@ one run at a time; the run for logical date *D* starts after *D* ends and loads 
 `quarantine/{source}/…` (file, row, raw content, reason), and the load audit
 `lake/_load_audit/{source}/load_date=<date>/` (`rows_in = rows_loaded + rows_quarantined`
 is checked). **Updates** the Asset `{asset}`; `announce_complete` then updates
-`cx_lake_complete` — the transform's trigger — when every source has loaded the date
+`cx_lake_complete` — the transform's trigger — when every configured source (`CX_SOURCES`:
+{sources}) has loaded the date
 (otherwise it is skipped: the source that lands last completes the date).
 
 **Tasks:** `wait_for_landing` (sensor, reschedule mode, only waits when the source's
@@ -49,7 +53,7 @@ RUNBOOK_SECTIONS = ["Missing files", "Manual runs (Params)", "Backfill", "Recove
 
 complete = lake_complete_asset(settings)
 
-for source in SOURCES:
+for source in settings.ingest.sources:  # a source the deployment does not have gets no DAG
     asset = lake_asset(settings, source)
     with DAG(
         dag_id=f"cx_ingest_{source}",
@@ -65,7 +69,12 @@ for source in SOURCES:
         tags=["cxpipe", "ingest", source],
         doc_md=dag_doc(
             settings.project_dir,
-            HEADER.format(source=source, files=", ".join(e.file_name for e in entities_of(source)), asset=asset.name),
+            HEADER.format(
+                source=source,
+                sources=", ".join(settings.ingest.sources),
+                files=", ".join(e.file_name for e in entities_of(source)),
+                asset=asset.name,
+            ),
             RUNBOOK_SECTIONS,
         ),
     ) as dag:
@@ -114,7 +123,7 @@ for source in SOURCES:
 
             days = dates_to_load(dict(context["params"]), date.fromisoformat(str(context["ds"])))  # type: ignore[call-overload]
             if missing := incomplete_dates(load_settings(), days):
-                raise AirflowSkipException(f"not every source has loaded these dates yet: {missing}")
+                raise AirflowSkipException(f"not every configured source has loaded these dates yet: {missing}")
             return [day.isoformat() for day in days]
 
         wait_for_landing() >> ingest() >> announce_complete()

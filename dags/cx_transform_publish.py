@@ -29,8 +29,11 @@ settings = load_settings()
 HEADER = """
 ### Transform, gate, publish
 
-**Trigger:** the Asset `cx_lake_complete`, updated by an ingest run once **all four
-sources** (`cx_lake_sales`, `_crm`, `_surveys`, `_social`) have loaded its landing date.
+**Trigger:** the Asset `cx_lake_complete`, updated by an ingest run once **every configured
+source** (`CX_SOURCES`, default all four: `cx_lake_sales`, `_crm`, `_surveys`, `_social`) has
+loaded its landing date. Sources the deployment does not have read as empty (`lake/_empty/`,
+written by `prepare_build`); reporting tables only they feed are published empty, with the
+reason in `publication_log.skipped_tables`.
 
 **Reads** the whole Parquet lake (dbt sources) and the load audit. **Writes**
 `warehouse/cx.duckdb` (dbt), `warehouse/gate/last_gate.json` and GX Data Docs, and

@@ -28,7 +28,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from cxpipe.contracts import SOURCES
 from cxpipe.ingest import landing_ready
 from cxpipe.settings import Settings
 
@@ -58,13 +57,14 @@ def run_dates(start: date, days: int) -> list[date]:
 def check_landing(settings: Settings, load_dates: Sequence[date]) -> None:
     """Fail before Airflow starts when a date's landing folder is missing (or, under ``wait``, incomplete).
 
-    A source whose missing-file policy is ``skip`` loads nothing for a missing folder, so it
+    Only the deployment's sources (``CX_SOURCES``) are checked. A source whose missing-file policy
+    is ``skip`` loads nothing for a missing folder, so it
     needs none; under ``fail`` the ingest task would fail, under ``wait`` it would wait
     ``CX_LANDING_WAIT_HOURS`` inside ``airflow dags test``.
     """
     problems: list[str] = []
     for day in load_dates:
-        for source in SOURCES:
+        for source in settings.ingest.sources:
             policy = settings.ingest.missing_file_policy_for(source)
             if policy == "skip":
                 continue
@@ -224,6 +224,6 @@ def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list
     _run([airflow, "db", "migrate"], env, settings.project_dir)
     dbt_parse(settings, env)
     for load_date in load_dates:
-        for source in SOURCES:
+        for source in settings.ingest.sources:  # the ingest DAGs of the configured sources only
             run_dag(airflow, f"cx_ingest_{source}", load_date, env, settings.project_dir)
     run_dag(airflow, TRANSFORM_DAG, load_dates[-1], env, settings.project_dir)

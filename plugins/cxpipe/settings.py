@@ -208,6 +208,19 @@ def _url(schemes: tuple[str, ...], need_host: bool) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _source_list(value: Any) -> Any:
+    """``CX_SOURCES``: comma-separated text (or a sequence) of known sources -> a tuple in the contract's order."""
+    names = [n.strip().lower() for n in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        return value  # pydantic names the wrong type
+    names = [n for n in names if n]
+    if unknown := sorted(set(names) - set(SOURCES)):
+        raise _bad(f"names no known source ({', '.join(unknown)})")
+    if not names:
+        raise _bad("names no source")
+    return tuple(s for s in SOURCES if s in names)
+
+
 def _known(per: str) -> AfterValidator:
     """The key of a per-source mapping must name a source (or entity) of the contracts."""
     what = "source" if per == "source" else "source or entity"
@@ -260,6 +273,7 @@ _Currency = Annotated[str, AfterValidator(_currency)]
 _Frozen = AfterValidator(FrozenMap)
 _PostgresUrl = Annotated[str, _url(("postgresql", "postgres"), need_host=False)]
 _HttpUrl = Annotated[str, _url(("http", "https"), need_host=True)]
+_Sources = Annotated[tuple[str, ...], BeforeValidator(_source_list)]
 
 _PATH = "a folder path (relative paths and ~ are resolved)"
 _TEXT, _DATE, _POLICIES = "any non-empty text", "an ISO date YYYY-MM-DD", f"one of {', '.join(MISSING_FILE_POLICIES)}"
@@ -347,8 +361,15 @@ class ScheduleSettings:
 
 @_settings_class
 class IngestSettings:
-    """What ingest does with missing files, how it decodes them, and the deployment's changes to the contract."""
+    """Which sources the deployment has, what ingest does with missing files, how it decodes them, and the
+    deployment's changes to the contract."""
 
+    sources: Annotated[
+        _Sources,
+        _Env("CX_SOURCES", f"a comma-separated subset of {', '.join(SOURCES)}", f"`{','.join(SOURCES)}`"),
+    ] = SOURCES
+    """the sources this deployment has: only they are ingested and waited for; the others read as empty, and \
+reporting tables only they feed are published empty (see docs/decisions/0015-partial-deployments.md)"""
     missing_file_policy: Annotated[_PolicyName, _Env("CX_MISSING_FILE_POLICY", _POLICIES)] = "fail"
     """when a source file is missing for a date: `wait` (the DAG's sensor waits), `skip` or `fail`"""
     missing_file_policies: Annotated[
@@ -508,6 +529,7 @@ class Settings:
         """Environment variables that dbt's profile and sources read (see :data:`EXPORTED`)."""
         return {
             "CX_DATA_DIR": str(self.data_dir),
+            "CX_SOURCES": ",".join(self.ingest.sources),
             "CX_REPORTING_CURRENCY": self.publish.reporting_currency,
             **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED},
         }
@@ -612,6 +634,8 @@ def _text(value: Any) -> str:
     """A typed value as it would be written in its environment variable."""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

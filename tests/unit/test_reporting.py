@@ -58,3 +58,55 @@ def test_each_suite_declares_the_freshness_of_its_newest_data(table: str) -> Non
     suite = json.loads((REPO_ROOT / "expectations" / "gx" / "expectations" / f"{table}.json").read_text())
     freshness = suite["meta"]["cxpipe"]["freshness"]
     assert freshness["column"] and int(freshness["max_age_days"]) > 0
+
+
+# ------------------------------------------------------------------ which sources feed which table
+
+
+def test_every_reporting_table_declares_the_entities_it_needs() -> None:
+    from cxpipe.contracts import ENTITIES, TABLE_SOURCES
+
+    assert set(TABLE_SOURCES) == set(REPORTING_TABLES)
+    known = {f"{e.source}.{e.name}" for e in ENTITIES}
+    assert all(groups and all(group and set(group) <= known for group in groups) for groups in TABLE_SOURCES.values())
+
+
+def test_every_source_feeds_every_table_when_all_are_configured() -> None:
+    from cxpipe.contracts import SOURCES, tables_allowed_empty
+
+    assert tables_allowed_empty(SOURCES) == {}
+
+
+def test_a_marketplace_without_crm_publishes_segments_and_recovery_empty() -> None:
+    from cxpipe.contracts import tables_allowed_empty
+
+    reasons = tables_allowed_empty(("sales", "surveys"))
+    assert set(reasons) == {"customer_segments", "service_recovery"}
+    assert reasons["service_recovery"] == "needs crm.tickets; the deployment's sources are sales, surveys"
+
+
+def test_a_tickets_only_desk_without_customers() -> None:
+    from cxpipe.contracts import tables_allowed_empty
+
+    reasons = tables_allowed_empty(("crm",), optional=("crm.customers",))
+    assert set(reasons) == {"customer_segments", "expectation_levels"}  # tickets carry response-time promises
+    assert "optional" in reasons["customer_segments"]
+    assert reasons["expectation_levels"].startswith("needs sales.orders")
+    # with customers delivered (not optional), the segments must have rows
+    assert "customer_segments" not in tables_allowed_empty(("crm",))
+
+
+@pytest.mark.parametrize(
+    ("sources", "must_have_rows"),
+    [
+        (("social",), {"complaints", "complaint_root_causes", "complaint_alerts", "satisfaction_index"}),
+        (("surveys",), {"complaints", "satisfaction_index", "segment_summary"}),
+        (("sales",), {"expectation_gap", "satisfaction_index", "segment_summary"}),
+    ],
+)
+def test_tables_a_configured_source_feeds_are_never_allowed_empty(
+    sources: tuple[str, ...], must_have_rows: set[str]
+) -> None:
+    from cxpipe.contracts import tables_allowed_empty
+
+    assert not must_have_rows & set(tables_allowed_empty(sources))

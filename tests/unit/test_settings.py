@@ -94,6 +94,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_LAKE_DIR": str(tmp_path / "data" / "lake"),
         "CX_BUILD_DB": str(tmp_path / "data" / "warehouse" / "cx.duckdb"),
         "CX_REPORTING_CURRENCY": "EUR",
+        "CX_SOURCES": "sales,crm,surveys,social",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.data_dir = tmp_path  # type: ignore[misc]
@@ -403,3 +404,15 @@ def test_reporting_currency_is_an_iso_code_and_reaches_dbt() -> None:
     assert load_settings({}).dbt_env()["CX_REPORTING_CURRENCY"] == "EUR"
     with pytest.raises(SettingsError, match="CX_REPORTING_CURRENCY='XXY' is not an ISO 4217 currency code"):
         load_settings({"CX_REPORTING_CURRENCY": "XXY"})
+
+
+def test_sources_are_a_validated_subset_in_the_contracts_order() -> None:
+    assert load_settings({}).ingest.sources == ("sales", "crm", "surveys", "social")
+    assert load_settings({"CX_SOURCES": " Surveys, sales ,"}).ingest.sources == ("sales", "surveys")
+    current = load_settings({"CX_SOURCES": "crm"})
+    assert current.dbt_env()["CX_SOURCES"] == "crm"
+    assert ("CX_SOURCES", "crm") in describe_settings(current)
+    with pytest.raises(SettingsError, match=r"CX_SOURCES='sales,tickets' names no known source \(tickets\)"):
+        load_settings({"CX_SOURCES": "sales,tickets"})
+    with pytest.raises(SettingsError, match=r"CX_SOURCES=',' names no source"):
+        load_settings({"CX_SOURCES": ","})

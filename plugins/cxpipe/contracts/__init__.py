@@ -15,7 +15,9 @@ from cxpipe.contracts.reporting import (
     PII_COLUMN_NAMES,
     PUBLICATION_ID_COLUMN,
     REPORTING_TABLES,
+    TABLE_SOURCES,
     dbt_model_id,
+    tables_allowed_empty,
 )
 from cxpipe.contracts.sources import (
     BASE_CONTRACT,
@@ -23,6 +25,7 @@ from cxpipe.contracts.sources import (
     CHANNELS,
     CUSTOMERS,
     DBT_DATA_TYPES,
+    EMPTY_DIR,
     ENTITIES,
     LAKE_COLUMNS,
     MEMBERSHIP_TIERS,
@@ -56,6 +59,7 @@ __all__ = [
     "CONTRACT_FILE",
     "CUSTOMERS",
     "DBT_DATA_TYPES",
+    "EMPTY_DIR",
     "ENTITIES",
     "LAKE_COLUMNS",
     "MARTS_SCHEMA",
@@ -75,6 +79,7 @@ __all__ = [
     "SOURCES",
     "STANDARDS",
     "STORES",
+    "TABLE_SOURCES",
     "TICKETS",
     "TICKET_CHANNELS",
     "TOUCHPOINTS",
@@ -91,4 +96,5 @@ __all__ = [
     "render_dbt_sources",
     "render_markdown",
     "standard_codes",
+    "tables_allowed_empty",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "CHANNELS",
     "CUSTOMERS",
     "DBT_DATA_TYPES",
+    "EMPTY_DIR",
     "ENTITIES",
     "LAKE_COLUMNS",
     "MEMBERSHIP_TIERS",
@@ -167,6 +168,11 @@ DBT_DATA_TYPES: dict[str, str] = {
     "date": "date",
     "boolean": "boolean",
 }
+#: Folder of the lake (``lake/_empty/<source>/<entity>.parquet``) with an empty, typed file per entity
+#: (written by ``cxpipe.warehouse.prepare_build``): what dbt reads for a source the deployment does not
+#: have (``CX_SOURCES``), so the models build with that source empty.
+EMPTY_DIR = "_empty"
+
 #: Columns the ingest step adds to every lake table.
 LAKE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_source_file", "varchar", "Landing file the row came from."),
@@ -191,14 +197,18 @@ def render_dbt_sources(contract: Contract | None = None) -> str:
         "# PII columns arrive already replaced by keyed hashes.",
         "sources:",
     ]
+    lake = '{{ env_var("CX_LAKE_DIR", "../data/lake") }}'
     for source in contract.sources:
         lines += [
             f"  - name: {source}",
             f"    description: {_yaml_text(contract.description(source))}",
             "    meta:",
             "      external_location: >-",
-            f'        read_parquet(\'{{{{ env_var("CX_LAKE_DIR", "../data/lake") }}}}/{source}/{{name}}/*/*.parquet\',',
+            f'        {{% if "{source}" in env_var("CX_SOURCES", "{",".join(contract.sources)}").split(",") %}}',
+            f"        read_parquet('{lake}/{source}/{{name}}/*/*.parquet',",
             "        hive_partitioning = true, union_by_name = true)",
+            f"        {{% else %}}read_parquet('{lake}/{EMPTY_DIR}/{source}/{{name}}.parquet')",
+            "        {% endif %}",
             "    tables:",
         ]
         for entity in contract.entities_of(source):

@@ -27,7 +27,7 @@ class CheckFailure:
 
 @dataclass
 class CheckRecord:
-    """One check that ran, for the gate log."""
+    """One check that ran (or was skipped, ``skipped`` saying why), for the gate log."""
 
     source: str
     table: str
@@ -36,6 +36,7 @@ class CheckRecord:
     severity: str
     passed: bool
     observed: Any = None
+    skipped: str | None = None
 
 
 @dataclass
@@ -47,9 +48,13 @@ class GateResult:
     data_docs: str = ""
     gate_run_id: str = ""
     checks: list[CheckRecord] = field(default_factory=list)
+    #: reporting tables the deployment's sources cannot feed, empty as expected: table -> reason
+    skipped_tables: dict[str, str] = field(default_factory=dict)
 
     def add(self, record: CheckRecord) -> None:
         self.checks.append(record)
+        if record.skipped is not None:  # recorded, not run: never a failure
+            return
         self.checks_run += 1
         if record.passed:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,31 +16,49 @@ from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
 from cxpipe.gate.checks import generic_checks
 from cxpipe.gate.dbt_results import dbt_checks
 from cxpipe.gate.gx import gx_checks
-from cxpipe.gate.results import GateBlockedError, GateResult
+from cxpipe.gate.results import CheckRecord, GateBlockedError, GateResult
 from cxpipe.settings import Settings
-from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt
+from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt, tables_expected_empty
 
 log = logging.getLogger(__name__)
 
 
+#: The GX expectation that a table has rows: skipped for a table the deployment's sources cannot feed.
+ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
+
+
 def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> GateResult:
-    """Run every check on the build warehouse; records the run, never raises on failures."""
+    """Run every check on the build warehouse; records the run, never raises on failures.
+
+    A table the deployment's sources cannot feed (``cxpipe.warehouse.tables_expected_empty``) and
+    that is empty is skipped, with its reason, by the checks that need rows: the GX row-count
+    expectation, freshness, shares and drift (recorded as skipped checks). Its other checks
+    run; every other table is checked in full, so an empty table that should have rows blocks.
+    """
     started = datetime.now(UTC)
     result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
     for record in dbt_checks(settings, tables):
         result.add(record)
     with connect_read_only(settings.build_db) as build:
         frames = {t: build.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
+        skipped = tables_expected_empty(settings, {t: len(frame) for t, frame in frames.items()})
+        result.skipped_tables = skipped
+        for table, reason in skipped.items():
+            log.warning("%s is empty and not checked for rows, freshness, shares or drift: %s", table, reason)
+            result.add(CheckRecord("generic", table, "freshness_shares_drift", None, "critical", True, None, reason))
         previous = (
             duckdb.connect(str(settings.reporting_db), read_only=True) if settings.reporting_db.exists() else None
         )
         try:
-            for record in generic_checks(settings, build, previous, tables):
+            checked = tuple(t for t in tables if t not in skipped)
+            for record in generic_checks(settings, build, previous, checked):
                 result.add(record)
         finally:
             if previous is not None:
                 previous.close()
     for record in gx_checks(settings, frames):
+        if record.table in skipped and record.check == ROW_COUNT_EXPECTATION:
+            record = replace(record, passed=True, skipped=skipped[record.table])
         result.add(record)
     result.passed = not result.failures
     index = settings.data_docs_index
@@ -75,8 +93,15 @@ def record_blocked(settings: Settings, result: GateResult, run_id: str | None = 
     reason = "; ".join(f.describe() for f in result.failures)
     with connect_ops(settings.warehouse_dir) as con:
         con.execute(
-            "insert into publication_log values (?, 'blocked', null, 'all', ?, ?, null, ?)",
-            [datetime.now(UTC), result.gate_run_id, run_id, f"quality gate failed: {reason}"],
+            "insert into publication_log (attempt_at, status, target, gate_run_id, run_id, reason, skipped_tables) "
+            "values (?, 'blocked', 'all', ?, ?, ?, ?)",
+            [
+                datetime.now(UTC),
+                result.gate_run_id,
+                run_id,
+                f"quality gate failed: {reason}",
+                json.dumps(result.skipped_tables, sort_keys=True),
+            ],
         )
 
 

@@ -30,8 +30,13 @@ def landing_file(settings: Settings, entity: Entity, load_date: date) -> Path:
 def landing_files(settings: Settings, entity: Entity, load_date: date) -> list[Path]:
     """Every file of the entity for a date: the main file, then extra parts
     ``<stem>.<anything>.<format>`` in name order (later files win on duplicate keys)."""
-    main = landing_file(settings, entity, load_date)
-    parts = sorted(main.parent.glob(f"{entity.file_stem}.*.{entity.file_format}")) if main.parent.is_dir() else []
+    return entity_files(landing_file(settings, entity, load_date).parent, entity)
+
+
+def entity_files(folder: Path, entity: Entity) -> list[Path]:
+    """The entity's files in one date's ``folder``: the main file, then extra parts in name order."""
+    main = folder / entity.file_name
+    parts = sorted(folder.glob(f"{entity.file_stem}.*.{entity.file_format}")) if folder.is_dir() else []
     return ([main] if main.exists() else []) + [p for p in parts if p.is_file()]
 
 
@@ -40,6 +45,24 @@ def landing_ready(settings: Settings, source: str, day: date) -> bool:
     (entities the deployment's contract makes optional need none)."""
     entities = load_contract(settings).entities_of(source)
     return all(landing_files(settings, entity, day) for entity in entities if not entity.optional)
+
+
+def read_file(entity: Entity, path: Path, declared: str | None) -> tuple[pd.DataFrame, str, bool]:
+    """Decode and parse one file: its frame (``_source_file`` = its name), encoding and whether
+    any bytes could not be decoded. A malformed header raises :class:`ContractError`."""
+    text, encoding = decode(path.read_bytes(), declared)
+    lossy = UNDECODABLE.search(text) is not None
+    frame = parse_csv(text, str(path)) if entity.file_format == "csv" else parse_jsonl(text, str(path))
+    frame.insert(0, "_source_file", path.name)
+    return frame, encoding, lossy
+
+
+def missing_columns(entity: Entity, frame: pd.DataFrame) -> list[str]:
+    """The required columns a file with rows lacks (a header-only file lacks nothing)."""
+    if not len(frame):
+        return []
+    present = set(frame.columns) - INTERNAL_COLUMNS
+    return [c for c in entity.required_columns if c not in present]
 
 
 def read_landing(entity: Entity, paths: list[Path], declared: str | None) -> tuple[pd.DataFrame, list[str], bool]:
@@ -54,14 +77,12 @@ def read_landing(entity: Entity, paths: list[Path], declared: str | None) -> tup
     encodings: list[str] = []
     lossy = False
     for path in paths:
-        text, encoding = decode(path.read_bytes(), declared)
+        frame, encoding, undecodable = read_file(entity, path, declared)
         encodings.append(encoding)
-        lossy = lossy or UNDECODABLE.search(text) is not None
-        frame = parse_csv(text, str(path)) if entity.file_format == "csv" else parse_jsonl(text, str(path))
-        frame.insert(0, "_source_file", path.name)
-        present = set(frame.columns) - INTERNAL_COLUMNS
-        missing = [c for c in entity.required_columns if c not in present]
-        if missing and len(frame) > 0:
+        lossy = lossy or undecodable
+        missing = missing_columns(entity, frame)
+        if missing:
+            present = set(frame.columns) - INTERNAL_COLUMNS
             raise ContractError(
                 str(path),
                 f"required column(s) {', '.join(missing)} missing (found: {', '.join(sorted(present))})",

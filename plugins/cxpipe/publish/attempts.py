@@ -26,11 +26,16 @@ def record_attempt(
     run_id: str | None = None,
     row_counts: dict[str, int] | None = None,
     reason: str | None = None,
+    skipped_tables: dict[str, str] | None = None,
 ) -> None:
-    """Append a row to the operations ``publication_log`` (published, failed, rolled back, blocked)."""
+    """Append a row to the operations ``publication_log`` (published, failed, rolled back, blocked).
+
+    ``skipped_tables``: tables published empty because the deployment's sources cannot feed them, with the reason.
+    """
     with connect_ops(settings.warehouse_dir) as con:
         con.execute(
-            "insert into publication_log values (?, ?, ?, ?, null, ?, ?, ?)",
+            "insert into publication_log (attempt_at, status, publication_id, target, run_id, row_counts, reason, "
+            "skipped_tables) values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 datetime.now(UTC),
                 status,
@@ -39,6 +44,7 @@ def record_attempt(
                 run_id,
                 json.dumps(row_counts, sort_keys=True) if row_counts is not None else None,
                 reason,
+                json.dumps(skipped_tables, sort_keys=True) if skipped_tables is not None else None,
             ],
         )
 

@@ -51,7 +51,8 @@ create table publication_log (
     gate_status varchar not null,
     gate_checks integer,
     row_counts json not null,
-    code_version varchar not null
+    code_version varchar not null,
+    skipped_tables json
 )
 """
 
@@ -140,11 +141,14 @@ def build_file(
     tables: tuple[str, ...],
     log_row: list[Any],
     on_step: Callable[[str], None] | None = None,
+    allowed_empty: dict[str, str] | None = None,
 ) -> dict[str, int]:
     """Write the new reporting file ``tmp`` from the build and verify it; return the row counts.
 
     ``log_row`` is this publication's ``publication_log`` row from ``published_at`` to
     ``gate_checks``. ``on_step("loaded")`` is called once the tables are copied.
+    ``allowed_empty``: tables the deployment's sources cannot feed, with the reason; those that
+    are empty are published empty (columns kept) and listed in ``publication_log.skipped_tables``.
     """
     target = settings.reporting_db
     con = duckdb.connect(str(tmp))
@@ -165,11 +169,19 @@ def build_file(
         con.execute(PUBLICATION_LOG_DDL)
         if target.exists():
             con.execute("attach ? as previous (read_only)", [str(target)])
-            con.execute("insert into publication_log select * from previous.main.publication_log")
+            # by name: files published before a column was added leave it null
+            con.execute("insert into publication_log by name select * from previous.main.publication_log")
             con.execute("detach previous")
+        skipped = {t: reason for t, reason in (allowed_empty or {}).items() if counts.get(t) == 0}
         con.execute(
-            "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [publication_id, *log_row[:6], json.dumps(counts, sort_keys=True), code_version(settings)],
+            "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                publication_id,
+                *log_row[:6],
+                json.dumps(counts, sort_keys=True),
+                code_version(settings),
+                json.dumps(skipped, sort_keys=True),
+            ],
         )
         verify(con, counts, publication_id)
         con.execute("checkpoint")

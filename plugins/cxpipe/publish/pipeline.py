@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from cxpipe.publish import duckdb_file, postgres
 from cxpipe.publish.attempts import record_attempt
 from cxpipe.publish.duckdb_file import KEEP_ENV, PublishError, archived, current_publication_id
 from cxpipe.settings import Settings
-from cxpipe.warehouse import connect_ops, release_inprocess_dbt
+from cxpipe.warehouse import connect_ops, release_inprocess_dbt, tables_expected_empty
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class Publication:
     publication_id: int
     path: Path
     row_counts: dict[str, int]
+    #: tables published empty because the deployment's sources cannot feed them: table -> reason
+    skipped_tables: dict[str, str] = field(default_factory=dict)
 
 
 def _next_publication_id(settings: Settings) -> int:
@@ -78,8 +80,9 @@ def publish(
     tmp = duckdb_file.new_file_path(target)
     log_row = [datetime.now(UTC), data_interval_start, data_interval_end, run_id, gate_status, gate_checks]
     url = settings.publish.reporting_postgres_url
+    allowed_empty = tables_expected_empty(settings)
     try:
-        counts = duckdb_file.build_file(settings, tmp, publication_id, tables, log_row, on_step)
+        counts = duckdb_file.build_file(settings, tmp, publication_id, tables, log_row, on_step, allowed_empty)
         if on_step:
             on_step("verified")
         if url:  # load PostgreSQL before swapping anything, so a failed load changes neither target
@@ -93,8 +96,17 @@ def publish(
     finally:
         duckdb_file.remove_new_file(tmp)
     duckdb_file.archive(settings, publication_id, keep)
+    skipped = {t: reason for t, reason in allowed_empty.items() if counts.get(t) == 0}
+    for table, reason in skipped.items():
+        log.warning("%s published empty: %s", table, reason)
     record_attempt(
-        settings, "published", target="duckdb", publication_id=publication_id, run_id=run_id, row_counts=counts
+        settings,
+        "published",
+        target="duckdb",
+        publication_id=publication_id,
+        run_id=run_id,
+        row_counts=counts,
+        skipped_tables=skipped,
     )
     if url:
         try:
@@ -107,10 +119,16 @@ def publish(
                 f"publication {publication_id} is in DuckDB but PostgreSQL still has the previous one: {exc}"
             ) from exc
         record_attempt(
-            settings, "published", target="postgres", publication_id=publication_id, run_id=run_id, row_counts=counts
+            settings,
+            "published",
+            target="postgres",
+            publication_id=publication_id,
+            run_id=run_id,
+            row_counts=counts,
+            skipped_tables=skipped,
         )
     log.info("published #%d to %s: %s", publication_id, target, counts)
-    return Publication(publication_id, target, counts)
+    return Publication(publication_id, target, counts, skipped)
 
 
 def rollback(settings: Settings, publication_id: int | None = None) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from cxpipe.warehouse.build import prepare_build
+from cxpipe.warehouse.build import prepare_build, tables_expected_empty, write_empty_sources
 
 __all__ = [
     "OPS_DB_NAME",
@@ -20,6 +20,8 @@ __all__ = [
     "ops_db",
     "prepare_build",
     "release_inprocess_dbt",
+    "tables_expected_empty",
+    "write_empty_sources",
 ]
 
 
@@ -78,9 +80,12 @@ OPS_DDL = (
         gate_run_id varchar,
         run_id varchar,
         row_counts json,
-        reason varchar
+        reason varchar,
+        skipped_tables json
     )
     """,
+    # operations logs created before partial deployments (docs/decisions/0015-partial-deployments.md)
+    "alter table publication_log add column if not exists skipped_tables json",
 )
 
 

@@ -1,0 +1,213 @@
+"""cxpipe.ingest.check / ``cxpipe check``: an onboarding dry run of ingest that writes nothing."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from ingest_helpers import DAY, GOOD, HEADER, _responses, _write
+
+from cxpipe.cli import main
+from cxpipe.contracts import ORDERS
+from cxpipe.demo import DemoSpec, generate
+from cxpipe.ingest import ingest_source, landing_file
+from cxpipe.ingest.check import CheckReport, check_folder, render_text
+from cxpipe.settings import Settings, load_settings
+
+ORDERS_HEADER = ",".join(ORDERS.column_names)
+EMAIL = "jane.doe.secret@example.com"
+
+
+def _order(order_id: str, **values: str) -> str:
+    row = {
+        "order_id": order_id,
+        "customer_id": "C1",
+        "channel": "web",
+        "store_id": "",
+        "country": "SE",
+        "city": "Malmo",
+        "ordered_at": "2026-10-30T10:00:00Z",
+        "promised_date": "",
+        "delivered_at": "",
+        "status": "placed",
+        "order_total": "10",
+        "currency": "SEK",
+        **values,
+    }
+    return ",".join(row[c] for c in ORDERS.column_names)
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def _demo(settings: Settings) -> Path:
+    generate(settings.landing_dir, DemoSpec(start=DAY, history_days=2, customers=8))
+    return settings.landing_dir
+
+
+def _both(report: CheckReport) -> str:
+    return render_text(report) + json.dumps(report.to_json(), ensure_ascii=False)
+
+
+def test_clean_demo_day_can_load_and_reports_every_file(settings: Settings) -> None:
+    landing = _demo(settings)
+    report = check_folder(settings, landing)
+    assert report.exit_code == 0, report.blockers
+    assert report.blockers == []
+    files = {f.file for f in report.files}
+    assert f"sales/{DAY}/orders.csv" in files and f"crm/{DAY}/tickets.jsonl" in files
+    assert f"sales/{DAY}/orders.pos-cn.csv" in files  # extra parts too
+    for f in report.files:
+        assert f.rows == f.would_load + f.quarantined and f.encoding
+    text = render_text(report)
+    assert "orders.csv [utf-8-sig]" in text and "would load" in text
+    assert text.strip().splitlines()[-1].startswith("OK: 4 source(s), 1 date(s)")
+
+    # the same counts as ingest itself
+    for source in ("sales", "crm", "surveys", "social"):
+        for result in ingest_source(settings, source, DAY):
+            checked = next(e for e in report.entities if e.source == source and e.entity == result.entity)
+            assert sum(f.would_load for f in checked.files) == result.rows_loaded
+            assert sum(f.quarantined for f in checked.files) == result.rows_quarantined
+
+
+def test_nothing_is_written(settings: Settings) -> None:
+    landing = _demo(settings)
+    before = _tree(settings.data_dir)
+    assert main(["check", str(landing)]) == 0
+    assert main(["check", str(landing), "--format", "json"]) == 0
+    assert _tree(settings.data_dir) == before
+    assert not settings.lake_dir.exists() and not settings.quarantine_dir.exists()
+
+
+def test_missing_required_column_is_a_blocker_naming_file_and_column(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _responses(settings, "R1,O1", header="response_id,order_id")
+    assert main(["check", str(path.parent), "--source", "surveys"]) == 1
+    out = capsys.readouterr().out
+    assert "responses.csv" in out and "touchpoint" in out and "responded_at" in out
+    assert "MISSING required column(s)" in out
+    assert out.strip().splitlines()[-1].startswith("BLOCKED:")
+    report = check_folder(settings, path.parent, "surveys")
+    assert report.files[0].missing_columns == ["touchpoint", "channel", "responded_at"]
+
+
+def test_a_source_without_files_and_a_missing_file_are_blockers(settings: Settings) -> None:
+    landing = _demo(settings)
+    (landing / "sales" / DAY.isoformat() / "returns.csv").unlink()
+    shutil.rmtree(landing / "social")
+    report = check_folder(settings, landing)
+    assert report.exit_code == 1
+    assert any(f"sales/{DAY}/returns.csv: missing" in b for b in report.blockers)
+    assert any("no files for source social" in b for b in report.blockers)
+
+
+def test_quarantine_reasons_are_counted_with_lines_and_no_row_content(settings: Settings) -> None:
+    _responses(
+        settings,
+        GOOD,  # line 2
+        f"R2,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,11,7,write to {EMAIL}",  # nps above 10
+        f"R3,C1,O1,delivery,web,2026-10-30T10:00:00Z,{EMAIL},10,7,x",  # csat not a number
+        "R4,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,12,7,again",  # nps above 10
+        f"R5,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,{EMAIL},extra",  # wrong field count
+        f"R6,C1,O1,delivery,{EMAIL},2026-10-30T10:00:00Z,5,10,7,ok",  # loads; channel unknown
+    )
+    folder = settings.landing_dir / "surveys" / DAY.isoformat()
+    report = check_folder(settings, folder, "surveys")
+    (f,) = report.files
+    assert (f.rows, f.would_load, f.quarantined) == (6, 2, 4)
+    reasons = {r.reason: (r.count, r.lines) for r in f.reasons}
+    assert reasons["nps: above 10"] == (2, [3, 5])
+    assert reasons["csat: cannot read as integer"] == (1, [4])
+    assert reasons["expected 10 fields as in the header, found 11"] == (1, [6])
+    output = _both(report)
+    assert EMAIL not in output and "example.com" not in output
+    unmapped = {u.column: u for u in report.entities[0].unmapped}
+    assert unmapped["channel"].value == "[EMAIL]" and unmapped["channel"].suggestion == ""
+
+
+def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join(
+            [
+                ORDERS_HEADER,
+                _order("O1", status="Cancellled"),
+                _order("O2", status="Cancellled", channel="Webbshop"),
+                _order("O3", status="teleported"),
+                _order("O4", status=" CANCELADO ", channel="In-Store"),  # mapped: case, blanks, separators
+                _order("O5", country="Untied Kingdom", currency="JPY"),
+            ]
+        )
+        + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    orders = next(e for e in report.entities if e.entity == "orders")
+    found = {(u.column, u.value): u for u in orders.unmapped}
+    status = found[("status", "Cancellled")]
+    assert (status.count, status.seed, status.seed_header) == (
+        2,
+        "order_status_map.csv",
+        "source_status,lifecycle_status",
+    )
+    assert status.suggestion == "Cancellled,cancelled"
+    assert found[("status", "teleported")].suggestion == "teleported,"
+    assert found[("channel", "Webbshop")].suggestion == "Webbshop,web"
+    assert ("status", " CANCELADO ") not in found and ("status", "CANCELADO") not in found
+    assert ("channel", "In-Store") not in found
+    country = found[("country", "Untied Kingdom")]
+    assert country.seed == "country_regions.csv" and country.closest == "GB"
+    assert country.suggestion.startswith("Untied Kingdom,,Untied Kingdom,UK & Ireland,")
+    assert orders.currencies_without_rate == {"JPY": 1}
+    # missing returns/stores/order_lines files are blockers; the report still shows the mappings
+    assert report.exit_code == 1
+    text = render_text(report)
+    assert "order_status_map.csv (source_status,lifecycle_status)" in text and "Cancellled,cancelled" in text
+
+
+def test_contract_overrides_and_declared_encoding_are_honoured(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = _demo(settings)
+    (landing / "sales" / DAY.isoformat() / "returns.csv").unlink()
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text(
+        "sources:\n  sales:\n    entities:\n      returns:\n        optional: true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("CX_CONTRACT_OVERRIDES", str(overrides))
+    monkeypatch.setenv("CX_ENCODING_SURVEYS", "latin-1")
+    assert main(["check", str(landing), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 0 and str(overrides) in data["contract"]
+    returns = next(e for e in data["entities"] if e["entity"] == "returns")
+    assert returns["status"] == "optional"
+    responses = next(e for e in data["entities"] if e["entity"] == "responses")
+    assert responses["files"][0]["encoding"] == "latin-1"
+
+
+def test_cli_check_accepts_a_source_folder_and_rejects_an_unknown_source(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _responses(settings, GOOD)
+    assert main(["check", str(settings.landing_dir / "surveys"), "--source", "surveys"]) == 0
+    assert "responses.csv [utf-8] 1 rows: 1 would load" in capsys.readouterr().out
+    assert main(["check", str(settings.landing_dir), "--source", "nope"]) == 1
+    assert "unknown source" in capsys.readouterr().err
+
+
+def test_a_header_only_file_is_an_empty_delivery(settings: Settings) -> None:
+    _responses(settings, header=HEADER)
+    report = check_folder(settings, settings.landing_dir, "surveys")
+    assert report.exit_code == 0 and report.files[0].rows == 0
+
+
+def test_only_the_deployed_sources_are_needed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    landing = _demo(settings)
+    shutil.rmtree(landing / "social")
+    monkeypatch.setenv("CX_SOURCES", "sales,crm,surveys")
+    report = check_folder(load_settings(), landing)
+    assert report.exit_code == 0, report.blockers
+    assert {e.source for e in report.entities} == {"sales", "crm", "surveys"}
