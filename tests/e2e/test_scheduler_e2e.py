@@ -41,7 +41,10 @@ from cxpipe.runner import TRANSFORM_DAG, airflow_env, dbt_parse
 
 TODAY = datetime.now(UTC).date()
 DAYS = [TODAY - timedelta(days=n) for n in (2, 1)]  # two finished daily intervals
-PHASE_TIMEOUT_S = 15 * 60
+# A real scheduler runs every Cosmos task as its own process: on a busy 2-core machine one phase
+# (two days, ~50 tasks per transform run) can take well over the suite's default 15 minutes.
+PHASE_TIMEOUT_S = 40 * 60
+pytestmark = pytest.mark.timeout(PHASE_TIMEOUT_S + 10 * 60)  # the phase runs inside the first test's fixture
 
 
 def _free_port() -> int:
