@@ -71,7 +71,7 @@ LIST_RUNS_WITH_WARNINGS = (
     "2026-12-01T22:48:36.257164Z [warning  ] Could not import graphviz. Rendering graph to the graphical format "
     "will not be possible. \nYou might need to install the graphviz package and necessary system packages.\n"
     "Run `pip install graphviz` to attempt to install it. [py.warnings] category=UserWarning "
-    "filename=/work/main/.venv/lib/python3.11/site-packages/airflow/cli/commands/dag_command.py lineno=57\n"
+    "filename=.venv/lib/python3.11/site-packages/airflow/cli/commands/dag_command.py lineno=57\n"
     '[{"dag_id": "cx_ingest_sales", "run_id": "manual__2026-12-01T22:48:32.047467+00:00", "state": "success", '
     '"run_after": "2026-12-01T22:48:32.047467+00:00", "logical_date": "2025-03-01T00:00:00+00:00", "start_date": '
     '"2025-03-01T00:00:00+00:00", "end_date": "2026-12-01T22:48:32.373434+00:00"}]\n'

@@ -1,16 +1,17 @@
-"""Shared by the ingest tests: a landing date, a valid survey response and readers of the lake and quarantine."""
+"""Shared by the ingest tests: a landing date, valid survey and order rows, readers of the lake and quarantine."""
 
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from cxpipe.contracts import RESPONSES
+from cxpipe.contracts import ORDERS, RESPONSES
 from cxpipe.ingest import landing_file
 from cxpipe.settings import Settings
 
 DAY = date(2026, 11, 1)
 HEADER = ",".join(RESPONSES.column_names)
+ORDERS_HEADER = ",".join(ORDERS.column_names)
 
 
 def _write(settings: Settings, entity_file: Path, text: str) -> None:
@@ -35,3 +36,23 @@ def _lake(settings: Settings, source: str, entity_name: str) -> list[dict[str, o
 
 
 GOOD = "R1,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,great"
+
+
+def _order(order_id: str, **values: str) -> str:
+    """One orders.csv row: a valid order with ``values`` replaced."""
+    row = {
+        "order_id": order_id,
+        "customer_id": "C1",
+        "channel": "web",
+        "store_id": "",
+        "country": "SE",
+        "city": "Malmo",
+        "ordered_at": "2026-10-30T10:00:00Z",
+        "promised_date": "",
+        "delivered_at": "",
+        "status": "placed",
+        "order_total": "10",
+        "currency": "SEK",
+        **values,
+    }
+    return ",".join(row[c] for c in ORDERS.column_names)

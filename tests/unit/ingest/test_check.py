@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ingest_helpers import DAY, GOOD, HEADER, _responses, _write
+from ingest_helpers import DAY, GOOD, HEADER, ORDERS_HEADER, _order, _responses, _write
 
 from cxpipe.cli import main
 from cxpipe.contracts import ORDERS
@@ -14,27 +14,7 @@ from cxpipe.ingest import ingest_source, landing_file
 from cxpipe.ingest.check import CheckReport, check_folder, render_text
 from cxpipe.settings import Settings, load_settings
 
-ORDERS_HEADER = ",".join(ORDERS.column_names)
 EMAIL = "jane.doe.secret@example.com"
-
-
-def _order(order_id: str, **values: str) -> str:
-    row = {
-        "order_id": order_id,
-        "customer_id": "C1",
-        "channel": "web",
-        "store_id": "",
-        "country": "SE",
-        "city": "Malmo",
-        "ordered_at": "2026-10-30T10:00:00Z",
-        "promised_date": "",
-        "delivered_at": "",
-        "status": "placed",
-        "order_total": "10",
-        "currency": "SEK",
-        **values,
-    }
-    return ",".join(row[c] for c in ORDERS.column_names)
 
 
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:

@@ -7,34 +7,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import DAY, _lake, _quarantine, _write
+from ingest_helpers import DAY, ORDERS_HEADER, _lake, _order, _quarantine, _write
 
 from cxpipe.contracts import BASE_CONTRACT, ORDERS, TICKETS, ContractError
 from cxpipe.ingest import ingest_entity, ingest_source, landing_file, landing_ready
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.validation import UNKNOWN_VALUES_KEPT
 from cxpipe.settings import Settings, SettingsError, load_settings
-
-ORDERS_HEADER = ",".join(ORDERS.column_names)
-
-
-def _order(order_id: str, **values: str) -> str:
-    row = {
-        "order_id": order_id,
-        "customer_id": "C1",
-        "channel": "web",
-        "store_id": "",
-        "country": "SE",
-        "city": "Malmo",
-        "ordered_at": "2026-10-30T10:00:00Z",
-        "promised_date": "",
-        "delivered_at": "",
-        "status": "placed",
-        "order_total": "10",
-        "currency": "SEK",
-        **values,
-    }
-    return ",".join(row[c] for c in ORDERS.column_names)
 
 
 def _orders(settings: Settings, *rows: str) -> None:
