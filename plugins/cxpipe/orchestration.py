@@ -122,9 +122,11 @@ def data_errors() -> tuple[type[BaseException], ...]:
     """
     from cxpipe.contracts import ContractError
     from cxpipe.gate import GateBlockedError
+    from cxpipe.ingest import RowBalanceError
     from cxpipe.lake import LakeIncompleteError
 
-    return (ContractError, LakeIncompleteError, GateBlockedError, BadParamsError)
+    # RowBalanceError: rows in != loaded + quarantined is deterministic for the same files
+    return (ContractError, RowBalanceError, LakeIncompleteError, GateBlockedError, BadParamsError)
 
 
 #: dbt messages of failures that may pass on retry: a DuckDB file locked by another process,
@@ -139,12 +141,8 @@ FAILED_DBT_STATUSES = frozenset({"error", "fail", "runtime error"})
 
 
 def is_data_error(exc: BaseException) -> bool:
-    """True for errors that retrying cannot fix (:func:`data_errors`, and ingest's row-balance check)."""
-    if isinstance(exc, data_errors()):
-        return True
-    # ingest's LoadResult.check_balance raises a RuntimeError: rows in != loaded + quarantined is
-    # deterministic for the same files (a bug or a broken file), not a passing glitch
-    return isinstance(exc, RuntimeError) and "rows were lost" in str(exc)
+    """True for errors that retrying cannot fix (:func:`data_errors`)."""
+    return isinstance(exc, data_errors())
 
 
 @contextmanager

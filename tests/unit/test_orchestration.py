@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from cxpipe.contracts import ContractError
 from cxpipe.gate import GateBlockedError, GateResult
+from cxpipe.ingest import RowBalanceError
 from cxpipe.lake import LakeIncompleteError
 from cxpipe.orchestration import (
     dates_to_load,
@@ -89,7 +90,7 @@ def test_the_publication_interval_ends_the_day_after_the_last_covered_date() -> 
         ContractError("landing/sales/2026-11-01/orders.csv", "required column order_id is missing"),
         LakeIncompleteError("the lake has no load of crm 2026-11-02"),
         GateBlockedError(GateResult(passed=False, checks_run=3)),
-        RuntimeError("orders.csv: 10 rows in but 9 loaded + 0 quarantined; rows were lost, nothing was published"),
+        RowBalanceError("orders.csv: 10 rows in but 9 loaded + 0 quarantined; rows were lost, nothing was published"),
     ],
     ids=["contract", "lake", "gate", "balance"],
 )

@@ -29,12 +29,13 @@ from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.decoding import decode
 from cxpipe.ingest.lake import QUARANTINE_SCHEMA
 from cxpipe.ingest.landing import landing_file, landing_files, landing_ready
-from cxpipe.ingest.load import LoadResult, ingest_entity, ingest_source
+from cxpipe.ingest.load import LoadResult, RowBalanceError, ingest_entity, ingest_source
 from cxpipe.ingest.parsing import parse_csv, parse_jsonl
 
 __all__ = [
     "QUARANTINE_SCHEMA",
     "LoadResult",
+    "RowBalanceError",
     "decode",
     "ingest_entity",
     "ingest_source",

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 # once the ingest task runs, ``wait`` behaves like ``fail``.
 
 
+class RowBalanceError(RuntimeError):
+    """Rows in != rows loaded + rows quarantined: rows would be lost, so nothing is written."""
+
+
 @dataclass
 class LoadResult:
     """What one entity's load did; one row of the load audit."""
@@ -67,7 +71,7 @@ class LoadResult:
 
     def check_balance(self) -> None:
         if self.rows_in != self.rows_loaded + self.rows_quarantined:
-            raise RuntimeError(
+            raise RowBalanceError(
                 f"{self.source_file}: {self.rows_in} rows in but {self.rows_loaded} loaded "
                 f"+ {self.rows_quarantined} quarantined; rows were lost, nothing was published"
             )
