@@ -43,11 +43,13 @@ format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff fix models
 
+# Two pytest-xdist workers. --dist loadgroup: one worker runs the e2e tests, one after another,
+# while the other runs the rest (tests/conftest.py, pytest_xdist_make_scheduler).
 test: lint ## lint, then every test tier: unit, dbt, integration (PostgreSQL), e2e (Airflow)
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 test-fast: env ## the edit loop: unit and dbt tiers, no servers, no Airflow runs
-	$(BIN)/pytest tests/unit tests/dbt
+	$(BIN)/pytest -n 2 --dist loadgroup tests/unit tests/dbt
 
 docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog after `make run`)
 	cd dbt_project && if [ -f ../data/warehouse/cx.duckdb ]; then \

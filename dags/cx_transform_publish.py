@@ -6,9 +6,10 @@ cxpipe.gate, cxpipe.publish and cxpipe.alerts.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, TaskGroup, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.operators.local import DbtBuildLocalOperator
 
 from cxpipe.alerts.task_failures import record_transform_failure
 from cxpipe.orchestration import (
@@ -47,7 +48,8 @@ atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
 one failed model or test is one red task (not retried: fix the model or data and clear it)
 and its downstream models wait; a
-test that spans two models, such as `relationships`, is its own task after both) →
+test that spans two models, such as `relationships`, is its own task after both; with
+`CX_DBT_TASKS=build`, one task `dbt.build` runs the whole `dbt build` instead) →
 `quality_gate` (dbt test results of every dbt task of the run + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
 `notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
@@ -87,38 +89,52 @@ with DAG(
 
         return prepare(load_settings(), bool(context["params"]["full_refresh"]))  # type: ignore[index]
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=settings.dbt_project_dir,
-            manifest_path=settings.manifest_path,
-            install_dbt_deps=False,
-            env_vars=settings.dbt_env(),
-        ),
-        profile_config=ProfileConfig(
-            profile_name="cxpipe",
-            target_name="duckdb",
-            profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-        ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            # a test on two models (e.g. relationships) runs as its own task once both are built
-            should_detach_multiple_parents_tests=True,
-            emit_datasets=False,
-        ),
-        operator_args={
-            "install_deps": False,
-            "full_refresh": "{{ params.full_refresh }}",
-            # keeps each dbt command's run_results.json for the quality gate; then a failed dbt test or
-            # model fails its task without retry (a locked warehouse or a dbt crash keeps the retries)
-            "callback": ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"],
-        },
+    profile = ProfileConfig(
+        profile_name="cxpipe",
+        target_name="duckdb",
+        profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
     )
+    dbt_args = {
+        "install_deps": False,
+        "full_refresh": "{{ params.full_refresh }}",
+        # keeps each dbt command's run_results.json for the quality gate; then a failed dbt test or
+        # model fails its task without retry (a locked warehouse or a dbt crash keeps the retries)
+        "callback": ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"],
+    }
+    if settings.schedule.dbt_tasks == "build":
+        # CX_DBT_TASKS=build: the whole `dbt build` (seeds, models, their tests, in dbt's order) as one task
+        with TaskGroup(group_id="dbt") as dbt:
+            DbtBuildLocalOperator(
+                task_id="build",
+                project_dir=str(settings.dbt_project_dir),
+                profile_config=profile,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                env=settings.dbt_env(),
+                **dbt_args,
+            )
+    else:
+        dbt = DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(
+                dbt_project_path=settings.dbt_project_dir,
+                manifest_path=settings.manifest_path,
+                install_dbt_deps=False,
+                env_vars=settings.dbt_env(),
+            ),
+            profile_config=profile,
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.LOCAL,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+            ),
+            render_config=RenderConfig(
+                load_method=LoadMode.DBT_MANIFEST,
+                test_behavior=TestBehavior.BUILD,
+                # a test on two models (e.g. relationships) runs as its own task once both are built
+                should_detach_multiple_parents_tests=True,
+                emit_datasets=False,
+            ),
+            operator_args=dbt_args,
+        )
 
     @task
     def quality_gate(**context: object) -> dict[str, object]:

@@ -8,14 +8,17 @@ Tests live in tiers, one folder each, and every test is marked with its tier:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -37,6 +40,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
+# as in the deployment: Airflow puts its plugins folder, where the cxpipe package lives, on sys.path
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO_ROOT / "plugins")
 
 
 TIERS = ("unit", "dbt", "integration", "e2e")
@@ -52,9 +57,54 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, tier))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``pytest -n 2 --dist loadgroup``: the e2e tests are one group that one worker runs, one
+    after another (they must not overlap); every other test goes to whichever worker is free.
+
+    The group is the e2e folder, not an ``xdist_group`` mark: pytest-xdist 3.8 tags grouped
+    tests by rewriting their node ids, which pytest 9.2 ignores (pytest-xdist issue #1386).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    e2e = f"{(Path(__file__).parent / 'e2e').relative_to(config.rootpath).as_posix()}/"
+
+    class E2EGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e" if nodeid.startswith(e2e) else super()._split_scope(nodeid)
+
+    return E2EGroupScheduling(config, log)
+
+
+def check_plugins_folder() -> None:
+    """Fail clearly when Airflow's plugin scan would import the cxpipe package's modules.
+
+    Airflow imports every ``.py`` file of its plugins folder that ``.airflowignore`` does not
+    exclude, each as a top-level module named after the file: ``cxpipe/__main__.py`` would
+    run the cxpipe CLI inside every Airflow process that loads plugins.
+    """
+    from airflow._shared.module_loading import find_path_from_directory
+
+    plugins = os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"]
+    scanned = [p for p in find_path_from_directory(plugins, ".airflowignore", "glob") if p.endswith(".py")]
+    assert not scanned, f"Airflow's plugin scan would import {scanned[:3]}...: exclude them in {plugins}/.airflowignore"
+
+
 def copy_gx_context(target: Path) -> Path:
     """A private copy of the committed GX file context (its outputs stay in the copy)."""
     shutil.copytree(REPO_ROOT / "expectations", target, ignore=shutil.ignore_patterns("uncommitted"))
+    return target
+
+
+def copy_dbt_project(target: Path) -> Path:
+    """A private copy of the dbt project, for Airflow runs that parse it (``CX_DBT_PROJECT_DIR``).
+
+    dbt and Cosmos write the manifest and partial parse into the project's ``target`` folder;
+    in a copy, no other test (or test session) reads a manifest that is being rewritten.
+    """
+    shutil.copytree(REPO_ROOT / "dbt_project", target, ignore=shutil.ignore_patterns("target", "logs"))
     return target
 
 
@@ -105,17 +155,52 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return current
 
 
-@pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Demo data ingested for every source and built by ``dbt build`` (models + tests)."""
-    root = tmp_path_factory.mktemp("built")
+def _xdist_shared(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """Under pytest-xdist, the temporary folder that every worker of this run shares; else None."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (between processes)."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_warehouse(root: Path) -> Settings:
     current = settings_for(root)
     generate(current.landing_dir, SMALL_DEMO)
     for source in SOURCES:
         ingest_source(current, source, DEMO_DATE)
     result = run_dbt(current, "build")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    yield current
+    return current
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Demo data ingested for every source and built by ``dbt build``: models, seeds, snapshot,
+    data tests and the dbt unit tests (the one build of the suite that runs those).
+
+    Tests only read it (``warehouse_copy`` is a private copy for a test that changes it), so
+    under pytest-xdist the first worker that needs it builds it for all of them.
+    """
+    shared = _xdist_shared(tmp_path_factory)
+    if shared is None:
+        return _build_warehouse(tmp_path_factory.mktemp("built"))
+    saved = shared / "built_warehouse.pickle"
+    with _exclusive(shared / "built_warehouse.lock"):
+        if not saved.exists():
+            built = _build_warehouse(Path(tempfile.mkdtemp(prefix="built-", dir=shared)))
+            saved.write_bytes(pickle.dumps(built))
+    current: Settings = pickle.loads(saved.read_bytes())
+    return current
 
 
 def clone_data(source: Settings, root: Path) -> Settings:
@@ -137,12 +222,36 @@ def warehouse_copy(built_warehouse: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def dbt_manifest() -> Path:
-    """dbt's manifest in the project's target folder, which the transform DAG renders from."""
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dbt's manifest in the project's target folder, which the transform DAG renders from.
+
+    Parsed once per test run: under pytest-xdist by the first worker that needs it (the
+    workers share the folder; a second parse would rewrite it while another worker reads it).
+    """
     settings = load_settings()
-    dbt_parse(settings, {**os.environ, **settings.dbt_env(), "CX_BUILD_DB": ":memory:"})
+    shared = _xdist_shared(tmp_path_factory)
+    with _exclusive(shared / "dbt_manifest.lock") if shared else nullcontext():
+        if shared is None or not (shared / "dbt_manifest.done").exists():
+            dbt_parse(settings, {**os.environ, **settings.dbt_env(), "CX_BUILD_DB": ":memory:"})
+            if shared is not None:
+                (shared / "dbt_manifest.done").touch()
     assert settings.manifest_path.exists()
     return settings.manifest_path
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Iterator[Path]:
+    """A migrated Airflow metadata database (SQLite): ``airflow db migrate`` once per session;
+    each Airflow home of the e2e tests starts from a copy of the file."""
+    home = Path(tempfile.mkdtemp(prefix="cxpipe-airflow-db-"))  # not under pytest's pruned temporary root
+    try:
+        airflow = str(Path(sys.executable).parent / "airflow")
+        env = {**os.environ, "AIRFLOW_HOME": str(home)}
+        done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        yield home / "airflow.db"
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @dataclass

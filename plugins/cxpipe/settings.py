@@ -41,6 +41,8 @@ _Policy = Literal["wait", "skip", "fail"]
 
 #: What a source may do when one of its files is missing for a date.
 MISSING_FILE_POLICIES: tuple[str, ...] = get_args(_Policy)
+_DbtTaskMode = Literal["node", "build"]
+DBT_TASK_MODES: tuple[str, ...] = get_args(_DbtTaskMode)
 
 #: ``CX_*`` variables that exist but are not cxpipe settings: exported by cxpipe for dbt,
 #: read by dbt's profile only, or used by docker-compose / the deployment scripts only.
@@ -268,6 +270,7 @@ _Positive = Annotated[_Whole, Field(ge=1)]
 _Boolean = Annotated[bool, _token(r"true|false|1|0|yes|no", "is not true or false")]
 _Date = Annotated[date, _token(r"\d{4}-\d{2}-\d{2}", "is not an ISO date")]
 _PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+_DbtTasks = Annotated[_DbtTaskMode, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Codec = Annotated[str, AfterValidator(_codec)]
 _Currency = Annotated[str, AfterValidator(_currency)]
 _Frozen = AfterValidator(FrozenMap)
@@ -327,6 +330,10 @@ class ScheduleSettings:
     """first retry delay; it doubles up to 30 minutes"""
     task_timeout_minutes: Annotated[_Positive, _Env("CX_TASK_TIMEOUT_MINUTES", "a whole number ≥ 1, e.g. 60")] = 60
     """execution timeout of every task"""
+    dbt_tasks: Annotated[_DbtTasks, _Env("CX_DBT_TASKS", f"one of {', '.join(DBT_TASK_MODES)}")] = "node"
+    """how the transform DAG runs dbt: `node`, one Airflow task per seed and model (`dbt build --select` it, \
+then its tests), or `build`, one task for the whole `dbt build` (far fewer task starts; one red task for any \
+failure, named in its log and in the gate's report)"""
 
     @pydantic.field_validator("end_date")
     @classmethod

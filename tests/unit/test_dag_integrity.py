@@ -197,6 +197,39 @@ def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagba
     assert "dbt.stg_crm__customers_model_build" in rfm.upstream_task_ids
 
 
+def test_cx_dbt_tasks_build_runs_the_whole_dbt_build_as_one_task_between_the_same_neighbours(
+    dbt_manifest: Path, tmp_path: Path
+) -> None:
+    code = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+dag = bag.dags["cx_transform_publish"]
+build = dag.get_task("dbt.build")
+build.full_refresh = build.render_template(build.full_refresh, {"params": {"full_refresh": True}})
+print(json.dumps({
+    "errors": bag.import_errors,
+    "dbt": sorted(t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")),
+    "type": type(build).__name__,
+    "upstream": sorted(build.upstream_task_ids),
+    "downstream": sorted(build.downstream_task_ids),
+    "flags": build.add_cmd_flags(),
+    "select": build.select,
+    "callbacks": build.callback,
+}))
+"""
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "CX_DBT_TASKS": "BUILD"}
+    dags = str(REPO_ROOT / "dags")
+    done = subprocess.run([sys.executable, "-c", code, dags], env=env, capture_output=True, text=True, check=True)
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert parsed["errors"] == {}
+    assert parsed["dbt"] == ["dbt.build"] and parsed["type"] == "DbtBuildLocalOperator"
+    assert parsed["upstream"] == ["prepare_build"] and parsed["downstream"] == ["quality_gate"]
+    assert not parsed["select"]  # the whole project
+    assert "--full-refresh" in parsed["flags"]
+    assert parsed["callbacks"] == ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"]
+
+
 def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
     publish, gate = dag.get_task("publish"), dag.get_task("quality_gate")
