@@ -83,9 +83,10 @@ def check_drift(
 ) -> list[CheckRecord]:
     """Row count and the suite's ``drift_metric`` move at most ``threshold`` percent against ``previous``.
 
-    Nothing to check when there is no previous publication or it lacks ``table``.
+    Nothing to check when there is no previous publication or it lacks ``table``, nor for a table of
+    events (``"events": true``, e.g. complaint alerts): a new spike or none is news, not drift.
     """
-    if previous is None:
+    if previous is None or config.get("events"):
         return []
     previous_tables = {r[0] for r in previous.execute("select table_name from information_schema.tables").fetchall()}
     if table not in previous_tables:

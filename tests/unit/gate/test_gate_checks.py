@@ -145,6 +145,16 @@ def test_row_count_drift_blocks_beyond_the_threshold(
     assert (beyond.check, beyond.passed) == ("row_count_drift_within_12.5_pct", False)
 
 
+def test_a_table_of_events_is_not_checked_for_drift(
+    settings: Settings, build: duckdb.DuckDBPyConnection, previous: duckdb.DuckDBPyConnection
+) -> None:
+    _numbers(previous, "t", [1])
+    _numbers(build, "marts.t", [1] * 5)  # four new alerts: news, not drift
+    assert check_drift(settings, build, previous, "t", {"events": True}, 50.0) == []
+    (checked,) = check_drift(settings, build, previous, "t", {"events": False}, 50.0)
+    assert not checked.passed
+
+
 def test_metric_drift_uses_the_declared_aggregate_and_filter(
     settings: Settings, build: duckdb.DuckDBPyConnection, previous: duckdb.DuckDBPyConnection
 ) -> None:
