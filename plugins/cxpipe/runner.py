@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cxpipe.ingest import landing_ready
+from cxpipe.locks import LockHeldError, hold
 from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -209,9 +210,22 @@ def run_dag(airflow: str, dag_id: str, logical_date: date, env: dict[str, str], 
 
 def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list[date]) -> None:
     """Check the dates and landing folders, migrate Airflow's database, then run every ingest DAG per date
-    and the transform DAG; raise :class:`RunError` naming the DAG and date when one does not succeed."""
+    and the transform DAG; raise :class:`RunError` naming the DAG and date when one does not succeed.
+
+    One run at a time per data folder: a second ``cxpipe run`` on the same folder is refused at once,
+    naming the run that holds it (:mod:`cxpipe.locks`).
+    """
     if not load_dates:
         raise RunError("no landing date to run; give --days 1 or more")
+    dates = f"{load_dates[0]}..{load_dates[-1]}"
+    try:
+        with hold(settings.data_dir, "run", f"cxpipe run {dates}, Airflow home {airflow_home}"):
+            _run_dates(settings, airflow_home, load_dates)
+    except LockHeldError as exc:
+        raise RunError(str(exc)) from None
+
+
+def _run_dates(settings: Settings, airflow_home: Path, load_dates: list[date]) -> None:
     check_landing(settings, load_dates)
     env = airflow_env(settings, airflow_home, load_dates)
     configured = {"CX_START_DATE": settings.schedule.start_date, "CX_END_DATE": settings.schedule.end_date}

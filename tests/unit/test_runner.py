@@ -142,6 +142,29 @@ def test_cxpipe_run_names_the_missing_landing_folders_before_starting_airflow(
     assert not home.exists()  # Airflow never started
 
 
+def test_a_second_cxpipe_run_on_the_same_data_folder_is_refused_naming_the_first(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holder = (
+        "import sys, time; from pathlib import Path; from cxpipe.locks import hold\n"
+        "with hold(Path(sys.argv[1]), 'run', 'cxpipe run 2025-03-01..2025-03-01'):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    first = subprocess.Popen([sys.executable, "-c", holder, str(settings.data_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "held"
+        home = tmp_path / "airflow-home"
+        monkeypatch.setenv("AIRFLOW_HOME", str(home))
+        assert main(["run", "--start", "2025-03-01"]) == 1
+        err = capsys.readouterr().err
+        assert f"another run holds the lock on {settings.data_dir}: pid {first.pid}" in err
+        assert "cxpipe run 2025-03-01..2025-03-01" in err and "(missing)" not in err
+        assert not home.exists()  # nothing of the second run started
+    finally:
+        first.kill()
+        first.wait()
+
+
 def test_landing_folders_are_checked_per_source_policy(settings: Settings) -> None:
     generate(settings.landing_dir, DemoSpec(start=EARLY, days=1, history_days=3, customers=20, orders_per_day=2))
     check_landing(settings, [EARLY])

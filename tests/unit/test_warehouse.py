@@ -1,3 +1,6 @@
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -47,3 +50,45 @@ def test_the_operations_log_is_created_on_first_use_and_kept(tmp_path: Path) -> 
     assert ops_db(folder).exists()
     with connect_ops(folder, read_only=True) as con:
         assert con.execute("select status from publication_log").fetchall() == [("blocked",)]
+
+
+OPS_HOLDER = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def _holding_ops(folder: Path, seconds: float) -> subprocess.Popen[str]:
+    with connect_ops(folder):
+        pass  # create it
+    child = subprocess.Popen(
+        [sys.executable, "-c", OPS_HOLDER, str(ops_db(folder)), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "open"
+    return child
+
+
+def test_a_writer_of_the_operations_log_waits_while_another_process_holds_it(tmp_path: Path) -> None:
+    child = _holding_ops(tmp_path, 2.0)
+    started = time.monotonic()
+    try:
+        with connect_ops(tmp_path, wait_s=60) as con:
+            assert time.monotonic() - started > 1.0  # only opened once the other process let go
+            con.execute("select count(*) from publication_log").fetchone()
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_wait_for_the_operations_log_is_bounded(tmp_path: Path) -> None:
+    child = _holding_ops(tmp_path, 60.0)
+    try:
+        with pytest.raises(duckdb.IOException, match=r"(?i)lock"):
+            connect_ops(tmp_path, wait_s=0.5)
+    finally:
+        child.kill()
+        child.wait()

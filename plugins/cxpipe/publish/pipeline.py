@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cxpipe.contracts import REPORTING_TABLES
+from cxpipe.locks import LockHeldError, hold
 from cxpipe.publish import duckdb_file, postgres
 from cxpipe.publish.attempts import record_attempt
 from cxpipe.publish.duckdb_file import KEEP_ENV, PublishError, archived, current_publication_id
@@ -63,12 +64,44 @@ def publish(
 ) -> Publication:
     """Build a new reporting file from the build warehouse, verify it and swap it in.
 
+    One publication (or rollback) at a time per data folder: a second one is refused with
+    :class:`cxpipe.locks.LockHeldError`, naming the holder, and recorded as a failed attempt. It
+    never touches the files of the one in progress.
+
     ``on_step``, when given, is called with the name of each step as it is reached:
     ``loaded`` (tables copied into the new file), ``verified`` (new file verified and
     closed) and, with PostgreSQL, ``pg_copying`` (after the COPY of each table, before
     its commit) and ``pg_loaded`` (the load committed, not yet swapped in). Nothing
     has been swapped in at any of them.
     """
+    try:
+        with hold(settings.warehouse_dir, "publish", f"publish run_id={run_id}"):
+            return _publish(
+                settings,
+                gate_status=gate_status,
+                gate_checks=gate_checks,
+                run_id=run_id,
+                data_interval_start=data_interval_start,
+                data_interval_end=data_interval_end,
+                tables=tables,
+                on_step=on_step,
+            )
+    except LockHeldError as exc:
+        record_attempt(settings, "failed", target="all", run_id=run_id, reason=str(exc))
+        raise
+
+
+def _publish(
+    settings: Settings,
+    *,
+    gate_status: str,
+    gate_checks: int | None = None,
+    run_id: str | None = None,
+    data_interval_start: datetime | None = None,
+    data_interval_end: datetime | None = None,
+    tables: tuple[str, ...] = REPORTING_TABLES,
+    on_step: Callable[[str], None] | None = None,
+) -> Publication:
     keep = settings.publish.keep_publications
     target = settings.reporting_db
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +166,11 @@ def publish(
 
 def rollback(settings: Settings, publication_id: int | None = None) -> int:
     """Put a kept publication back in place (default: the one before the current one)."""
+    with hold(settings.warehouse_dir, "publish", f"rollback to {publication_id or 'the previous publication'}"):
+        return _rollback(settings, publication_id)
+
+
+def _rollback(settings: Settings, publication_id: int | None) -> int:
     keep = settings.publish.keep_publications
     kept = archived(settings)
     current = current_publication_id(settings.reporting_db)

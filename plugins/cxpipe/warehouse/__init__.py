@@ -5,7 +5,9 @@ Preparing it for a dbt build (a full refresh) is :func:`cxpipe.warehouse.build.p
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -93,13 +95,36 @@ def ops_db(warehouse_dir: Path) -> Path:
     return warehouse_dir / OPS_DB_NAME
 
 
-def connect_ops(warehouse_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the operations log, creating it (and its tables) on first use."""
+#: How long a writer of the operations log waits for another process to close it.
+OPS_LOCK_WAIT_S = 120.0
+
+
+def connect_ops(
+    warehouse_dir: Path, *, read_only: bool = False, wait_s: float = OPS_LOCK_WAIT_S
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the operations log, creating it (and its tables) on first use.
+
+    DuckDB lets one process at a time open a file for writing. Every writer of the log (the
+    gate, publication attempts, ingest audits, alerts) holds it for a moment only, so a
+    writer that finds it locked waits, retrying for up to ``wait_s`` seconds, rather than
+    failing and losing its record.
+    """
     path = ops_db(warehouse_dir)
-    if read_only and path.exists():
-        return duckdb.connect(str(path), read_only=True)
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    if not path.exists():
+        warehouse_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    pause = 0.05
+    while True:
+        try:
+            if read_only and path.exists():
+                return duckdb.connect(str(path), read_only=True)
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 2.0)
     for ddl in OPS_DDL:
         con.execute(ddl)
     return con
