@@ -28,6 +28,7 @@ COPY --chown=airflow:root dags ./dags
 COPY --chown=airflow:root dbt_project ./dbt_project
 COPY --chown=airflow:root expectations ./expectations
 COPY --chown=airflow:root docs/runbook.md ./docs/runbook.md
+COPY --chown=airflow:root deploy/compose/check-secrets.sh ./deploy/check-secrets.sh
 RUN pip install --no-cache-dir --no-deps --editable . \
  && cd dbt_project \
  && CX_BUILD_DB=:memory: dbt parse --project-dir . --profiles-dir . \

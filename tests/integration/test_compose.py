@@ -127,13 +127,14 @@ def test_dependencies_wait_for_health_and_for_the_migration(services: dict[str, 
     assert any("/api/v2/version" in part for part in services["airflow-apiserver"]["healthcheck"]["test"])
 
 
-def test_ports_only_the_uis_are_public(services: dict[str, Any]) -> None:
+def test_ports_only_the_uis_and_on_localhost_unless_configured(services: dict[str, Any]) -> None:
     published = {name: service.get("ports", []) for name, service in services.items() if service.get("ports")}
     assert published == {
         "postgres": ["127.0.0.1:5432:5432"],
-        "airflow-apiserver": ["8080:8080"],
-        "metabase": ["3000:3000"],
+        "airflow-apiserver": ["${UI_BIND_ADDRESS:-127.0.0.1}:8080:8080"],
+        "metabase": ["${UI_BIND_ADDRESS:-127.0.0.1}:3000:3000"],
     }
+    assert _env_example()["UI_BIND_ADDRESS"] == "127.0.0.1"
 
 
 def test_landing_lake_and_warehouse_are_volumes_of_every_airflow_service(
@@ -180,10 +181,51 @@ def test_no_secret_is_written_in_the_compose_file(services: dict[str, Any]) -> N
                 assert not re.search(r":[^/:@]+@", literal), f"{name}.{key} has a password in its URL"
 
 
-def test_env_example_is_committed_with_placeholders_and_env_is_ignored() -> None:
+def test_env_example_ships_no_secret_values_and_env_is_ignored(services: dict[str, Any]) -> None:
     example = _env_example()
     secrets = {k: v for k, v in example.items() if SECRET_NAME.search(k)}
-    assert secrets and all(v == "change-me" for v in secrets.values()), secrets
+    assert secrets and all(v == "" for v in secrets.values()), secrets
+    # every secret is required (`${VAR:?…}`: compose refuses it empty) and checked by airflow-init
+    compose_text = COMPOSE.read_text()
+    init = " ".join(services["airflow-init"]["command"])
+    for name in secrets:
+        assert re.search(rf"\$\{{{name}:\?", compose_text), f"{name} is not required by docker-compose.yml"
+        checked = {
+            "AIRFLOW_FERNET_KEY": "AIRFLOW__CORE__FERNET_KEY",
+            "AIRFLOW_JWT_SECRET": "AIRFLOW__API_AUTH__JWT_SECRET",
+        }
+        assert checked.get(name, name) in init.split("check-secrets.sh", 1)[1], f"airflow-init does not check {name}"
     ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=REPO_ROOT, check=False)
     kept = subprocess.run(["git", "check-ignore", "-q", ".env.example"], cwd=REPO_ROOT, check=False)
     assert ignored.returncode == 0 and kept.returncode == 1
+
+
+CHECK_SECRETS = REPO_ROOT / "deploy" / "compose" / "check-secrets.sh"
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        ("", "is not set"),
+        ("change-me", "still holds the example value"),
+        ("cxpipe-demo-key-not-secret", "still holds the example value"),
+        ("short-secret", "is shorter than 16 characters"),
+    ],
+)
+def test_check_secrets_refuses_missing_example_and_short_values_without_printing_them(value: str, refusal: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "GOOD_SECRET": "x" * 32, "BAD_SECRET": value}
+    done = subprocess.run(
+        ["bash", str(CHECK_SECRETS), "GOOD_SECRET", "BAD_SECRET"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert f"BAD_SECRET {refusal}" in done.stderr and "GOOD_SECRET" not in done.stderr
+    assert "refusing to start" in done.stderr
+    if value:
+        assert value not in done.stderr + done.stdout
+
+
+def test_check_secrets_passes_strong_values_and_the_image_ships_it() -> None:
+    env = {"PATH": "/usr/bin:/bin", "A": "a" * 16, "B": "b" * 40}
+    done = subprocess.run(["bash", str(CHECK_SECRETS), "A", "B"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "2 secrets set" in done.stdout
+    assert "deploy/compose/check-secrets.sh ./deploy/check-secrets.sh" in (REPO_ROOT / "Dockerfile").read_text()
