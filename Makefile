@@ -11,6 +11,8 @@ DEMO_START ?= 2026-11-01
 DEMO_DAYS ?= 1
 
 export GX_ANALYTICS_ENABLED := false
+# `make demo` and `make run` are the demo: they may pseudonymise with the built-in demo key
+demo run: export CX_DEMO_MODE ?= true
 export DO_NOT_TRACK := true
 
 .PHONY: help env run demo test test-fast lint format docs clean

@@ -37,6 +37,9 @@ DEMO_DATE = date(2026, 11, 1)
 SMALL_DEMO = DemoSpec(start=DEMO_DATE, days=2, history_days=60, customers=150, orders_per_day=12)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# The suite runs on demo data: the processes it starts (cxpipe run, Airflow) may use the demo
+# PII key. Fixtures built with `settings_for` have a key of their own and no demo mode.
+os.environ.setdefault("CX_DEMO_MODE", "true")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
@@ -115,7 +118,7 @@ def settings_for(root: Path) -> Settings:
         data_dir=root / "data",
         dbt_project_dir=REPO_ROOT / "dbt_project",
         gx_dir=copy_gx_context(root / "expectations"),
-        pii_key="test-key",
+        pii_key="test-key-for-pseudonymising",
     )
 
 

@@ -18,6 +18,7 @@ from cxpipe.demo.profiles import DEFAULT_PROFILE, PROFILES, generate_profile
 from cxpipe.publish import published_tables
 from cxpipe.settings import (
     DEMO_PII_KEY,
+    PiiKeyError,
     SettingsError,
     describe_settings,
     load_settings,
@@ -111,8 +112,14 @@ def _settings(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
-    if current.pii_key == DEMO_PII_KEY:
-        print("warning: CX_PII_KEY is not set; PII is pseudonymised with the demo key", file=sys.stderr)
+    if current.pii_key == DEMO_PII_KEY and current.demo_mode:
+        print("warning: CX_PII_KEY is not set; demo mode pseudonymises PII with the demo key", file=sys.stderr)
+    try:
+        current.pseudonymisation_key()
+    except PiiKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if args.check:
+            return 1
     if args.check:
         print("settings OK")
         return 0

@@ -124,9 +124,11 @@ def data_errors() -> tuple[type[BaseException], ...]:
     from cxpipe.gate import GateBlockedError
     from cxpipe.ingest import RowBalanceError
     from cxpipe.lake import LakeIncompleteError
+    from cxpipe.settings import PiiKeyError
 
-    # RowBalanceError: rows in != loaded + quarantined is deterministic for the same files
-    return (ContractError, RowBalanceError, LakeIncompleteError, GateBlockedError, BadParamsError)
+    # RowBalanceError: rows in != loaded + quarantined is deterministic for the same files;
+    # PiiKeyError: the deployment's configuration, which a retry does not change
+    return (ContractError, RowBalanceError, LakeIncompleteError, GateBlockedError, BadParamsError, PiiKeyError)
 
 
 #: dbt messages of failures that may pass on retry: a DuckDB file locked by another process,

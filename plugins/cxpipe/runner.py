@@ -30,7 +30,7 @@ from typing import Any
 
 from cxpipe.ingest import landing_ready
 from cxpipe.locks import LockHeldError, hold
-from cxpipe.settings import Settings
+from cxpipe.settings import PiiKeyError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,10 @@ def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list
     """
     if not load_dates:
         raise RunError("no landing date to run; give --days 1 or more")
+    try:
+        settings.pseudonymisation_key()  # before anything starts, not in the first ingest task
+    except PiiKeyError as exc:
+        raise RunError(str(exc)) from None
     dates = f"{load_dates[0]}..{load_dates[-1]}"
     try:
         with hold(settings.data_dir, "run", f"cxpipe run {dates}, Airflow home {airflow_home}"):

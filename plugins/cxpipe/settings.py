@@ -33,6 +33,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Demo key for pseudonymising PII; production sets CX_PII_KEY from a secret store.
 DEMO_PII_KEY = "cxpipe-demo-key-not-secret"
+#: The shortest CX_PII_KEY accepted outside demo mode.
+MIN_PII_KEY_LENGTH = 16
+#: Values that are placeholders, not keys.
+_PLACEHOLDER_KEYS = frozenset({DEMO_PII_KEY, "change-me", "changeme", "secret", "password"})
+
+
+class PiiKeyError(RuntimeError):
+    """Pseudonymising real data needs a key of the deployment's own; the message says what to set."""
+
 
 #: First logical date the ingest DAGs schedule unless CX_START_DATE says otherwise.
 DEFAULT_START_DATE = date(2026, 11, 1)
@@ -486,7 +495,10 @@ class Settings:
     gx_dir: Annotated[_Folder, _Env("CX_GX_DIR", _PATH, "`<CX_PROJECT_DIR>/expectations`")]
     """the Great Expectations file context"""
     pii_key: Annotated[_Text, _Env("CX_PII_KEY", _TEXT, "a demo key", secret="full")] = Field(repr=False)
-    """key of the keyed hash that pseudonymises PII; **set it in production**"""
+    """key of the keyed hash that pseudonymises PII; **required** (at least 16 characters) unless `CX_DEMO_MODE`"""
+    demo_mode: Annotated[_Boolean, _Env("CX_DEMO_MODE", "true/false, 1/0 or yes/no")] = False
+    """demo data only: allows the built-in demo `CX_PII_KEY` (anyone can reverse ids pseudonymised with it); \
+`make run` and the tests set it"""
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     gate: GateSettings = Field(default_factory=GateSettings)
@@ -531,6 +543,25 @@ class Settings:
     def data_docs_index(self) -> Path:
         """Entry page of the Great Expectations Data Docs the quality gate builds."""
         return self.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+    def pseudonymisation_key(self) -> str:
+        """The PII key, refused (:class:`PiiKeyError`) outside demo mode when it is the demo key, a
+        placeholder or shorter than :data:`MIN_PII_KEY_LENGTH`: with a known key, every pseudonymised
+        id can be reversed by hashing candidate ids."""
+        if self.demo_mode:
+            return self.pii_key
+        if self.pii_key in _PLACEHOLDER_KEYS:
+            problem = "is not set" if self.pii_key == DEMO_PII_KEY else "holds a placeholder"
+        elif len(self.pii_key) < MIN_PII_KEY_LENGTH:
+            problem = f"is shorter than {MIN_PII_KEY_LENGTH} characters"
+        else:
+            return self.pii_key
+        raise PiiKeyError(
+            f"CX_PII_KEY {problem}: PII is pseudonymised with a keyed hash, and a known or short key lets "
+            f"anyone reverse it. Set CX_PII_KEY to a secret of at least {MIN_PII_KEY_LENGTH} characters from "
+            'your secret store (e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"), '
+            "or CX_DEMO_MODE=true for demo data"
+        )
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that dbt's profile and sources read (see :data:`EXPORTED`)."""
@@ -611,6 +642,11 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------ documentation
+
+
+def mask_url(url: str) -> str:
+    """``url`` as it may be logged: its password, path and query (where webhook tokens live) hidden."""
+    return _mask(url, "path")
 
 
 def _mask(value: str, secret: str) -> str:

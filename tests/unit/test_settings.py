@@ -416,3 +416,45 @@ def test_sources_are_a_validated_subset_in_the_contracts_order() -> None:
         load_settings({"CX_SOURCES": "sales,tickets"})
     with pytest.raises(SettingsError, match=r"CX_SOURCES=',' names no source"):
         load_settings({"CX_SOURCES": ","})
+
+
+# ------------------------------------------------------------------ the PII key outside demo mode
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (None, "CX_PII_KEY is not set"),
+        ("change-me", "CX_PII_KEY holds a placeholder"),
+        ("short-key", "CX_PII_KEY is shorter than 16 characters"),
+    ],
+)
+def test_outside_demo_mode_a_missing_placeholder_or_short_pii_key_is_refused(key: str | None, problem: str) -> None:
+    from cxpipe.settings import PiiKeyError
+
+    environ = {"CX_DEMO_MODE": "false"} | ({"CX_PII_KEY": key} if key else {})
+    with pytest.raises(PiiKeyError) as refused:
+        load_settings(environ).pseudonymisation_key()
+    assert str(refused.value).startswith(problem) and "CX_DEMO_MODE=true" in str(refused.value)
+    if key:
+        assert key not in str(refused.value).removeprefix(problem)  # the value itself is not repeated
+    # demo mode accepts the demo key (and any other)
+    assert load_settings({**environ, "CX_DEMO_MODE": "true"}).pseudonymisation_key() == (key or DEMO_PII_KEY)
+
+
+def test_a_real_key_is_used_as_given() -> None:
+    key = "s3cret-" + "x" * 20
+    assert load_settings({"CX_PII_KEY": key}).pseudonymisation_key() == key
+
+
+def test_cxpipe_settings_check_fails_without_a_real_key_outside_demo_mode(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cxpipe.cli import main
+
+    monkeypatch.delenv("CX_PII_KEY", raising=False)
+    monkeypatch.setenv("CX_DEMO_MODE", "false")
+    assert main(["settings", "--check"]) == 1
+    assert "error: CX_PII_KEY is not set" in capsys.readouterr().err
+    monkeypatch.setenv("CX_DEMO_MODE", "true")
+    assert main(["settings", "--check"]) == 0

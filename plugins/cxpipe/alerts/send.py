@@ -14,10 +14,11 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
-from cxpipe.settings import Settings
+from cxpipe.settings import Settings, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,25 @@ def _post(alert: dict[str, Any], url: str | None) -> bool | None:
         response = requests.post(url, json=body, timeout=WEBHOOK_TIMEOUT_SECONDS)
         response.raise_for_status()
     except requests.RequestException as exc:
-        log.warning("alert webhook %s did not accept the alert (%s); it is kept in the alert log", WEBHOOK_ENV, exc)
+        log.warning(
+            "alert webhook %s (%s) did not accept the alert (%s); it is kept in the alert log",
+            WEBHOOK_ENV,
+            mask_url(url),
+            _without_url(str(exc), url),
+        )
         return False
     return True
+
+
+def _without_url(text: str, url: str) -> str:
+    """``text`` (a requests error, which quotes the URL or its path) with the webhook's secret parts hidden."""
+    parts = urlsplit(url)
+    text = text.replace(url, mask_url(url))
+    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    for secret in (path_and_query, parts.path, parts.query):
+        if secret and secret != "/":
+            text = text.replace(secret, "/***")
+    return text
 
 
 def _summary(alert: dict[str, Any]) -> str:

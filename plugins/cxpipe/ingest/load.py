@@ -124,7 +124,7 @@ def _stage_entity(
     good = reasons.ok
     for column in entity.columns:
         if column.pii:
-            typed[column.name] = pseudonymise(typed[column.name], settings.pii_key)
+            typed[column.name] = pseudonymise(typed[column.name], settings.pseudonymisation_key())
         elif column.free_text:
             typed[column.name] = mask_contact_details(typed[column.name])
     result.unknown_values = unknown_values(entity, typed, good)

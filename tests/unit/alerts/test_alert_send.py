@@ -1,5 +1,7 @@
 import json
+import logging
 
+import pytest
 from configured import configured
 from conftest import Webhook
 
@@ -30,3 +32,20 @@ def test_a_failing_webhook_does_not_lose_the_alert(settings: Settings, webhook: 
     alert = send_alert("task_failed", {"task_id": "quality_gate"}, settings)
     assert alert["delivered"] is False
     assert json.loads(alert_log_path(settings).read_text())["task_id"] == "quality_gate"
+
+
+def test_a_failing_webhook_is_logged_without_its_token(
+    settings: Settings, webhook: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_url = f"{webhook.url.rstrip('/')}/services/T0SECRET/B0SECRET/tokenXYZ123"
+    settings = configured(settings, CX_ALERT_WEBHOOK_URL=secret_url)
+    webhook.status = 404  # requests' error quotes the whole URL
+    with caplog.at_level(logging.WARNING):
+        assert send_alert("task_failed", {"task_id": "publish"}, settings)["delivered"] is False
+    unreachable = configured(settings, CX_ALERT_WEBHOOK_URL="http://127.0.0.1:9/hooks/tokenABC987?key=k3y")
+    with caplog.at_level(logging.WARNING):
+        assert send_alert("task_failed", {"task_id": "publish"}, unreachable)["delivered"] is False
+    logged = caplog.text
+    assert "did not accept the alert" in logged and "/***" in logged
+    for secret in ("T0SECRET", "tokenXYZ123", "tokenABC987", "k3y"):
+        assert secret not in logged

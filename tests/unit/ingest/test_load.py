@@ -97,7 +97,7 @@ def test_pii_never_reaches_the_lake(settings: Settings) -> None:
     lake_text = str(row)
     for raw in ("C1", "Anna Berg", "anna.berg@example.com", "+46 700000000"):
         assert f"'{raw}'" not in lake_text
-    assert row["customer_id"] == pseudonymise(__import__("pandas").Series(["C1"]), "test-key")[0]
+    assert row["customer_id"] == pseudonymise(__import__("pandas").Series(["C1"]), settings.pii_key)[0]
 
 
 def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) -> None:
@@ -134,3 +134,16 @@ def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) 
     assert "T-PII" in lake_text and "[EMAIL]" in lake_text and "[PHONE]" in lake_text
     leaked = sorted(value for value in pii if value in lake_text)
     assert leaked == [], f"raw PII in the lake: {leaked[:5]}"
+
+
+def test_outside_demo_mode_the_demo_pii_key_stops_ingest_before_anything_is_written(settings: Settings) -> None:
+    from dataclasses import replace
+
+    from cxpipe.settings import DEMO_PII_KEY, PiiKeyError
+
+    generate(settings.landing_dir, DemoSpec(start=DAY, history_days=5, customers=10))
+    demo_keyed = replace(settings, pii_key=DEMO_PII_KEY, demo_mode=False)
+    with pytest.raises(PiiKeyError, match="CX_PII_KEY is not set"):
+        ingest_source(demo_keyed, "crm", DAY)
+    assert not list(settings.lake_dir.glob("crm/**/*.parquet"))
+    assert ingest_source(replace(demo_keyed, demo_mode=True), "crm", DAY)  # the demo may use it
