@@ -9,12 +9,13 @@ What is personal data here
 **PII columns** (``pii=True`` in :mod:`cxpipe.contracts`): customer ids, names, e-mail
 addresses, phone numbers, social handles. Ingest replaces each value by
 :func:`pseudonymise`, a keyed hash (``CX_PII_KEY``): tables still join on it, nobody can
-read it back. Names are handled only this way: no pattern tells a name from a word, so
-names and street addresses written into free text are not found (docs/complaints.md).
+read it back.
 
-**Contact details in free text** (``free_text=True`` columns at ingest, complaint texts in
-the complaint NLP). :func:`find_pii` finds three kinds, :func:`redact_pii` replaces them by
-the tokens in :data:`REDACTION_TOKENS`:
+**Personal data in free text** (``free_text=True`` columns at ingest, complaint texts in
+the complaint NLP). :func:`find_pii` finds five kinds, :func:`redact_pii` replaces them by
+the tokens in :data:`REDACTION_TOKENS`. ``name`` and ``address`` (personal names, street
+addresses) and disguised e-mail addresses and phone numbers (``anna(at)gmail(dot)com``) are
+found by :mod:`cxpipe.privacy.free_text`, which says how and what it misses; the others:
 
 ``email``
     ``local@domain.tld``, letters of any script in the domain (``user@例子.中国``).
@@ -71,8 +72,16 @@ import re
 
 import pandas as pd
 
-PII_KINDS = ("email", "card", "phone")
-REDACTION_TOKENS = {"email": "[EMAIL]", "card": "[CARD]", "phone": "[PHONE]"}
+from cxpipe.privacy.free_text import find_addresses, find_disguised_contacts, find_names
+
+PII_KINDS = ("email", "card", "phone", "name", "address")
+REDACTION_TOKENS = {
+    "email": "[EMAIL]",
+    "card": "[CARD]",
+    "phone": "[PHONE]",
+    "name": "[NAME]",
+    "address": "[ADDRESS]",
+}
 
 #: Scripts written without spaces between words (CJK, kana, Hangul, full-width forms):
 #: a number right after such text is not glued to a word.
@@ -155,7 +164,9 @@ NOT_PII: dict[str, re.Pattern[str]] = {
     "time": re.compile(rf"(?<![\d:]){_TIME}(?![\d:])"),
 }
 
-#: Fewer digits than this and no ``@``: nothing in the text can be PII.
+#: What every text holding PII has at least one of (a lower-case text without digits holds none).
+_MAY_HOLD_PII = re.compile(r"[@\d\u4e00-\u9fffA-ZÀ-ÞА-ЯЁ]|(?i:\bat\b)")
+#: Fewer digits than this: no phone or card number in the text.
 _MIN_DIGITS = 7
 _MAX_PHONE_DIGITS = 15
 _GROUPS = re.compile(r"\d+")
@@ -255,8 +266,13 @@ def find_pii(text: str | None) -> list[tuple[str, Span]]:
         return []
     found: list[tuple[str, Span]] = [("email", m.span()) for m in EMAIL.finditer(text)] if "@" in text else []
     rest = _mask(text, [span for _, span in found])
+    found += find_disguised_contacts(rest)
+    rest = _mask(rest, [span for _, span in found])
+    for kind, spans in (("address", find_addresses(rest)), ("name", find_names(rest))):
+        found += [(kind, span) for span in spans]
+        rest = _mask(rest, spans)
     if sum(ch.isdigit() for ch in rest) < _MIN_DIGITS:  # too few digits for a phone or card number
-        return found
+        return sorted(found, key=lambda item: item[1])
     cards: list[Span] = []
     kept: list[Span] = []  # what is not PII, blanked out before phone numbers are looked for
     for m in CARD.finditer(rest):
@@ -319,14 +335,14 @@ def redact_pii(text: str | None) -> tuple[str, list[str]]:
 def mask_contact_details(values: pd.Series) -> pd.Series:
     """:func:`redact_pii` applied to each text of a free-text column (missing values stay missing).
 
-    Texts without ``@`` and with fewer than 7 digits cannot hold anything to redact and are
-    returned as they are without running the patterns.
+    Texts without ``@``, digits, capital letters, Chinese characters or the word ``at``
+    cannot hold anything to redact and are returned as they are without running the patterns.
     """
 
     def one(value: object) -> object:
         if not isinstance(value, str) or not value:
             return value
-        if "@" not in value and sum(ch.isdigit() for ch in value) < _MIN_DIGITS:
+        if not _MAY_HOLD_PII.search(value):
             return value
         return redact_pii(value)[0]
 
