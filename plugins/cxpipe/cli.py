@@ -7,6 +7,7 @@ with exit code 2 and a message naming every bad variable.
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import os
 import sys
@@ -55,6 +56,48 @@ def _run(args: argparse.Namespace) -> int:
         print(f"cxpipe run: {exc}", file=sys.stderr)
         return 1
     return _summary(args)
+
+
+def _complaints_review(args: argparse.Namespace) -> int:
+    from cxpipe.complaints import load_taxonomy
+    from cxpipe.complaints.pipeline import override_rows
+    from cxpipe.complaints.review import least_certain, override_effect, review_rows, write_review
+    from cxpipe.complaints.text import detect_languages
+    from cxpipe.settings import REPO_ROOT
+    from cxpipe.warehouse import connect_read_only
+
+    settings = load_settings()
+    if not settings.build_db.exists():
+        print(f"nothing built yet: {settings.build_db} does not exist (run `cxpipe run` first)", file=sys.stderr)
+        return 1
+    seeds = REPO_ROOT / "dbt_project" / "seeds"
+    with connect_read_only(settings.build_db) as con:
+        complaints = con.execute(
+            "select complaint_id, redacted_text, root_cause, confidence, classified_by from marts.complaints"
+        ).df()
+        texts = dict(
+            con.execute("select complaint_id, complaint_text from intermediate.int_complaint_candidates").fetchall()
+        )
+    written = write_review(args.out, review_rows(least_certain(complaints, args.n)))
+    print(
+        f"{written} complaints to label: {args.out} "
+        f"(fill in root_cause, copy the rows into {seeds / 'complaint_overrides.csv'})"
+    )
+    with (seeds / "complaint_overrides.csv").open(encoding="utf-8", newline="") as fh:
+        overrides = list(csv.DictReader(fh))
+    labelled = {str(r["complaint_id"]): str(t) for r in overrides if (t := texts.get(r["complaint_id"]))}
+    languages = dict(
+        zip(labelled.values(), (lang for lang, _ in detect_languages(list(labelled.values()))), strict=True)
+    )
+    rows = override_rows(overrides, labelled, languages)
+    if not rows:
+        print("no filled-in override rows yet: the held-out macro-F1 is unchanged")
+        return 0
+    effect = override_effect(load_taxonomy(seeds / "complaint_taxonomy.csv"), rows, args.corpora)
+    print(f"held-out macro-F1 without -> with the {len(rows)} override rows:")
+    for language, (before, after) in effect.items():
+        print(f"  {language}: {before:.3f} -> {after:.3f} ({after - before:+.3f})")
+    return 0
 
 
 def _summary(_: argparse.Namespace) -> int:
@@ -201,6 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--days", type=int, default=1, help="landing dates to run from --start (1 or more)")
     run.set_defaults(func=_run)
+
+    complaints = sub.add_parser("complaints", help="complaint text analytics: label what the model is unsure of")
+    complaints_sub = complaints.add_subparsers(dest="complaints_command", required=True)
+    review = complaints_sub.add_parser(
+        "review", help="write the complaints the model is least sure about as override rows to fill in"
+    )
+    review.add_argument("--n", type=int, default=50, help="how many complaints (default 50)")
+    review.add_argument(
+        "--out", type=Path, default=Path("complaint_review.csv"), help="CSV in the override seed's format"
+    )
+    review.add_argument(
+        "--corpora", type=Path, default=None, help="public corpora directory for sentiment (default: not used)"
+    )
+    review.set_defaults(func=_complaints_review)
 
     summary = sub.add_parser("summary", help="print the published tables and where they are")
     summary.set_defaults(func=_summary)

@@ -12,12 +12,14 @@ from cxpipe.settings import REPO_ROOT
 EVAL_PATH = REPO_ROOT / "tests" / "data" / "complaints_eval.csv"
 TAXONOMY_PATH = REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv"
 
-#: macro-F1 per language reached by the committed taxonomy (docs/complaints.md). The
-#: "test" split was never used to choose keywords; "all" is dev + test. Raise these when
-#: the classifier improves; a change that lowers them fails here.
+#: macro-F1 per language reached by the committed taxonomy alone (docs/complaints.md). The
+#: "test" split was never used to choose keywords; "all" is dev + test. Keywords apply to
+#: their own language only since the learned model (test_complaint_model.py), which costs
+#: mixed-language items ("app一直crash") a little, as does dropping keywords that misfire on
+#: the corpus (没有, ничего, pieces). A change that lowers them fails here.
 MACRO_F1_FLOOR = {
-    "test": {"en": 0.77, "ru": 0.54, "zh": 0.44},
-    "all": {"en": 0.86, "ru": 0.69, "zh": 0.70},
+    "test": {"en": 0.76, "ru": 0.50, "zh": 0.43},
+    "all": {"en": 0.85, "ru": 0.67, "zh": 0.70},
 }
 
 

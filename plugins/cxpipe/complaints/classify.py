@@ -1,19 +1,27 @@
 """Root-cause classification from the analysts' keyword taxonomy (dbt seed ``complaint_taxonomy``).
 
-Each taxonomy row is ``root_cause, language, keyword[, weight]``. How a keyword matches:
+Each taxonomy row is ``root_cause, language, keyword[, weight]``. A keyword applies to
+texts of its own language only; the language ``all`` marks a keyword for every language
+(brand and app names); a text whose language is ``unknown`` (too short to tell) is
+matched with the keywords of every language. How a keyword matches:
 
 * Chinese keywords (any CJK character): a substring of the text (Chinese has no
   spaces; substrings are more robust than one segmentation of the keyword).
 * Other keywords: a phrase of Snowball stems in the keyword's language; the stems of
   text and keyword must be equal, so ``broken`` matches "broken" but not "brokenness"
   unless the stems agree. A word ending in ``*`` matches every word starting with it
-  (``задерж*`` matches "задержка" and "задержали").
+  (``задерж*`` matches "задержка" and "задержали"). Keywords of ``all`` match
+  lower-cased words without stemming.
 * ``re:<pattern>``: a case-insensitive regular expression searched in the text.
 
-Keywords of every language are tried on every text, so mixed-language texts work.
-The score of a cause is the sum of the weights of its distinct matching keywords.
-The best cause wins; the runner-up is the secondary cause. Confidence is the share
-of the total score that points to the winner, damped when the evidence is thin:
+All keywords of a language are found in one pass per text (Aho-Corasick automata,
+pyahocorasick). A keyword listed twice in another form (``piece`` and ``pieces`` have one
+stem) counts once, and within a cause a stretch of text counts once: the longest keyword
+covering it wins (``late`` inside ``too late`` adds nothing).
+
+The score of a cause is the sum of the weights of its counted keywords. The best
+cause wins; the runner-up is the secondary cause. Confidence is the share of the total
+score that points to the winner, damped when the evidence is thin:
 ``top / total * (1 - exp(-top))``. No match at all gives ``other`` with confidence 0.
 """
 
@@ -22,17 +30,22 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from cxpipe.complaints.text import LANGUAGES, STEMMERS, has_cjk, stems, words
+import ahocorasick
+
+from cxpipe.complaints.text import STEMMERS, UNKNOWN, detect_language, has_cjk, known_language, stems, words
 from cxpipe.contracts import ROOT_CAUSES
 
 #: The root causes the business reports on; ``other`` is the fallback and has no keywords.
 CAUSES: tuple[str, ...] = ROOT_CAUSES
 FALLBACK_CAUSE = "other"
 METHOD = "keywords"
+#: The taxonomy language of keywords that apply to texts of every language.
+ALL_LANGUAGES = "all"
 
 _CAUSE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -47,10 +60,9 @@ class Keyword:
     language: str
     text: str
     weight: float
-    kind: str  # "substring", "stems" or "regex"
-    stems: tuple[str, ...] = ()
-    prefix: tuple[bool, ...] = ()
-    pattern: re.Pattern[str] | None = None
+    kind: str  # "substring", "stems", "words" or "regex"
+    pattern: str = ""  # what the automaton looks for: lowered text, or " stem stem " on word boundaries
+    regex: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,21 +75,24 @@ class Classification:
 
 
 def _keyword(row: Mapping[str, object], where: str) -> Keyword:
-    def field(name: str) -> str:
-        value = row.get(name)
-        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
+    def value(name: str) -> str:
+        raw = row.get(name)
+        text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
         if not text and name != "weight":
             raise TaxonomyError(f"{where}, column {name}: empty; fill it in or delete the row")
         return text
 
-    cause, language, keyword = field("root_cause"), field("language").lower(), field("keyword")
+    cause, language, keyword = value("root_cause"), value("language").lower(), value("keyword")
     if not _CAUSE_NAME.match(cause):
         raise TaxonomyError(f"{where}, column root_cause: {cause!r} must be lower_snake_case (e.g. late_delivery)")
     if cause == FALLBACK_CAUSE:
         raise TaxonomyError(f"{where}, column root_cause: {FALLBACK_CAUSE!r} is the fallback and takes no keywords")
-    if language not in LANGUAGES:
-        raise TaxonomyError(f"{where}, column language: {language!r} is not one of {', '.join(LANGUAGES)}")
-    raw_weight = field("weight")
+    if language != ALL_LANGUAGES and not known_language(language):
+        raise TaxonomyError(
+            f"{where}, column language: {language!r} is not an ISO 639-1 code lingua knows (e.g. en, zh, pt) "
+            f"or {ALL_LANGUAGES!r}"
+        )
+    raw_weight = value("weight")
     try:
         weight = float(raw_weight) if raw_weight else 1.0
     except ValueError:
@@ -86,30 +101,37 @@ def _keyword(row: Mapping[str, object], where: str) -> Keyword:
         raise TaxonomyError(f"{where}, column weight: {weight} must be positive")
     if keyword.startswith("re:"):
         try:
-            pattern = re.compile(keyword[3:], re.IGNORECASE)
+            regex = re.compile(keyword[3:], re.IGNORECASE)
         except re.error as exc:
             raise TaxonomyError(f"{where}, column keyword: bad regular expression {keyword[3:]!r} ({exc})") from None
-        return Keyword(cause, language, keyword, weight, "regex", pattern=pattern)
+        return Keyword(cause, language, keyword, weight, "regex", regex=regex)
     if has_cjk(keyword):
-        return Keyword(cause, language, keyword, weight, "substring")
+        return Keyword(cause, language, keyword, weight, "substring", pattern=keyword.lower())
+    parts = [part for part in keyword.lower().split() if words(part)]
     tokens = words(keyword)
     if not tokens:
         raise TaxonomyError(f"{where}, column keyword: {keyword!r} has no letters; use re:<pattern> for symbols")
-    stem_language = language if language in STEMMERS else "en"
     # a word ending in * is a prefix: it is lower-cased but not stemmed
-    prefix = tuple(part.endswith("*") for part in keyword.lower().split() if words(part))
-    if len(prefix) != len(tokens):
-        prefix = tuple(False for _ in tokens)
-    plain = [t for t, p in zip(tokens, prefix, strict=True) if not p]
-    stemmed = iter(stems(plain, stem_language))
-    final = tuple(t if p else next(stemmed) for t, p in zip(tokens, prefix, strict=True))
-    return Keyword(cause, language, keyword, weight, "stems", stems=final, prefix=prefix)
+    prefix = [part.endswith("*") for part in parts] if len(parts) == len(tokens) else [False] * len(tokens)
+    kind = "stems" if language in STEMMERS else "words"
+    stemmed = stems(tokens, language) if kind == "stems" else tokens
+    final = [t if p else s for t, s, p in zip(tokens, stemmed, prefix, strict=True)]
+    pattern = " " + " ".join(final) + ("" if prefix[-1] else " ")
+    return Keyword(cause, language, keyword, weight, kind, pattern=pattern)
 
 
 def load_taxonomy(path: Path) -> list[dict[str, str]]:
     """Rows of a taxonomy CSV file (the dbt seed), for :class:`KeywordClassifier`."""
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+@dataclass
+class _Matcher:
+    """The keywords of one language (plus those of ``all``) as automata over the text's forms."""
+
+    automata: dict[str, Any] = field(default_factory=dict)  # kind -> automaton of pattern -> keywords
+    regexes: list[Keyword] = field(default_factory=list)
 
 
 class KeywordClassifier:
@@ -120,66 +142,107 @@ class KeywordClassifier:
         if not self.keywords:
             raise TaxonomyError(f"{source}: no keywords; add rows root_cause,language,keyword")
         self.causes = sorted({k.root_cause for k in self.keywords})
-        self._stem_languages = sorted({_stem_language(k) for k in self.keywords if k.kind == "stems"})
+        self.languages = sorted({k.language for k in self.keywords} - {ALL_LANGUAGES})
+        self._matchers: dict[str, _Matcher] = {}
 
-    def matches(self, text: str) -> list[Keyword]:
-        """The distinct keywords found in ``text``."""
-        lowered = text.lower().replace("ё", "е")
-        tokens = words(text)
-        stemmed = {lang: stems(tokens, lang) for lang in self._stem_languages}
-        found: list[Keyword] = []
+    def _matcher(self, language: str) -> _Matcher:
+        matcher = self._matchers.get(language)
+        if matcher is not None:
+            return matcher
+        matcher = _Matcher()
+        grouped: dict[tuple[str, str], list[Keyword]] = {}
         for kw in self.keywords:
-            if kw.kind == "substring":
-                hit = kw.text.lower() in lowered
-            elif kw.kind == "regex":
-                hit = kw.pattern is not None and kw.pattern.search(lowered) is not None
+            if kw.language not in (language, ALL_LANGUAGES):
+                continue
+            if kw.kind == "regex":
+                matcher.regexes.append(kw)
             else:
-                hit = _phrase_in(kw, stemmed[_stem_language(kw)])
+                grouped.setdefault((kw.kind, kw.pattern), []).append(kw)
+        for (kind, pattern), kws in grouped.items():
+            automaton = matcher.automata.get(kind)
+            if automaton is None:
+                automaton = matcher.automata[kind] = ahocorasick.Automaton()
+            automaton.add_word(pattern, (len(pattern), tuple(kws)))
+        for automaton in matcher.automata.values():
+            automaton.make_automaton()
+        self._matchers[language] = matcher
+        return matcher
+
+    def matches(self, text: str, language: str | None = None) -> list[tuple[Keyword, tuple[int, int]]]:
+        """The keywords found in ``text`` (of ``language``; detected when not given) with where they matched.
+
+        The span is (start, end) in the form of the text the keyword was matched on; spans
+        of different kinds are kept apart by an offset so they never overlap.
+        """
+        if language is None:
+            language = detect_language(text)[0]
+        if language == UNKNOWN:  # too short or mixed to tell: every language's keywords may apply
+            return [
+                (kw, (i * 100_000_000 + start, i * 100_000_000 + end))
+                for i, lang in enumerate(self.languages)
+                for kw, (start, end) in self.matches(text, lang)
+            ]
+        matcher = self._matcher(language)
+        found: list[tuple[Keyword, tuple[int, int]]] = []
+        lowered = text.lower().replace("ё", "е")
+        for offset, (kind, automaton) in enumerate(sorted(matcher.automata.items())):
+            if kind == "substring":
+                haystack = lowered
+            else:
+                tokens = words(text)
+                haystack = " " + " ".join(stems(tokens, language) if kind == "stems" else tokens) + " "
+            base = offset * 10_000_000
+            for end, (length, kws) in automaton.iter(haystack):
+                found += [(kw, (base + end - length + 1, base + end)) for kw in kws]
+        base = 90_000_000
+        for i, kw in enumerate(matcher.regexes):
+            assert kw.regex is not None
+            hit = kw.regex.search(lowered)
             if hit:
-                found.append(kw)
+                found.append((kw, (base + i * 100_000 + hit.start(), base + i * 100_000 + hit.end())))
         return found
 
-    def classify(self, text: str | None) -> Classification:
+    def scores(self, text: str, language: str | None = None) -> tuple[dict[str, float], dict[str, list[str]]]:
+        """Score per cause and the keywords counted for it (a stretch of text counts once per cause)."""
+        by_cause: dict[str, list[tuple[Keyword, tuple[int, int]]]] = {}
+        for kw, span in self.matches(text, language):
+            by_cause.setdefault(kw.root_cause, []).append((kw, span))
+        scores: dict[str, float] = {}
+        evidence: dict[str, list[str]] = {}
+        for cause, hits in by_cause.items():
+            taken: list[tuple[int, int]] = []
+            # longest first, then heaviest: a keyword inside a longer one of the same cause adds nothing
+            for kw, (start, end) in sorted(hits, key=lambda h: (h[1][0] - h[1][1], -h[0].weight, h[0].text)):
+                if any(start <= e and s <= end for s, e in taken):
+                    continue
+                taken.append((start, end))
+                scores[cause] = scores.get(cause, 0.0) + kw.weight
+                evidence.setdefault(cause, []).append(kw.text)
+        return scores, evidence
+
+    def classify(self, text: str | None, language: str | None = None) -> Classification:
         if not text or not text.strip():
             return Classification(FALLBACK_CAUSE, None, 0.0, "", "none")
-        found = self.matches(text)
-        if not found:
+        scores, evidence = self.scores(text, language)
+        if not scores:
             return Classification(FALLBACK_CAUSE, None, 0.0, "", "none")
-        # the same word listed for several languages (e.g. "app") counts once per cause
-        weights: dict[tuple[str, str], float] = {}
-        for kw in found:
-            key = (kw.root_cause, kw.text.lower())
-            weights[key] = max(weights.get(key, 0.0), kw.weight)
-        scores: dict[str, float] = {}
-        longest: dict[str, int] = {}
-        for (cause, keyword), weight in weights.items():
-            scores[cause] = scores.get(cause, 0.0) + weight
-            longest[cause] = max(longest.get(cause, 0), len(keyword))
+        longest = {cause: max(len(k) for k in kws) for cause, kws in evidence.items()}
         ranked = sorted(scores, key=lambda c: (-scores[c], -longest[c], c))
         top = scores[ranked[0]]
         confidence = top / sum(scores.values()) * (1 - math.exp(-top))
-        evidence = "; ".join(
-            f"{cause}: " + ", ".join(sorted({kw.text for kw in found if kw.root_cause == cause})) for cause in ranked
-        )
         return Classification(
             root_cause=ranked[0],
             secondary_cause=ranked[1] if len(ranked) > 1 else None,
             confidence=round(confidence, 3),
-            evidence=evidence,
+            evidence=format_evidence(ranked, evidence),
             method=METHOD,
         )
 
+    def score_matrix(self, texts: Sequence[str], languages: Sequence[str]) -> list[dict[str, float]]:
+        """:meth:`scores` of many texts (features for the learned model)."""
+        return [self.scores(t, lang)[0] if t else {} for t, lang in zip(texts, languages, strict=True)]
 
-def _stem_language(kw: Keyword) -> str:
-    return kw.language if kw.language in STEMMERS else "en"
 
-
-def _phrase_in(kw: Keyword, tokens: list[str]) -> bool:
-    n = len(kw.stems)
-    for start in range(len(tokens) - n + 1):
-        if all(
-            tokens[start + j].startswith(kw.stems[j]) if kw.prefix[j] else tokens[start + j] == kw.stems[j]
-            for j in range(n)
-        ):
-            return True
-    return False
+def format_evidence(ranked: Sequence[str], evidence: Mapping[str, Sequence[str]]) -> str:
+    """``damaged: broken, cracked; communication: no reply`` (causes in ``ranked`` order)."""
+    return "; ".join(f"{cause}: " + ", ".join(sorted(set(evidence[cause]))) for cause in ranked if cause in evidence)

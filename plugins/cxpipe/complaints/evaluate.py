@@ -161,3 +161,110 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- Held-out figures of the learned models (the project corpus' test split, the public corpora) ---
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Figures on texts no training or tuning looked at, per language."""
+
+    cause_macro_f1: dict[str, float]
+    keyword_macro_f1: dict[str, float]
+    other_share: dict[str, float]  # share of real complaints (label != other) predicted as other
+    sentiment_balanced_accuracy: dict[str, float]  # name -> figure, e.g. "zh waimai_10k (positive vs negative)"
+    items: dict[str, int]
+
+
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Mean F1 over every class labelled or predicted (a class only predicted scores 0)."""
+    classes = sorted(set(gold) | set(predicted))
+    total = 0.0
+    for c in classes:
+        tp = sum(g == p == c for g, p in zip(gold, predicted, strict=True))
+        support, guessed = list(gold).count(c), list(predicted).count(c)
+        total += 2 * tp / (support + guessed) if support + guessed else 0.0
+    return total / len(classes) if classes else 0.0
+
+
+def balanced_accuracy(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
+    """Mean of the recall of the True class and of the False class."""
+    recalls = []
+    for value in (True, False):
+        hits = [p == g for g, p in zip(gold, predicted, strict=True) if g == value]
+        if hits:
+            recalls.append(sum(hits) / len(hits))
+    return sum(recalls) / len(recalls) if recalls else 0.0
+
+
+def held_out_figures(
+    taxonomy: Sequence[Mapping[str, object]],
+    corpus_dir: Path | None = None,
+    corpora_dir: Path | None = None,
+    extra_cause_rows: Sequence[Mapping[str, str]] = (),
+) -> HeldOut:
+    """Train as the pipeline does (train split, plus ``extra_cause_rows``), measure on the held-out rows."""
+    from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, load_project_corpus, public_sentiment_rows
+    from cxpipe.complaints.model import fit_models
+    from cxpipe.complaints.pipeline import training_rows
+    from cxpipe.complaints.sentiment import sentiment_scores
+
+    corpus_dir = corpus_dir or PROJECT_CORPUS_DIR
+    cause_rows, sentiment_rows = training_rows(corpus_dir, corpora_dir)
+    models = fit_models(taxonomy, [*cause_rows, *extra_cause_rows], sentiment_rows)
+    keywords = KeywordClassifier(taxonomy)
+    test = [r for r in load_project_corpus(corpus_dir) if r["split"] == "test"]
+    f1: dict[str, float] = {}
+    keyword_f1: dict[str, float] = {}
+    other: dict[str, float] = {}
+    balanced: dict[str, float] = {}
+    items: dict[str, int] = {}
+    for language in sorted({r["language"] for r in test}):
+        rows = [r for r in test if r["language"] == language]
+        texts, gold = [r["text"] for r in rows], [r["root_cause"] for r in rows]
+        predicted = [p.root_cause for p in models.causes.predict(texts, [language] * len(texts))]
+        f1[language] = round(macro_f1(gold, predicted), 3)
+        keyword_f1[language] = round(macro_f1(gold, [keywords.classify(t, language).root_cause for t in texts]), 3)
+        real = [p for g, p in zip(gold, predicted, strict=True) if g != "other"]
+        other[language] = round(sum(p == "other" for p in real) / len(real), 3) if real else 0.0
+        items[language] = len(rows)
+        scores = sentiment_scores(texts, [language] * len(texts), models.sentiment)
+        labelled = [(r["sentiment"], s) for r, s in zip(rows, scores, strict=True) if r["sentiment"] and s is not None]
+        balanced[f"{language} project corpus (negative vs not)"] = round(
+            balanced_accuracy([g == "negative" for g, _ in labelled], [s < 0 for _, s in labelled]), 3
+        )
+    public = [r for r in public_sentiment_rows(corpora_dir) if r["split"] == "test"]
+    for source in sorted({r["source"] for r in public}):
+        rows = [r for r in public if r["source"] == source]
+        language = rows[0]["language"]
+        texts = [r["text"] for r in rows]
+        probabilities = models.sentiment.probabilities(texts, language)
+        negative = probabilities["negative"]
+        if {r["sentiment"] for r in rows} <= {"negative", "positive"}:  # positive vs negative
+            positive = probabilities.get("positive", 1 - negative)
+            gold_neg = [r["sentiment"] == "negative" for r in rows]
+            balanced[f"{language} {source} (positive vs negative)"] = round(
+                balanced_accuracy(gold_neg, list(negative > positive)), 3
+            )
+        else:  # negative vs not
+            gold_neg = [r["sentiment"] == "negative" for r in rows]
+            balanced[f"{language} {source} (negative vs not)"] = round(
+                balanced_accuracy(gold_neg, list(negative >= 0.5)), 3
+            )
+    return HeldOut(f1, keyword_f1, other, balanced, items)
+
+
+def held_out_markdown(figures: HeldOut) -> str:
+    lines = [
+        "| language | held-out items | root cause macro-F1 (model) | macro-F1 (keywords alone) | complaints → other |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for language in figures.cause_macro_f1:
+        lines.append(
+            f"| {language} | {figures.items[language]} | {figures.cause_macro_f1[language]:.3f} "
+            f"| {figures.keyword_macro_f1[language]:.3f} | {figures.other_share[language]:.3f} |"
+        )
+    lines += ["", "| sentiment, held out | balanced accuracy |", "|---|---:|"]
+    lines += [f"| {name} | {value:.3f} |" for name, value in figures.sentiment_balanced_accuracy.items()]
+    return "\n".join(lines)

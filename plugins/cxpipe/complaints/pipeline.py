@@ -1,14 +1,20 @@
-"""Analyse a frame of complaint texts: the work behind the dbt model ``int_complaint_texts_nlp``."""
+"""Analyse a frame of complaint texts: the work behind the dbt model ``int_complaint_texts_nlp``.
+
+The frame is processed as a whole: identical texts are analysed once, languages are
+detected in one batch, and the learned models score every text of a batch in one call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pandas as pd
 
-from cxpipe.complaints.classify import KeywordClassifier
-from cxpipe.complaints.sentiment import sentiment_score
-from cxpipe.complaints.text import detect_language
+from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR, load_project_corpus, public_sentiment_rows
+from cxpipe.complaints.model import Models, fit_models
+from cxpipe.complaints.sentiment import lexicons, sentiment_scores
+from cxpipe.complaints.text import detect_languages
 from cxpipe.privacy import find_pii, pii_kinds, redact_pii
 
 OUTPUT_COLUMNS = (
@@ -29,13 +35,51 @@ OUTPUT_COLUMNS = (
 NUMERIC_COLUMNS = frozenset({"language_confidence", "confidence", "sentiment"})
 
 
+def training_rows(
+    corpus_dir: Path = PROJECT_CORPUS_DIR, corpora_dir: Path | None = SHARED_CORPORA_DIR
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(cause rows, sentiment rows) to train on: the project corpus' train split, public corpora's train part."""
+    corpus = [r for r in load_project_corpus(corpus_dir) if r["split"] == "train"]
+    public = [r for r in public_sentiment_rows(corpora_dir) if r["split"] == "train"]
+    cause_rows = [{"language": r["language"], "text": r["text"], "root_cause": r["root_cause"]} for r in corpus]
+    sentiment_rows = [
+        {"language": r["language"], "text": r["text"], "sentiment": r["sentiment"]} for r in corpus + public
+    ]
+    return cause_rows, sentiment_rows
+
+
+def override_rows(
+    overrides: Iterable[Mapping[str, object]], texts: Mapping[str, str], languages: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """Training rows from the analysts' overrides: each filled-in row with its complaint's text."""
+    out = []
+    for row in overrides:
+        complaint_id, cause = row.get("complaint_id"), row.get("root_cause")
+        if not isinstance(complaint_id, str) or not isinstance(cause, str) or not cause.strip():
+            continue
+        text = texts.get(complaint_id)
+        if text:
+            out.append({"language": languages.get(text, "unknown"), "text": text, "root_cause": cause.strip()})
+    return sorted(out, key=lambda r: (r["text"], r["root_cause"]))
+
+
 def analyse_texts(
     frame: pd.DataFrame,
     taxonomy: Iterable[Mapping[str, object]],
     id_column: str = "complaint_id",
     text_column: str = "complaint_text",
+    overrides: Iterable[Mapping[str, object]] = (),
+    corpus_dir: Path = PROJECT_CORPUS_DIR,
+    corpora_dir: Path | None = SHARED_CORPORA_DIR,
+    cache_dir: Path | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: language, redacted text, root cause, evidence, confidence, sentiment.
+
+    The root cause comes from the learned model (``classified_by = 'model'``), trained on
+    the project corpus (``corpus_dir``), the analysts' ``overrides`` (rows of the
+    complaint_overrides seed whose complaint is in ``frame``) and the keyword ``taxonomy``
+    as features; sentiment from a learned model per language where labelled texts exist
+    (public corpora in ``corpora_dir`` when present), VADER or the lexicon elsewhere.
 
     The raw text is used for classification and sentiment and is not returned. ``pii_found``
     lists the kinds of PII redaction replaced (``email,phone``); ``pii_remaining`` the kinds
@@ -46,32 +90,43 @@ def analyse_texts(
     for column in (id_column, text_column):
         if column not in frame.columns:
             raise KeyError(f"analyse_texts: input has no column {column!r} (columns: {', '.join(frame.columns)})")
-    classifier = KeywordClassifier(taxonomy)
-    rows = []
-    for complaint_id, raw in zip(frame[id_column], frame[text_column], strict=True):
-        text = raw if isinstance(raw, str) else ""
-        language, language_confidence = detect_language(text)
-        redacted, kinds = redact_pii(text)
-        result = classifier.classify(text)
-        rows.append(
-            (
-                complaint_id,
-                language,
-                language_confidence,
-                redacted,
-                ",".join(kinds),
-                ",".join(pii_kinds(find_pii(redacted))),
-                result.root_cause,
-                result.secondary_cause,
-                result.evidence,
-                result.confidence,
-                result.method,
-                sentiment_score(text, language),
-            )
-        )
-    out = pd.DataFrame.from_records(rows, columns=list(OUTPUT_COLUMNS))
+    taxonomy = list(taxonomy)
+    raw = [t if isinstance(t, str) else "" for t in frame[text_column]]
+    codes, uniques = pd.factorize(pd.Series(raw, dtype="object"), sort=False)
+    texts: list[str] = [str(t) for t in uniques]
+    cause_rows, sentiment_rows = training_rows(corpus_dir, corpora_dir)
+    extra = {str(r.get("language", "")) for r in taxonomy} | {r["language"] for r in cause_rows + sentiment_rows}
+    detected = detect_languages(texts, extra | set(lexicons()))
+    language_of = {t: lang for t, (lang, _) in zip(texts, detected, strict=True)}
+    by_id = dict(zip(frame[id_column].astype("string"), raw, strict=True))
+    cause_rows += override_rows(overrides, by_id, language_of)
+    models: Models = fit_models(taxonomy, cause_rows, sentiment_rows, cache_dir)
+
+    languages = [lang for lang, _ in detected]
+    redacted = [redact_pii(t) for t in texts]
+    remaining = [",".join(pii_kinds(find_pii(r))) for r, _ in redacted]
+    causes = models.causes.predict(texts, languages)
+    sentiments = sentiment_scores(texts, languages, models.sentiment)
+
+    unique = pd.DataFrame(
+        {
+            "language": languages,
+            "language_confidence": [c for _, c in detected],
+            "redacted_text": [r for r, _ in redacted],
+            "pii_found": [",".join(k) for _, k in redacted],
+            "pii_remaining": remaining,
+            "root_cause": [c.root_cause for c in causes],
+            "secondary_cause": [c.secondary_cause for c in causes],
+            "evidence": [c.evidence for c in causes],
+            "confidence": [c.confidence for c in causes],
+            "classified_by": [c.method for c in causes],
+            "sentiment": sentiments,
+        }
+    )
+    out = unique.iloc[codes].reset_index(drop=True) if len(codes) else unique.iloc[0:0]
+    out.insert(0, "complaint_id", list(frame[id_column]))
     # explicit types, so an empty or all-null column still becomes VARCHAR/DOUBLE in the warehouse
     for column in OUTPUT_COLUMNS:
         numeric = column in NUMERIC_COLUMNS
         out[column] = pd.to_numeric(out[column]).astype("float64") if numeric else out[column].astype("string")
-    return out
+    return out[list(OUTPUT_COLUMNS)]

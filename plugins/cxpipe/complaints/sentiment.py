@@ -1,5 +1,10 @@
 """Sentiment from -1 (very negative) to 1 (very positive).
 
+:func:`sentiment_scores` (what the pipeline uses) scores a batch: a language with a
+learned model (:class:`cxpipe.complaints.model.SentimentModel`, trained on labelled
+texts) uses it, except English, which uses VADER; the others fall back to
+:func:`sentiment_score`, the rule-based scorer:
+
 English uses VADER (a rule-based model tuned for short social texts). Chinese,
 Russian, German and Swedish use a small valence lexicon per language: Chinese is
 segmented by jieba, the others are matched on Snowball stems; a negation word
@@ -11,11 +16,18 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cxpipe.complaints.text import segment_chinese, stems, words
+from cxpipe.complaints.text import clean_text, segment_chinese, stems, words
+
+#: Languages scored by a rule-based resource even when labelled texts exist (VADER reads English best).
+RULE_BASED = frozenset({"en"})
+
+if TYPE_CHECKING:
+    from cxpipe.complaints.model import SentimentModel
 
 #: Valence lexicons (language, word, valence) for the languages VADER does not know.
 LEXICON_PATH = Path(__file__).with_name("sentiment_lexicon.csv")
@@ -66,6 +78,7 @@ def sentiment_score(text: str | None, language: str) -> float | None:
     """
     if not text or not text.strip():
         return None
+    text = clean_text(text) or text
     if language not in lexicons():
         return round(float(_vader().polarity_scores(text)["compound"]), 4)
     lexicon = _stemmed_lexicon(language)
@@ -89,3 +102,22 @@ def sentiment_score(text: str | None, language: str) -> float | None:
             valence = -valence
         total += valence
     return round(_squash(total), 4)
+
+
+def sentiment_scores(
+    texts: Sequence[str], languages: Sequence[str], model: SentimentModel | None
+) -> list[float | None]:
+    """Sentiment of each text (``None`` when empty): the learned model of its language, else VADER/lexicon."""
+    out: list[float | None] = [None] * len(texts)
+    by_language: dict[str, list[int]] = {}
+    for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        if text and text.strip():
+            by_language.setdefault(language, []).append(i)
+    for language, positions in by_language.items():
+        if model is not None and language in model.models and language not in RULE_BASED:
+            for i, value in zip(positions, model.scores([texts[i] for i in positions], language), strict=True):
+                out[i] = float(value)
+        else:
+            for i in positions:
+                out[i] = sentiment_score(texts[i], language)
+    return out

@@ -1,0 +1,263 @@
+"""Learned models beside the keyword taxonomy: root cause and sentiment (scikit-learn).
+
+Root cause (:class:`CauseModel`): a logistic regression over character 1-4-grams (within
+words: Chinese needs no segmentation, Russian inflections share their n-grams), word
+1-2-grams and the keyword taxonomy's score per cause, trained on every labelled text at
+once, so it is one language-independent model: a language without training rows is still
+classified. It trains on the ``train`` split of the project corpus and on the analysts'
+``complaint_overrides`` rows (their complaint's text), so it improves as analysts correct it.
+
+Sentiment (:class:`SentimentModel`): per language with labelled texts of at least two
+classes, a logistic regression over character 1-4-grams and words; the score is
+P(positive) - P(negative), from -1 to 1. Training texts are the project corpus' ``train``
+rows and the public corpora's non-held-out rows when present.
+
+Training is deterministic (fixed solver, no random state involved) and takes seconds;
+:func:`fit_models` caches the fitted models by a hash of everything they learn from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion
+
+from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, format_evidence
+from cxpipe.complaints.text import clean_text
+
+#: Bump when features or model change, so cached models are not reused.
+MODEL_VERSION = "1"
+METHOD = "model"
+#: A second cause is named only when the model gives it at least this probability.
+SECONDARY_MIN_PROBABILITY = 0.15
+#: Per language, the fewest labelled texts a sentiment model is trained on.
+MIN_SENTIMENT_ROWS = 30
+#: Keyword scores are capped here and scaled to 0-1 as features.
+KEYWORD_SCORE_CAP = 3.0
+
+
+def _vectoriser(min_df: int = 1) -> FeatureUnion:
+    options: dict[str, Any] = {"sublinear_tf": True, "dtype": np.float32, "min_df": min_df}
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), **options)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), **options)),
+        ]
+    )
+
+
+def _linear(C: float) -> OneVsRestClassifier:  # noqa: N803 - scikit-learn's name
+    """One-vs-rest logistic regressions (liblinear: fast and deterministic on sparse n-grams)."""
+    return OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear", class_weight="balanced"))
+
+
+def _prepare(texts: Sequence[str]) -> list[str]:
+    return [clean_text(t).lower() for t in texts]
+
+
+@dataclass(frozen=True)
+class CausePrediction:
+    root_cause: str
+    secondary_cause: str | None
+    confidence: float
+    evidence: str
+    method: str
+
+
+class CauseModel:
+    """Root cause from text and keyword evidence. ``fit`` once, ``predict`` a batch."""
+
+    def __init__(self, keywords: KeywordClassifier) -> None:
+        self.keywords = keywords
+        self.vectoriser = _vectoriser()
+        self.model = _linear(C=10.0)
+        self.keyword_causes: list[str] = sorted(keywords.causes)
+
+    def _features(
+        self, texts: Sequence[str], languages: Sequence[str], fit: bool = False
+    ) -> tuple[Any, list[tuple[dict[str, float], dict[str, list[str]]]]]:
+        prepared = _prepare(texts)
+        grams = self.vectoriser.fit_transform(prepared) if fit else self.vectoriser.transform(prepared)
+        matched = [self.keywords.scores(t, lang) if t else ({}, {}) for t, lang in zip(texts, languages, strict=True)]
+        column = {c: i for i, c in enumerate(self.keyword_causes)}
+        rows, cols, vals = [], [], []
+        for i, (scores, _) in enumerate(matched):
+            for cause, value in scores.items():
+                rows.append(i)
+                cols.append(column[cause])
+                vals.append(min(value, KEYWORD_SCORE_CAP) / KEYWORD_SCORE_CAP)
+        kw = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(column)), dtype=np.float32)
+        return sp.hstack([grams, kw], format="csr"), matched
+
+    def fit(self, texts: Sequence[str], languages: Sequence[str], causes: Sequence[str]) -> CauseModel:
+        if len(set(causes)) < 2:
+            raise ValueError("CauseModel: the training texts need at least two different root causes")
+        features, _ = self._features(texts, languages, fit=True)
+        self.model.fit(features, list(causes))
+        return self
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(c) for c in self.model.classes_]
+
+    def probabilities(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+        """Probability of each cause in :attr:`classes` per text (rows sum to 1)."""
+        features, _ = self._features(texts, languages)
+        probabilities: np.ndarray = np.asarray(self.model.predict_proba(features))
+        return probabilities
+
+    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[CausePrediction]:
+        """Root cause, secondary cause, confidence (the winner's probability) and evidence per text."""
+        if not texts:
+            return []
+        features, matched = self._features(texts, languages)
+        probabilities = np.asarray(self.model.predict_proba(features))
+        classes = self.classes
+        order = np.argsort(-probabilities, axis=1, kind="stable")
+        out = []
+        for i, text in enumerate(texts):
+            if not text or not text.strip():
+                out.append(CausePrediction(FALLBACK_CAUSE, None, 0.0, "", "none"))
+                continue
+            first, second = order[i, 0], order[i, 1]
+            p1, p2 = float(probabilities[i, first]), float(probabilities[i, second])
+            secondary = (
+                classes[second] if p2 >= SECONDARY_MIN_PROBABILITY and classes[second] != FALLBACK_CAUSE else None
+            )
+            scores, evidence = matched[i]
+            ranked = sorted(scores, key=lambda c: -scores[c])
+            words = format_evidence(ranked, evidence)
+            text_evidence = f"model: {classes[first]} {p1:.2f}" + (
+                f", {classes[second]} {p2:.2f}" if p2 >= 0.05 else ""
+            )
+            out.append(
+                CausePrediction(
+                    root_cause=classes[first],
+                    secondary_cause=secondary,
+                    confidence=round(p1, 3),
+                    evidence=text_evidence + (f"; keywords: {words}" if words else ""),
+                    method=METHOD,
+                )
+            )
+        return out
+
+
+class SentimentModel:
+    """Sentiment from -1 to 1 per language: one classifier for each language with labelled texts."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, tuple[FeatureUnion, OneVsRestClassifier]] = {}
+
+    def fit(self, rows: Sequence[Mapping[str, str]]) -> SentimentModel:
+        """Train on rows with ``language, text, sentiment`` (negative/neutral/positive)."""
+        by_language: dict[str, list[Mapping[str, str]]] = {}
+        for row in rows:
+            if row.get("sentiment") and row.get("text"):
+                by_language.setdefault(row["language"], []).append(row)
+        for language, labelled in sorted(by_language.items()):
+            labels = [r["sentiment"] for r in labelled]
+            if len(labelled) < MIN_SENTIMENT_ROWS or len(set(labels)) < 2:
+                continue
+            vectoriser = _vectoriser(min_df=2)
+            features = vectoriser.fit_transform(_prepare([r["text"] for r in labelled]))
+            model = _linear(C=3.0).fit(features, labels)
+            self.models[language] = (vectoriser, model)
+        return self
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.models)
+
+    def probabilities(self, texts: Sequence[str], language: str) -> dict[str, np.ndarray]:
+        """P(class) per text for ``language``'s classes (``negative``, maybe ``neutral``, ``positive``)."""
+        vectoriser, model = self.models[language]
+        matrix = np.asarray(model.predict_proba(vectoriser.transform(_prepare(texts))))
+        return {str(c): matrix[:, i] for i, c in enumerate(model.classes_)}
+
+    def scores(self, texts: Sequence[str], language: str) -> np.ndarray:
+        """P(positive) - P(negative) per text, rounded to 4 places."""
+        p = self.probabilities(texts, language)
+        zero = np.zeros(len(texts))
+        scores: np.ndarray = np.round(p.get("positive", zero) - p.get("negative", zero), 4)
+        return scores
+
+
+@dataclass
+class Models:
+    causes: CauseModel
+    sentiment: SentimentModel
+    key: str
+
+
+def training_key(*parts: Sequence[Mapping[str, object]]) -> str:
+    """Hash of everything a model learns from (and the model version)."""
+    digest = hashlib.sha256(MODEL_VERSION.encode())
+    for part in parts:
+        digest.update(json.dumps([sorted((str(k), str(v)) for k, v in r.items()) for r in part]).encode())
+    return digest.hexdigest()[:24]
+
+
+_MEMORY: dict[str, Any] = {}
+
+
+def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
+    """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
+    name = f"complaint_{kind}_{key}"
+    if name in _MEMORY:
+        return _MEMORY[name]
+    path = cache_dir / f"{name}.pkl" if cache_dir is not None else None
+    if path is not None and path.is_file():
+        with path.open("rb") as fh:
+            model = pickle.load(fh)
+    else:
+        model = build()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+    for old in [k for k in _MEMORY if k.startswith(f"complaint_{kind}_")]:
+        del _MEMORY[old]
+    _MEMORY[name] = model
+    return model
+
+
+def fit_models(
+    taxonomy: Sequence[Mapping[str, object]],
+    cause_rows: Sequence[Mapping[str, str]],
+    sentiment_rows: Sequence[Mapping[str, str]],
+    cache_dir: Path | None = None,
+) -> Models:
+    """Both models, trained on ``cause_rows`` (``language, text, root_cause``) and ``sentiment_rows``.
+
+    The same inputs give the same models; each is reused from memory, or from
+    ``cache_dir/complaint_<kind>_<key>.pkl`` when a cache directory is given (the key is a
+    hash of its training data, so new overrides or taxonomy rows train a new one).
+    """
+
+    def causes() -> CauseModel:
+        labelled = [r for r in cause_rows if r.get("text") and r.get("root_cause")]
+        return CauseModel(KeywordClassifier(taxonomy)).fit(
+            [r["text"] for r in labelled], [r["language"] for r in labelled], [r["root_cause"] for r in labelled]
+        )
+
+    cause_key = training_key(taxonomy, cause_rows)
+    sentiment_key = training_key(sentiment_rows)
+    return Models(
+        causes=_cached("causes", cause_key, cache_dir, causes),
+        sentiment=_cached("sentiment", sentiment_key, cache_dir, lambda: SentimentModel().fit(sentiment_rows)),
+        key=f"{cause_key}-{sentiment_key}",
+    )
