@@ -40,6 +40,10 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # The suite runs on demo data: the processes it starts (cxpipe run, Airflow) may use the demo
 # PII key. Fixtures built with `settings_for` have a key of their own and no demo mode.
 os.environ.setdefault("CX_DEMO_MODE", "true")
+#: One cache of fitted complaint models for every test (and xdist worker) of a run: they are keyed
+#: by a hash of their training data, so each is trained once instead of in every dbt build.
+MODEL_CACHE = Path(tempfile.gettempdir()) / f"cxpipe-test-models-{os.getuid()}"
+os.environ.setdefault("CX_MODEL_CACHE_DIR", str(MODEL_CACHE))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
@@ -119,6 +123,7 @@ def settings_for(root: Path) -> Settings:
         dbt_project_dir=REPO_ROOT / "dbt_project",
         gx_dir=copy_gx_context(root / "expectations"),
         pii_key="test-key-for-pseudonymising",
+        model_cache_dir=MODEL_CACHE,
     )
 
 

@@ -496,6 +496,10 @@ class Settings:
     """the Great Expectations file context"""
     pii_key: Annotated[_Text, _Env("CX_PII_KEY", _TEXT, "a demo key", secret="full")] = Field(repr=False)
     """key of the keyed hash that pseudonymises PII; **required** (at least 16 characters) unless `CX_DEMO_MODE`"""
+    model_cache_dir: Annotated[
+        _Folder | None, _Env("CX_MODEL_CACHE_DIR", _PATH, "`<CX_DATA_DIR>/warehouse/models`")
+    ] = None
+    """fitted complaint models, kept by a hash of what they learned from (a build retrains only when that changes)"""
     demo_mode: Annotated[_Boolean, _Env("CX_DEMO_MODE", "true/false, 1/0 or yes/no")] = False
     """demo data only: allows the built-in demo `CX_PII_KEY` (anyone can reverse ids pseudonymised with it); \
 `make run` and the tests set it"""
@@ -520,6 +524,11 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.data_dir / "warehouse"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the complaint NLP keeps its fitted models (``CX_MODEL_CACHE_DIR``)."""
+        return self.model_cache_dir or self.warehouse_dir / "models"
 
     @property
     def build_db(self) -> Path:
@@ -569,6 +578,7 @@ class Settings:
             "CX_DATA_DIR": str(self.data_dir),
             "CX_SOURCES": ",".join(self.ingest.sources),
             "CX_REPORTING_CURRENCY": self.publish.reporting_currency,
+            "CX_MODEL_CACHE_DIR": str(self.models_dir),
             **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED},
         }
 

@@ -167,3 +167,12 @@ def test_languages_without_rows_are_labelled_as_themselves_and_still_classified(
     assert out.loc[0, "language"] == language
     assert out.loc[0, "classified_by"] == "model"
     assert 0 < out.loc[0, "confidence"] <= 1
+
+
+def test_a_second_cause_named_by_keywords_is_kept_when_the_model_has_none() -> None:
+    cause_rows, sentiment_rows = training_rows(corpora_dir=None)
+    models = fit_models(TAXONOMY, cause_rows, sentiment_rows)
+    text = "Charged twice for one order, and the parcel never arrived: заказ так и не привезли"
+    (prediction,) = models.causes.predict([text], ["en"])
+    assert {prediction.root_cause, prediction.secondary_cause} == {"price_billing", "late_delivery"}
+    assert "keywords:" in prediction.evidence

@@ -97,6 +97,7 @@ KEPT = [
     "out for delivery for 70 hours, order 123456789",
     "Вера в ваш сервис пропала",  # Вера is faith here
     "我是会员，快递太慢了",  # 我是 + not a name
+    "我是顾客，就这样对我？",  # 顾 is a surname, 顾客 a customer
     "服务态度很好，谢谢那位先生",  # 位 is a measure word, not a surname
     "我打了另外的号码，一位女士接的",
     "找客服解决，客服都没人管",

@@ -94,6 +94,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_LAKE_DIR": str(tmp_path / "data" / "lake"),
         "CX_BUILD_DB": str(tmp_path / "data" / "warehouse" / "cx.duckdb"),
         "CX_REPORTING_CURRENCY": "EUR",
+        "CX_MODEL_CACHE_DIR": str(tmp_path / "data" / "warehouse" / "models"),
         "CX_SOURCES": "sales,crm,surveys,social",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):

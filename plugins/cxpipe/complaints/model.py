@@ -137,7 +137,9 @@ class CauseModel:
                 classes[second] if p2 >= SECONDARY_MIN_PROBABILITY and classes[second] != FALLBACK_CAUSE else None
             )
             scores, evidence = matched[i]
-            ranked = sorted(scores, key=lambda c: -scores[c])
+            ranked = sorted(scores, key=lambda c: (-scores[c], c))
+            if secondary is None:  # a second cause the text names in so many words, when the model has none
+                secondary = next((c for c in ranked if c not in (classes[first], FALLBACK_CAUSE)), None)
             words = format_evidence(ranked, evidence)
             text_evidence = f"model: {classes[first]} {p1:.2f}" + (
                 f", {classes[second]} {p2:.2f}" if p2 >= 0.05 else ""

@@ -81,7 +81,7 @@ INTRODUCED = re.compile(
 )
 #: Candidates for given name + surname: two or three capitalised words in a row.
 CAPITALISED_RUN = re.compile(rf"(?<![\w{_UPPER}{_LOWER}])(?P<first>{_CAP})(?P<rest>(?:[ \u00a0]+{_CAP}){{1,2}})")
-_ZH_CUES = r"(?:我叫|我的名字是|我是|联系人|收件人|收货人|姓名)"
+_ZH_CUES = r"(?:我叫|我的名字是|联系人|收件人|收货人|姓名)"
 #: The hundred most common Chinese surnames and the common two-character ones. Faker's longer list
 #: holds characters that are mostly words (位, 都, 解), which would make 一位女士 a name.
 ZH_SURNAMES = frozenset(

@@ -7,6 +7,9 @@ returned. Beside the redacted text, pii_remaining holds the PII kinds cxpipe.pri
 still finds in it (normally none), which the singular test assert_complaints_have_no_raw_pii checks.
 """
 
+import os
+from pathlib import Path
+
 from cxpipe.complaints import analyse_texts
 
 
@@ -15,4 +18,8 @@ def model(dbt, session):
     candidates = dbt.ref("int_complaint_candidates").project("complaint_id, complaint_text").df()
     taxonomy = dbt.ref("complaint_taxonomy").df().to_dict("records")
     overrides = dbt.ref("complaint_overrides").df().to_dict("records")
-    return analyse_texts(candidates, taxonomy, overrides=overrides)
+    # fitted models are kept by a hash of what they learn from: a build retrains only when that changes
+    # (cxpipe sets CX_MODEL_CACHE_DIR for dbt: settings.models_dir)
+    cache = os.environ.get("CX_MODEL_CACHE_DIR")
+    cache_dir = Path(cache) if cache else None
+    return analyse_texts(candidates, taxonomy, overrides=overrides, cache_dir=cache_dir)
