@@ -245,3 +245,16 @@ def test_taxonomy_file_loads(tmp_path: Path) -> None:
     path.write_text("root_cause,language,keyword,weight\nstaff,en,rude,2\n", encoding="utf-8")
     clf = KeywordClassifier(load_taxonomy(path))
     assert clf.classify("so rude").confidence == round(1 - 2.718281828459045**-2, 3)
+
+
+def test_a_passage_in_another_script_is_read_in_that_scripts_language(classifier: KeywordClassifier) -> None:
+    mixed = "Charged twice for one order! заказ так и не привезли"
+    for language in ("en", "ru"):  # whichever the text is detected as, both passages count
+        scores, _ = classifier.scores(mixed, language)
+        assert {"price_billing", "late_delivery"} <= set(scores), (language, scores)
+    # Latin-script languages stay apart: the English text is not read with the Swedish keywords
+    english = "the package arrived late"
+    assert classifier.scores(english, "en")[0].keys() == classifier.scores(english + " ", "en")[0].keys()
+    swedish_only = {kw.text for kw in classifier.keywords if kw.language == "sv"}
+    _, evidence = classifier.scores(english, "en")
+    assert not {word for words in evidence.values() for word in words} & swedish_only

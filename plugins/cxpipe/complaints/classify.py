@@ -177,11 +177,16 @@ class KeywordClassifier:
         if language is None:
             language = detect_language(text)[0]
         if language == UNKNOWN:  # too short or mixed to tell: every language's keywords may apply
-            return [
-                (kw, (i * 100_000_000 + start, i * 100_000_000 + end))
-                for i, lang in enumerate(self.languages)
-                for kw, (start, end) in self.matches(text, lang)
-            ]
+            languages = list(self.languages)
+        else:  # and a passage in another script reads in that script's language (mixed en/ru tickets)
+            languages = [language, *(lang for lang in _other_scripts(text, language) if lang in self.languages)]
+        return [
+            (kw, (i * 100_000_000 + start, i * 100_000_000 + end))
+            for i, lang in enumerate(languages)
+            for kw, (start, end) in self._matches_in(text, lang)
+        ]
+
+    def _matches_in(self, text: str, language: str) -> list[tuple[Keyword, tuple[int, int]]]:
         matcher = self._matcher(language)
         found: list[tuple[Keyword, tuple[int, int]]] = []
         lowered = text.lower().replace("ё", "е")
@@ -241,6 +246,24 @@ class KeywordClassifier:
     def score_matrix(self, texts: Sequence[str], languages: Sequence[str]) -> list[dict[str, float]]:
         """:meth:`scores` of many texts (features for the learned model)."""
         return [self.scores(t, lang)[0] if t else {} for t, lang in zip(texts, languages, strict=True)]
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]{2,}")
+_LATIN = re.compile(r"[A-Za-z]{3,}")
+
+
+def _other_scripts(text: str, language: str) -> list[str]:
+    """Languages of passages of ``text`` in a script other than ``language``'s: Cyrillic reads as ru, Chinese
+    characters as zh, Latin words in a ru or zh text as en. Keywords of Latin-script languages never apply to
+    each other's texts (an English word is no Swedish keyword), only to another script's passages."""
+    extra = []
+    if language != "ru" and _CYRILLIC.search(text):
+        extra.append("ru")
+    if language != "zh" and has_cjk(text):
+        extra.append("zh")
+    if language in ("ru", "zh") and _LATIN.search(text):
+        extra.append("en")
+    return extra
 
 
 def format_evidence(ranked: Sequence[str], evidence: Mapping[str, Sequence[str]]) -> str:
