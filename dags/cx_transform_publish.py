@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, TaskGroup, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import (
+    DbtResourceType,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    SourceRenderingBehavior,
+    TestBehavior,
+)
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from cxpipe.alerts.task_failures import record_transform_failure
@@ -19,6 +26,7 @@ from cxpipe.orchestration import (
     interval_bounds,
     lake_complete_asset,
     reporting_asset,
+    source_tests_task,
     transform_params,
 )
 from cxpipe.runbook import dag_doc
@@ -131,6 +139,9 @@ with DAG(
                 test_behavior=TestBehavior.BUILD,
                 # a test on two models (e.g. relationships) runs as its own task once both are built
                 should_detach_multiple_parents_tests=True,
+                # the tests declared on a source run as one task per source table, before its staging models
+                source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+                node_converters={DbtResourceType.SOURCE: source_tests_task},
                 emit_datasets=False,
             ),
             operator_args=dbt_args,
