@@ -63,7 +63,13 @@ test that spans two models, such as `relationships`, is its own task after both;
 `notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
 """
-RUNBOOK_SECTIONS = ["When the transform runs (late sources)", "Manual runs (Params)", "Backfill", "Recovering"]
+RUNBOOK_SECTIONS = [
+    "When the transform runs (late sources)",
+    "Manual runs (Params)",
+    "Backfill",
+    "Repairing a landing date",
+    "Recovering",
+]
 
 with DAG(
     dag_id="cx_transform_publish",

@@ -124,7 +124,8 @@ def test_data_failures_in_the_dag_tasks_fail_at_once(dagbag: Any, settings: Sett
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_doc_md_says_what_is_read_written_and_how_to_backfill_and_recover(dagbag: Any, dag_id: str) -> None:
     doc = dagbag.dags[dag_id].doc_md
-    for heading in ("**Reads**", "**Writes**", "#### Backfill", "#### Recovering", "#### Manual runs (Params)"):
+    headings = ("**Reads**", "**Writes**", "#### Backfill", "#### Recovering", "#### Manual runs (Params)")
+    for heading in (*headings, "#### Repairing a landing date"):
         assert heading in doc, (dag_id, heading)
     assert "airflow backfill create" in doc  # the runbook's sections are in the DAG's docs
     rule = "#### When the transform runs (late sources)" if dag_id == "cx_transform_publish" else "#### Missing files"
