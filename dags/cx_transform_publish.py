@@ -56,9 +56,12 @@ atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
 one failed model or test is one red task (not retried: fix the model or data and clear it)
 and its downstream models wait; a
-test that spans two models, such as `relationships`, is its own task after both; with
+test that spans two models, such as `relationships`, is its own task after both, and the tests
+declared on each source table are one task `dbt.<source>_<table>_source_test` before its staging
+model; with
 `CX_DBT_TASKS=build`, one task `dbt.build` runs the whole `dbt build` instead) →
-`quality_gate` (dbt test results of every dbt task of the run + Great Expectations suites
+`quality_gate` (a `pass` of every blocking dbt test in this run's results, a test that did not
+run blocks + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
 `notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
