@@ -126,4 +126,8 @@ def test_a_full_refresh_starts_a_new_record(settings: Settings) -> None:
     rebuild_after_reloads(current)
     assert prepare_build(current, full_refresh=True) is True
     assert _tables(current) == {BUILT_LOADS}  # a new warehouse holding the loads this build reads
+    # an ingest writing its audit (a hidden temporary file) and a folder that is no partition are not loads
+    _audit(current, "crm", "not-a-date", "2026-11-02T06:00:00+00:00")
+    staged = current.lake_dir / "_load_audit" / "crm" / "load_date=2026-11-01" / ".part-0.parquet.123.tmp"
+    staged.write_bytes(b"being written")
     assert lake_loads(current) == {("crm", date(2026, 11, 1)): datetime(2026, 11, 1, 6, tzinfo=UTC)}

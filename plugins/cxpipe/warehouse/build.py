@@ -50,9 +50,20 @@ BUILT_LOADS = "cxpipe_build.lake_loads"
 Load = tuple[str, date]
 
 
+def _partition_date(partition: Path) -> date | None:
+    try:
+        return date.fromisoformat(partition.name.removeprefix("load_date="))
+    except ValueError:
+        return None
+
+
 def lake_loads(settings: Settings) -> dict[Load, datetime]:
     """When each (source, landing date) in the lake was last loaded: ``ingested_at`` of its load audit."""
-    files = sorted((settings.lake_dir / "_load_audit").glob("*/load_date=*/*.parquet"))
+    files = [
+        path
+        for path in sorted((settings.lake_dir / "_load_audit").glob("*/load_date=*/part-0.parquet"))
+        if _partition_date(path.parent) is not None
+    ]
     if not files:
         return {}
     with duckdb.connect() as con:
@@ -63,7 +74,7 @@ def lake_loads(settings: Settings) -> dict[Load, datetime]:
     loads: dict[Load, datetime] = {}
     for filename, ingested_at in rows:
         partition = Path(filename).parent
-        key = (partition.parent.name, date.fromisoformat(partition.name.removeprefix("load_date=")))
+        key = (partition.parent.name, _partition_date(partition) or date.min)
         loads[key] = max(ingested_at, loads.get(key, ingested_at))
     return loads
 
@@ -139,12 +150,14 @@ def rebuild_after_reloads(settings: Settings) -> list[str]:
         else:  # a new warehouse, or one built before loads were recorded
             changes = ["no record of the loads the warehouse was built from"]
         dropped = incremental_relations(settings, built_tables) if changes else []
+        con.begin()  # the drops and the new record together, or neither
         for relation in dropped:
             con.execute(f"drop table {relation}")
         con.execute(f"create schema if not exists {schema}")
         con.execute(f"create or replace table {BUILT_LOADS} (source varchar, load_date date, ingested_at timestamptz)")
         if current:
             con.executemany(f"insert into {BUILT_LOADS} values (?, ?, ?)", [[*k, v] for k, v in current.items()])
+        con.commit()
     if dropped:
         log.warning(
             "the lake changed under the incremental models (%s): %s dropped, this build rebuilds them from the lake",
