@@ -49,7 +49,7 @@ Transient failures retry with exponential backoff; a contract or balance error f
 once (fix the file, clear the task); every failure is written to `alerts/alerts.jsonl`
 and posted to `CX_ALERT_WEBHOOK_URL` when set.
 """
-RUNBOOK_SECTIONS = ["Missing files", "Manual runs (Params)", "Backfill", "Recovering"]
+RUNBOOK_SECTIONS = ["Missing files", "Manual runs (Params)", "Backfill", "Repairing a landing date", "Recovering"]
 
 complete = lake_complete_asset(settings)
 

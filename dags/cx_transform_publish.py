@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, TaskGroup, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import (
+    DbtResourceType,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    SourceRenderingBehavior,
+    TestBehavior,
+)
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from cxpipe.alerts.task_failures import record_transform_failure
@@ -19,6 +26,7 @@ from cxpipe.orchestration import (
     interval_bounds,
     lake_complete_asset,
     reporting_asset,
+    source_tests_task,
     transform_params,
 )
 from cxpipe.runbook import dag_doc
@@ -48,14 +56,23 @@ atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
 one failed model or test is one red task (not retried: fix the model or data and clear it)
 and its downstream models wait; a
-test that spans two models, such as `relationships`, is its own task after both; with
+test that spans two models, such as `relationships`, is its own task after both, and the tests
+declared on each source table are one task `dbt.<source>_<table>_source_test` before its staging
+model; with
 `CX_DBT_TASKS=build`, one task `dbt.build` runs the whole `dbt build` instead) →
-`quality_gate` (dbt test results of every dbt task of the run + Great Expectations suites
+`quality_gate` (a `pass` of every blocking dbt test in this run's results, a test that did not
+run blocks + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
 `notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
 """
-RUNBOOK_SECTIONS = ["When the transform runs (late sources)", "Manual runs (Params)", "Backfill", "Recovering"]
+RUNBOOK_SECTIONS = [
+    "When the transform runs (late sources)",
+    "Manual runs (Params)",
+    "Backfill",
+    "Repairing a landing date",
+    "Recovering",
+]
 
 with DAG(
     dag_id="cx_transform_publish",
@@ -131,6 +148,9 @@ with DAG(
                 test_behavior=TestBehavior.BUILD,
                 # a test on two models (e.g. relationships) runs as its own task once both are built
                 should_detach_multiple_parents_tests=True,
+                # the tests declared on a source run as one task per source table, before its staging models
+                source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+                node_converters={DbtResourceType.SOURCE: source_tests_task},
                 emit_datasets=False,
             ),
             operator_args=dbt_args,

@@ -115,6 +115,18 @@ def copy_dbt_project(target: Path) -> Path:
     return target
 
 
+def kept_for_run(settings: Settings, run_id: str) -> Path:
+    """The dbt results of ``run_dbt`` (``<data>/dbt_target``) kept for DAG run ``run_id``, as its
+    Cosmos tasks keep theirs (``warehouse/dbt_results/<run id>/``); the gate of that run reads them."""
+    from cxpipe.gate.dbt_results import run_results_folder
+
+    folder = run_results_folder(settings, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("run_results.json", "manifest.json"):
+        shutil.copyfile(settings.data_dir / "dbt_target" / name, folder / name)
+    return folder
+
+
 def settings_for(root: Path) -> Settings:
     """Settings whose data and GX outputs live under ``root``."""
     return Settings(

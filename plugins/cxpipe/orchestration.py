@@ -199,3 +199,38 @@ def fail_dbt_data_errors(project_dir: str, **_: Any) -> None:
         raise AirflowFailException(
             "dbt " + "; ".join(failures) + " [a data or model problem, not retried: fix it and clear this task]"
         )
+
+
+# ------------------------------------------------------------------ dbt source tests under Cosmos
+
+
+def source_tests_task(
+    dag: Any,
+    task_group: Any,
+    node: Any,
+    task_args: dict[str, Any],
+    execution_mode: Any,
+    test_indirect_selection: Any,
+    on_warning_callback: Any = None,
+    **_: Any,
+) -> Any:
+    """Cosmos node converter for a dbt source: a task ``<source>_<table>_source_test`` running
+    ``dbt test --select source:<source>.<table>`` (the tests declared on that source table).
+
+    Cosmos renders a source (``SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS``: only sources
+    with tests) as ``dbt source freshness``, which runs none of its tests; with this converter the
+    source's tests run as their own task, upstream of the staging models that read the source, with
+    the same operator arguments as every dbt task (so their results are kept for the gate).
+    """
+    from cosmos.airflow.graph import create_test_task_metadata
+    from cosmos.core.airflow import get_airflow_task
+
+    metadata = create_test_task_metadata(
+        f"{node.name}_source_test",
+        execution_mode,
+        test_indirect_selection,
+        task_args=task_args,
+        node=node,
+        on_warning_callback=on_warning_callback,
+    )
+    return get_airflow_task(metadata, dag, task_group=task_group)

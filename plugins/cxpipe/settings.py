@@ -439,7 +439,8 @@ class GateSettings:
         _Env(
             "CX_DBT_ARTIFACTS_DIR",
             _PATH,
-            "newest `warehouse/dbt_results/<run id>/`, then `<CX_DATA_DIR>/dbt_target`, then `dbt_project/target`",
+            "in a DAG run its own `warehouse/dbt_results/<run id>/`; otherwise the newest of those, "
+            "then `<CX_DATA_DIR>/dbt_target`, then `dbt_project/target`",
         ),
     ] = None
     """where `run_results.json` and `manifest.json` of the build are"""

@@ -124,7 +124,8 @@ def test_data_failures_in_the_dag_tasks_fail_at_once(dagbag: Any, settings: Sett
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_doc_md_says_what_is_read_written_and_how_to_backfill_and_recover(dagbag: Any, dag_id: str) -> None:
     doc = dagbag.dags[dag_id].doc_md
-    for heading in ("**Reads**", "**Writes**", "#### Backfill", "#### Recovering", "#### Manual runs (Params)"):
+    headings = ("**Reads**", "**Writes**", "#### Backfill", "#### Recovering", "#### Manual runs (Params)")
+    for heading in (*headings, "#### Repairing a landing date"):
         assert heading in doc, (dag_id, heading)
     assert "airflow backfill create" in doc  # the runbook's sections are in the DAG's docs
     rule = "#### When the transform runs (late sources)" if dag_id == "cx_transform_publish" else "#### Missing files"
@@ -184,7 +185,7 @@ def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagba
     multi_parent = [
         n for n in manifest["nodes"].values() if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1
     ]
-    detached = {tid: t for tid, t in dbt_tasks.items() if tid not in builds}
+    detached = {tid: t for tid, t in dbt_tasks.items() if tid not in builds and not tid.endswith("_source_test")}
     assert multi_parent and len(detached) == len(multi_parent)
     assert all(type(t).__name__ == "DbtTestLocalOperator" for t in detached.values())
     orders_test = next(t for tid, t in detached.items() if "relationships_stg_sales__order_lines_order_id" in tid)
@@ -195,6 +196,35 @@ def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagba
     # a mart waits for the models it selects from
     rfm = dag.get_task("dbt.int_customers_rfm_model_build")
     assert "dbt.stg_crm__customers_model_build" in rfm.upstream_task_ids
+
+
+def test_source_tests_run_as_tasks_before_their_staging_models_and_the_gate_requires_them(dagbag: Any) -> None:
+    from cxpipe.contracts import REPORTING_TABLES
+    from cxpipe.gate.dbt_results import expected_tests
+
+    dag = dagbag.dags[TRANSFORM]
+    manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    source_tests = {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and any(p.startswith("source.") for p in node["depends_on"]["nodes"])
+    }
+    tested_sources = {p for node in source_tests.values() for p in node["depends_on"]["nodes"]}
+    assert len(tested_sources) == len(manifest["sources"]) == 8  # every source table has tests
+    gate_upstream = dag.get_task("quality_gate").get_flat_relative_ids(upstream=True)
+    for source in tested_sources:
+        name = source.split(".", 2)[2]  # sales.orders
+        task = dag.get_task(f"dbt.{name.replace('.', '_')}_source_test")
+        assert type(task).__name__ == "DbtTestLocalOperator" and task.select == f"source:{name}"
+        assert task.callback == ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"]
+        assert task.task_id in gate_upstream
+        assert "prepare_build" in task.get_flat_relative_ids(upstream=True)
+        # the staging models that read the source wait for its tests
+        readers = [n["name"] for n in manifest["nodes"].values() if source in n.get("depends_on", {}).get("nodes", [])]
+        staging = [r for r in readers if r.startswith("stg_")]
+        assert staging and {f"dbt.{m}_model_build" for m in staging} <= task.downstream_task_ids
+    # the gate expects a passing result of every source test: a run where one did not run is blocked
+    assert set(source_tests) <= set(expected_tests(manifest, REPORTING_TABLES))
 
 
 def test_cx_dbt_tasks_build_runs_the_whole_dbt_build_as_one_task_between_the_same_neighbours(

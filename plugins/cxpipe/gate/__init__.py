@@ -2,10 +2,11 @@
 
 Three kinds of checks run against the audited build (``warehouse/cx.duckdb``):
 
-* **dbt tests** — the results of the last ``dbt build``/``dbt test``
-  (``run_results.json``) for every test on the reporting models and everything
-  they depend on (from ``manifest.json``). Severity ``error`` failures block;
-  severity ``warn`` results are warnings.
+* **dbt tests** — every dbt data test on the reporting models and everything
+  they depend on (from ``manifest.json``; sources included, unit tests not), read
+  from the ``run_results.json`` files the DAG run kept. A test of severity ``error``
+  blocks unless its result is ``pass``: a failure, and a test that did not run
+  (no result, or skipped), both block; ``warn`` results are warnings.
 * **Great Expectations suites** — ``expectations/gx/expectations/<table>.json``,
   one per reporting table, run through the table's checkpoint on a pandas frame
   (GX's SQL route on DuckDB is broken) and rendered into the Data Docs.

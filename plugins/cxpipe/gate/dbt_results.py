@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cxpipe.contracts import dbt_model_id
-from cxpipe.gate.results import CheckRecord
+from cxpipe.gate.results import NOT_RUN, CheckRecord
 from cxpipe.settings import Settings
 
 #: Folder holding dbt's ``run_results.json`` and ``manifest.json`` of the build.
@@ -21,6 +21,11 @@ DBT_ARTIFACTS_ENV = "CX_DBT_ARTIFACTS_DIR"
 def dbt_results_dir(settings: Settings) -> Path:
     """Where :func:`collect_dbt_results` keeps the dbt artifacts of each DAG run."""
     return settings.warehouse_dir / "dbt_results"
+
+
+def run_results_folder(settings: Settings, run_id: object) -> Path:
+    """``warehouse/dbt_results/<run id>/``: where the dbt commands of one DAG run keep their results."""
+    return dbt_results_dir(settings) / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(run_id or "manual"))
 
 
 def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
@@ -34,8 +39,7 @@ def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
     from cxpipe.settings import load_settings
 
     context = kwargs.get("context") or {}
-    run_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(context.get("run_id") or "manual"))
-    folder = dbt_results_dir(load_settings()) / run_id
+    folder = run_results_folder(load_settings(), context.get("run_id"))
     folder.mkdir(parents=True, exist_ok=True)
     target = Path(project_dir) / "target"
     for name, kept in (
@@ -48,10 +52,19 @@ def collect_dbt_results(project_dir: str, **kwargs: Any) -> None:
             os.replace(tmp, folder / kept)
 
 
-def dbt_artifacts_dir(settings: Settings) -> Path | None:
-    """The folder with the build's dbt results: the setting, the newest DAG run's, the data folder, dbt's target."""
+def dbt_artifacts_dir(settings: Settings, run_id: str | None = None) -> Path | None:
+    """The folder with the build's dbt results.
+
+    The setting ``CX_DBT_ARTIFACTS_DIR`` first. For a DAG run (``run_id``), only that run's own
+    folder (:func:`run_results_folder`): another run's results say nothing about this build, so
+    None when its dbt tasks kept none. Without a run id (``cxpipe gate``): the newest DAG run's
+    folder, then the data folder's ``dbt_target``, then dbt's ``target``.
+    """
     if settings.gate.dbt_artifacts_dir is not None:
         return settings.gate.dbt_artifacts_dir
+    if run_id is not None:
+        own = run_results_folder(settings, run_id)
+        return own if any(own.glob("run_results*.json")) and (own / "manifest.json").exists() else None
     runs = dbt_results_dir(settings)
     collected = [d for d in runs.iterdir() if d.is_dir() and any(d.glob("run_results*.json"))] if runs.exists() else []
     candidates = [max(collected, key=lambda d: d.stat().st_mtime)] if collected else []
@@ -86,54 +99,86 @@ def _ancestors(manifest: dict[str, Any], roots: set[str]) -> set[str]:
     return seen
 
 
-def dbt_checks(settings: Settings, tables: tuple[str, ...]) -> list[CheckRecord]:
-    """dbt test results on the reporting models and everything upstream of them."""
-    folder = dbt_artifacts_dir(settings)
+#: dbt result status of a test that ran and passed; anything else (or no result) does not pass.
+PASS = "pass"
+
+
+def expected_tests(manifest: dict[str, Any], tables: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Every dbt data test on the reporting models ``tables`` and everything upstream of them.
+
+    Model, seed, snapshot and source tests (singular ones too), by unique id, from the manifest
+    of the run: tests disabled there are not expected. dbt unit tests (``unit_tests:``) are not
+    data tests and not expected: they check model logic on fixed inputs, and production runs
+    may exclude them (``DBT_EXCLUDE_RESOURCE_TYPES=unit_test``). A partial deployment expects
+    the same tests: a source it lacks is read as an empty file and its tests still run.
+    """
+    upstream = _ancestors(manifest, {dbt_model_id(manifest, t) for t in tables})
+    return {
+        unique_id: node
+        for unique_id, node in sorted(manifest.get("nodes", {}).items())
+        if node.get("resource_type") == "test" and set(node.get("depends_on", {}).get("nodes", [])) & upstream
+    }
+
+
+def dbt_test_severity(node: dict[str, Any]) -> str:
+    """``error`` (blocks) or ``warning``, from the test's dbt severity."""
+    return "error" if str(node.get("config", {}).get("severity", "error")).lower() == "error" else "warning"
+
+
+def not_run(reason: str) -> dict[str, str]:
+    """What the gate records as observed for a test without a result of its own in the run."""
+    return {"status": NOT_RUN, "reason": reason}
+
+
+def dbt_test_record(node: dict[str, Any], result: dict[str, Any] | None) -> CheckRecord:
+    """One test as a gate check: passed only with the result ``pass``.
+
+    A blocking (severity ``error``) test without a result, or ``skipped``, blocks as not run;
+    ``warn`` is a warning; ``fail`` and ``error`` block.
+    """
+    severity = dbt_test_severity(node)
+    tested = (node.get("attached_node") or node["depends_on"]["nodes"][0]).split(".")
+    table = ".".join(tested[2:]) if tested[0] == "source" else tested[-1]  # sales.orders, or the model
+    status = None if result is None else str(result.get("status"))
+    observed: Any
+    if status == PASS:
+        observed = None
+    elif status is None:
+        observed = not_run("no result in this run's dbt results: its task failed, was skipped or never selected it")
+    elif status == "skipped":
+        observed = not_run("skipped by dbt (an upstream node failed)")
+    else:
+        observed = {"status": status, "failures": result.get("failures") if result else None}
+        if status == "warn":
+            severity = "warning"
+    return CheckRecord("dbt", table, node["name"], node.get("column_name"), severity, status == PASS, observed)
+
+
+def dbt_checks(settings: Settings, tables: tuple[str, ...], run_id: str | None = None) -> list[CheckRecord]:
+    """Every dbt test on the reporting models and everything upstream of them, as gate checks.
+
+    Each blocking test must have the result ``pass`` among the results the run kept
+    (:func:`dbt_artifacts_dir`); one that did not run blocks, named, like one that failed.
+    No results at all is one blocking check.
+    """
+    folder = dbt_artifacts_dir(settings, run_id)
     if folder is None or not any(folder.glob("run_results*.json")):
+        where = str(run_results_folder(settings, run_id)) if run_id is not None else "this build"
         return [
             CheckRecord(
                 "dbt",
                 "dbt",
                 "dbt_run_results_present",
                 None,
-                "warning",
+                "error",
                 False,
-                f"no run_results.json found (set {DBT_ARTIFACTS_ENV}); dbt tests were enforced by the dbt build only",
+                not_run(
+                    f"no dbt run_results.json and manifest.json kept for {where}: "
+                    f"no dbt test is known to have run (set {DBT_ARTIFACTS_ENV} to read other results)"
+                ),
             )
         ]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     status = _merged_results(folder)
-    if not any(unique_id.startswith("test.") for unique_id in status):
-        message = f"{folder} has no dbt test results (the last dbt command ran no tests)"
-        return [CheckRecord("dbt", "dbt", "dbt_test_results_present", None, "warning", False, message)]
-    upstream = _ancestors(manifest, {dbt_model_id(manifest, t) for t in tables})
-    records = []
-    for unique_id, node in sorted(manifest.get("nodes", {}).items()):
-        if node.get("resource_type") != "test":
-            continue
-        if not set(node.get("depends_on", {}).get("nodes", [])) & upstream:
-            continue
-        severity = str(node.get("config", {}).get("severity", "error")).lower()
-        table = (node.get("attached_node") or node["depends_on"]["nodes"][0]).split(".")[-1]
-        result = status.get(unique_id)
-        if result is None:
-            records.append(
-                CheckRecord("dbt", table, node["name"], node.get("column_name"), "warning", False, "not run")
-            )
-            continue
-        passed = result["status"] in ("pass", "success")
-        observed = None if passed else {"status": result["status"], "failures": result.get("failures")}
-        if result["status"] == "warn":
-            severity = "warning"
-        records.append(
-            CheckRecord(
-                "dbt",
-                table,
-                node["name"],
-                node.get("column_name"),
-                "error" if severity == "error" else "warning",
-                passed,
-                observed,
-            )
-        )
-    return records
+    expected = expected_tests(manifest, tables)
+    return [dbt_test_record(node, status.get(unique_id)) for unique_id, node in expected.items()]

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 BLOCKING_SEVERITIES = frozenset({"critical", "error"})
+#: ``observed["status"]`` of a check that should have run in the build and did not.
+NOT_RUN = "not run"
 
 
 @dataclass
@@ -22,6 +24,8 @@ class CheckFailure:
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
+        if isinstance(self.observed, dict) and self.observed.get("status") == NOT_RUN:
+            return f"{where}: {self.expectation} did not run ({self.observed.get('reason')})"
         return f"{where}: {self.expectation} failed (observed: {self.observed})"
 
 

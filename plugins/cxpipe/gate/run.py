@@ -27,8 +27,11 @@ log = logging.getLogger(__name__)
 ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
 
 
-def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> GateResult:
+def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES, run_id: str | None = None) -> GateResult:
     """Run every check on the build warehouse; records the run, never raises on failures.
+
+    ``run_id``: the DAG run whose dbt results count (``warehouse/dbt_results/<run id>/``);
+    every blocking dbt test upstream of ``tables`` must have passed in that run.
 
     A table the deployment's sources cannot feed (``cxpipe.warehouse.tables_expected_empty``) and
     that is empty is skipped, with its reason, by the checks that need rows: the GX row-count
@@ -37,7 +40,7 @@ def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES) -> 
     """
     started = datetime.now(UTC)
     result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
-    for record in dbt_checks(settings, tables):
+    for record in dbt_checks(settings, tables, run_id):
         result.add(record)
     with connect_read_only(settings.build_db) as build:
         frames = {t: build.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
@@ -117,8 +120,8 @@ def last_gate_run(settings: Settings) -> dict[str, Any] | None:
 
 
 def check_gate(settings: Settings, report_path: Path | None = None, run_id: str | None = None) -> GateResult:
-    """Run the gate, write its report, and raise :class:`GateBlockedError` if it blocks."""
-    result = run_gate(settings)
+    """Run the gate on the dbt results of ``run_id``, write its report, raise :class:`GateBlockedError` if it blocks."""
+    result = run_gate(settings, run_id=run_id)
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(result.to_json(), encoding="utf-8")

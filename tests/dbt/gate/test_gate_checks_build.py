@@ -3,6 +3,7 @@
 import duckdb
 import pytest
 from configured import configured
+from conftest import kept_for_run
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, run_gate, table_config
@@ -17,6 +18,7 @@ def _declared(settings: Settings, check: str) -> dict[str, dict[str, object]]:
 
 
 def _blocked(settings: Settings) -> GateBlockedError:
+    kept_for_run(settings, "run-x")
     with pytest.raises(GateBlockedError) as caught:
         check_gate(settings, run_id="run-x")
     return caught.value

@@ -5,15 +5,18 @@ from pathlib import Path
 
 import pytest
 from configured import configured
+from conftest import kept_for_run
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, run_gate
 from cxpipe.settings import Settings
 
+RUN = "scheduled__2026-11-01T00:00:00+00:00"
 
-def _blocked(settings: Settings) -> GateBlockedError:
+
+def _blocked(settings: Settings, run_id: str = "run-x") -> GateBlockedError:
     with pytest.raises(GateBlockedError) as caught:
-        check_gate(settings, run_id="run-x")
+        check_gate(settings, run_id=run_id)
     return caught.value
 
 
@@ -31,6 +34,7 @@ def test_a_failed_dbt_test_upstream_of_a_reporting_table_blocks(warehouse_copy: 
     victim = next(r for r in results["results"] if r["unique_id"].startswith("test.cxpipe.not_null_stg_"))
     victim["status"], victim["failures"] = "fail", 3
     results_file.write_text(json.dumps(results))
+    kept_for_run(warehouse_copy, "run-x")
 
     error = _blocked(warehouse_copy)
 
@@ -57,15 +61,15 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
         (project / "target" / "manifest.json").write_text((built / "manifest.json").read_text())
         chunk = [dict(r, status="fail", failures=2) if r is failing else r for r in part]
         (project / "target" / "run_results.json").write_text(json.dumps({**results, "results": chunk}))
-        collect_dbt_results(str(project), context={"run_id": "scheduled__2026-11-01T00:00:00+00:00"})
+        collect_dbt_results(str(project), context={"run_id": RUN})
 
-    folder = dbt_artifacts_dir(warehouse_copy)
-    assert folder is not None and folder.parent.name == "dbt_results"
+    folder = dbt_artifacts_dir(warehouse_copy, RUN)
+    assert folder is not None and folder.parent.name == "dbt_results" and folder == dbt_artifacts_dir(warehouse_copy)
     assert len(list(folder.glob("run_results*.json"))) == 2
 
-    error = _blocked(warehouse_copy)
+    error = _blocked(warehouse_copy, RUN)
     assert [(f.source, f.expectation) for f in error.result.failures] == [("dbt", failing["unique_id"].split(".")[2])]
-    merged = {c.check for c in error.result.checks if c.source == "dbt" and c.observed != "not run"}
+    merged = {c.check for c in error.result.checks if c.source == "dbt"}
     # the same build's single, unsplit run_results.json
     whole = {
         c.check
@@ -75,16 +79,58 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
     assert merged == whole and len(merged) > 20
 
 
-def test_run_results_without_tests_give_one_warning(
-    warehouse_copy: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_blocking_tests_that_did_not_run_block_naming_each_test(warehouse_copy: Settings) -> None:
+    """A model task that failed or was skipped leaves its tests without results: each blocks as not run."""
+    from cxpipe.gate.dbt_results import expected_tests
+
+    built = warehouse_copy.data_dir / "dbt_target"
+    results = json.loads((built / "run_results.json").read_text())
+    manifest = json.loads((built / "manifest.json").read_text())
+    orders = [
+        uid
+        for uid, node in expected_tests(manifest, REPORTING_TABLES).items()
+        if node.get("attached_node") == "model.cxpipe.stg_sales__orders"
+        and node["config"]["severity"].lower() == "error"
+    ]
+    assert orders, "stg_sales__orders has blocking tests"
+    skipped = orders[0]
+    results["results"] = [
+        dict(r, status="skipped") if r["unique_id"] == skipped else r
+        for r in results["results"]
+        if r["unique_id"] not in orders[1:]
+    ]
+    (built / "run_results.json").write_text(json.dumps(results))
+    kept_for_run(warehouse_copy, "run-x")
+
+    error = _blocked(warehouse_copy)
+
+    names = {uid.split(".")[2] for uid in orders}
+    assert {f.expectation for f in error.result.failures} == names
+    for failure in error.result.failures:
+        assert failure.source == "dbt" and failure.observed["status"] == "not run"
+        assert f"{failure.expectation} did not run" in str(error)
+    skipped_failure = next(f for f in error.result.failures if f.expectation == skipped.split(".")[2])
+    assert "skipped" in skipped_failure.observed["reason"]
+
+
+def test_a_run_whose_dbt_tasks_kept_no_results_blocks(warehouse_copy: Settings, tmp_path: Path) -> None:
+    """The DAG run's own folder counts: another run's (or a manual build's) results do not stand in for it."""
+    assert run_gate(warehouse_copy).passed  # cxpipe gate, no run: the newest build's results
+    error = _blocked(warehouse_copy, "manual__2026-11-02T00:00:00+00:00")
+    (only,) = error.result.failures
+    assert (only.expectation, only.severity) == ("dbt_run_results_present", "error")
+    assert "dbt_run_results_present did not run" in str(error) and "manual__2026-11-02T00_00_00_00_00" in str(error)
+
+    # results without a single test: every blocking test upstream of the reporting tables blocks
     built = warehouse_copy.data_dir / "dbt_target"
     results = json.loads((built / "run_results.json").read_text())
     results["results"] = [r for r in results["results"] if not r["unique_id"].startswith("test.")]
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     (tmp_path / "manifest.json").write_text((built / "manifest.json").read_text())
     from cxpipe.gate import dbt_checks
+    from cxpipe.gate.dbt_results import expected_tests
 
-    (only,) = dbt_checks(configured(warehouse_copy, CX_DBT_ARTIFACTS_DIR=str(tmp_path)), REPORTING_TABLES)
-    assert (only.check, only.passed, only.severity) == ("dbt_test_results_present", False, "warning")
-    assert "has no dbt test results" in only.observed
+    checks = dbt_checks(configured(warehouse_copy, CX_DBT_ARTIFACTS_DIR=str(tmp_path)), REPORTING_TABLES)
+    expected = expected_tests(json.loads((built / "manifest.json").read_text()), REPORTING_TABLES)
+    assert len(checks) == len(expected) > 20 and not any(c.passed for c in checks)
+    assert {c.severity for c in checks} == {"error", "warning"}

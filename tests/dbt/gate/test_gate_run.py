@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import kept_for_run
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, last_gate_run, table_config
@@ -30,6 +31,7 @@ def _sha(path: Path) -> str:
 
 
 def _blocked(settings: Settings) -> GateBlockedError:
+    kept_for_run(settings, "run-x")
     with pytest.raises(GateBlockedError) as caught:
         check_gate(settings, run_id="run-x")
     return caught.value
