@@ -1,5 +1,7 @@
 """The orchestration of a publication: its steps, reported in order to a step callback."""
 
+from pathlib import Path
+
 import pytest
 
 from cxpipe.publish import publish
@@ -27,16 +29,18 @@ def test_the_step_callback_sees_every_step_in_order_before_anything_is_swapped_i
 
 PUBLISHER = """
 import sys, time
+from pathlib import Path
 from cxpipe.publish import publish
 from cxpipe.locks import LockHeldError
 from cxpipe.settings import load_settings
 
-pause = float(sys.argv[1])
+release = Path(sys.argv[1])
 
 def on_step(step):
     if step == "loaded":
         print("loaded", flush=True)
-        time.sleep(pause)
+        while not release.exists():  # held mid-way until the test lets it go
+            time.sleep(0.05)
 
 try:
     done = publish(load_settings(), gate_status="passed", run_id=sys.argv[2], on_step=on_step)
@@ -59,17 +63,24 @@ def test_three_publishes_at_once_one_publishes_the_others_are_refused_and_record
     env = {**os.environ, "CX_DATA_DIR": str(warehouse_copy.data_dir)}
     env.pop("CX_REPORTING_POSTGRES_URL", None)
 
-    def start(pause: float, run_id: str) -> subprocess.Popen[str]:
+    release = warehouse_copy.data_dir / "release-first-publish"
+    released = warehouse_copy.data_dir / "no-wait"
+    released.touch()
+
+    def start(signal: Path, run_id: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-c", PUBLISHER, str(pause), run_id], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", PUBLISHER, str(signal), run_id], env=env, stdout=subprocess.PIPE, text=True
         )
 
-    first = start(8.0, "first")
+    first = start(release, "first")
     assert first.stdout is not None and first.stdout.readline().strip() == "loaded"
     in_progress = list(warehouse_copy.warehouse_dir.glob(".reporting.duckdb.*.tmp"))
     assert len(in_progress) == 1
-    others = [start(0.0, "second"), start(0.0, "third")]
-    outputs = [p.communicate(timeout=300)[0] for p in others]
+    others = [start(released, "second"), start(released, "third")]
+    try:
+        outputs = [p.communicate(timeout=300)[0] for p in others]
+    finally:
+        release.touch()
     assert [p.returncode for p in others] == [3, 3], outputs
     for output in outputs:
         assert f"another publish holds the lock on {warehouse_copy.warehouse_dir}: pid {first.pid}" in output

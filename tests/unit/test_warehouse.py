@@ -59,6 +59,7 @@ con = duckdb.connect(sys.argv[1])
 print("open", flush=True)
 time.sleep(float(sys.argv[2]))
 con.close()
+print(time.time(), flush=True)
 """
 
 
@@ -74,11 +75,12 @@ def _holding_ops(folder: Path, seconds: float) -> subprocess.Popen[str]:
 
 def test_a_writer_of_the_operations_log_waits_while_another_process_holds_it(tmp_path: Path) -> None:
     child = _holding_ops(tmp_path, 2.0)
-    started = time.monotonic()
     try:
         with connect_ops(tmp_path, wait_s=60) as con:
-            assert time.monotonic() - started > 1.0  # only opened once the other process let go
+            opened = time.time()
             con.execute("select count(*) from publication_log").fetchone()
+        assert child.stdout is not None
+        assert opened >= float(child.stdout.readline())  # only opened once the other process let go
     finally:
         child.kill()
         child.wait()
