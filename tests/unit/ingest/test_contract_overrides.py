@@ -93,7 +93,11 @@ def test_an_unknown_status_loads_and_is_counted_in_the_audit(
     warnings = [
         r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "does not know" in r.getMessage()
     ]
-    assert any("orders.csv" in w and "status" in w and "'shipped' ×2" in w for w in warnings)
+    # the log names the column and counts; the values themselves are only in the audit
+    assert any(
+        "orders.csv" in w and "status has 2 value(s) the contract does not know in 3 row(s)" in w for w in warnings
+    )
+    assert not any("shipped" in w for w in warnings)
 
 
 def test_the_audit_keeps_the_most_frequent_unknown_values(settings: Settings) -> None:
