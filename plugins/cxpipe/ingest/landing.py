@@ -140,9 +140,10 @@ def read_file(
 
 
 def missing_columns(entity: Entity, frame: pd.DataFrame) -> list[str]:
-    """The required columns a file lacks (a file of no bytes at all lacks nothing)."""
+    """The required columns a file lacks (a file of no bytes at all, or JSON Lines of which no line
+    could be read, lacks nothing: its lines are quarantined)."""
     present = set(frame.columns) - INTERNAL_COLUMNS
-    if not len(frame) and not present:
+    if not present and (not len(frame) or (frame["_raw_error"].fillna("") != "").all()):
         return []
     return [c for c in entity.required_columns if c not in present]
 
@@ -177,7 +178,8 @@ def read_landing(
             found = ", ".join(known) or "none of the contract's columns"
             raise ContractError(
                 str(path),
-                f"line 1 (header): required column(s) {', '.join(missing)} missing (found: {found}"
+                ("line 1 (header): " if entity.file_format == "csv" else "")
+                + f"required column(s) {', '.join(missing)} missing (found: {found}"
                 + (f"; and {others} other column{'s' if others > 1 else ''})" if others else ")"),
                 f"Fix the {entity.source} export so it has every column in docs/contracts.md "
                 f"({entity.source}.{entity.name}); nothing of this source was loaded for this date.",
