@@ -136,7 +136,7 @@ class Entity:
     optional: bool = False
     #: IANA time zone of the source's timestamps without an offset (converted to UTC at ingest).
     timezone: str = "UTC"
-    #: strptime formats tried in order after ISO 8601; empty: ISO 8601, then pandas' guess.
+    #: strptime formats accepted besides ISO 8601 (nothing is guessed); two that read a value differently: ambiguous.
     timestamp_formats: tuple[str, ...] = ()
 
     @property
