@@ -700,7 +700,7 @@ CASES: list[Case] = [
     ),
     Case(
         "ts-unambiguous",
-        "13/04/2026 10:00 under a day-first and a month-first format",
+        "13/10/2026 10:00 under a day-first and a month-first format",
         ORDERS,
         _orders(_order("O1", ordered_at="13/10/2026 10:00")),
         "load",
