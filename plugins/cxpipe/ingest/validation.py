@@ -35,6 +35,7 @@ import pandas as pd
 
 from cxpipe.contracts import STANDARDS, Column, Entity, country_code, standard_codes
 from cxpipe.ingest.decoding import UNDECODABLE
+from cxpipe.privacy import redact_pii
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -297,7 +298,8 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
     A country column counts values no ISO 3166 country has (``Channel Islands``, ``Unspecified``):
     they are loaded as given, reported here, and mapped to a region by the ``country_regions`` seed.
 
-    Only the :data:`UNKNOWN_VALUES_KEPT` most frequent values of a column are kept (ties by value).
+    Only the :data:`UNKNOWN_VALUES_KEPT` most frequent values of a column are kept (ties by value),
+    each as :func:`shown_value` shows it (personal data redacted, long values cut).
     """
     found: dict[str, dict[str, int]] = {}
     for column in entity.columns:
@@ -311,7 +313,19 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
         unknown = values[~values.isin(known)]
         if unknown.empty:
             continue
-        counts = unknown.astype(str).value_counts()
+        counts = unknown.astype(str).map(shown_value).value_counts()
         ranked = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))[:UNKNOWN_VALUES_KEPT]
         found[column.name] = {str(value): int(count) for value, count in ranked}
     return found
+
+
+#: The longest unknown value the audit shows in full; longer ones are cut (a shifted free text is no status).
+SHOWN_VALUE_CHARS = 40
+
+
+def shown_value(value: str) -> str:
+    """An unknown open-list value as the audit and the log show it: e-mail addresses, card and phone
+    numbers replaced by their tokens (a shifted column must not carry them into the audit) and cut
+    after :data:`SHOWN_VALUE_CHARS` characters."""
+    text, _ = redact_pii(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
