@@ -190,8 +190,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
                 path, f"line {lines.taken[0][0]} (header): cannot parse CSV ({exc})", "Fix the header line."
             ) from None
         if len(lines.taken) == 1 and not lines.taken[0][1].strip():
-            blank += 1
-            continue
+            continue  # blank lines before the header count with it
         header = [h.strip().lstrip("\ufeff").strip() for h in fields]
         header_lines = lines.taken[-1][0]
         _check_header(header, path, lines.taken[0][0], expected)

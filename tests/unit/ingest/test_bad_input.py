@@ -338,6 +338,32 @@ CASES: list[Case] = [
         1,
     ),
     Case(
+        "blank-before-header",
+        "blank lines before the header",
+        ORDERS,
+        b"\n  \n" + _orders(_order("O1")),
+        "load",
+        loaded=1,
+    ),
+    Case(
+        "cr-only-line-ends",
+        "old Mac line ends (a lone CR between rows)",
+        ORDERS,
+        _orders(_order("O1"), _order("O2")).replace(b"\n", b"\r"),
+        "error",
+        "cannot parse CSV",
+    ),
+    Case(
+        "lone-cr-in-row",
+        "a lone CR inside an unquoted value",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", city="Mal\rmo")),
+        "quarantine",
+        "cannot parse CSV",
+        (3,),
+        1,
+    ),
+    Case(
         "crlf",
         "Windows line ends",
         ORDERS,
@@ -1025,8 +1051,12 @@ def _run_settings(settings: Settings, tmp_path: Path, case: Case) -> Settings:
 
 
 def _physical_lines(data: bytes, entity: Entity) -> int:
+    """Physical lines after the header (a CSV header is the first line that is not blank)."""
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    return max(lines - (1 if entity.file_format == "csv" else 0), 0)
+    if entity.file_format == "jsonl":
+        return lines
+    leading = len(data) - len(data.lstrip(b" \t\r\n"))
+    return max(lines - data[:leading].count(b"\n") - 1, 0)
 
 
 def _no_secrets(case: Case, *texts: str) -> None:
