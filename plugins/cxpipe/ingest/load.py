@@ -4,7 +4,10 @@ The contract is the deployment's (:func:`~cxpipe.ingest.contract.load_contract`:
 contract with ``CX_CONTRACT_OVERRIDES``). Rows that pass are typed, their PII pseudonymised
 and free text redacted (:mod:`cxpipe.privacy`); rows that fail go to the quarantine. Values
 outside an open list load and are counted in the audit (``unknown_values``). Every entity
-checks ``rows_in == rows_loaded + rows_quarantined`` before anything is renamed.
+checks ``rows_in == rows_loaded + rows_quarantined`` and, by physical line,
+``lines_in == lines_loaded + lines_quarantined + lines_blank`` before anything is renamed
+(:class:`RowBalanceError` otherwise). Files beside an entity's that match no file-name
+pattern are listed in ``stray_files`` and a warning, never read.
 """
 
 from __future__ import annotations

@@ -134,3 +134,14 @@ def test_no_raw_pii_from_the_landing_files_reaches_the_lake(settings: Settings) 
     assert "T-PII" in lake_text and "[EMAIL]" in lake_text and "[PHONE]" in lake_text
     leaked = sorted(value for value in pii if value in lake_text)
     assert leaked == [], f"raw PII in the lake: {leaked[:5]}"
+
+
+def test_lines_that_no_record_accounts_for_fail_the_balance() -> None:
+    from cxpipe.ingest import LoadResult, RowBalanceError
+
+    result = LoadResult("sales", "orders", "2026-11-01", "orders.csv", rows_in=2, rows_loaded=1, rows_quarantined=1)
+    result.lines_in, result.lines_loaded, result.lines_quarantined, result.lines_blank = 5, 1, 1, 2
+    with pytest.raises(RowBalanceError, match="orders.csv: 5 lines in but 1 loaded \\+ 1 quarantined \\+ 2 blank"):
+        result.check_balance()
+    result.lines_blank = 3
+    result.check_balance()
