@@ -243,7 +243,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
                 blank += 1
             elif not line.endswith("\n"):
                 set_aside(taken, f"line {first}: {_NO_LINE_END}")
-            elif any("\n" in f for f in fields):
+            elif lines.at_end(first) and any("\n" in f for f in fields):  # EOF inside a quoted value
                 set_aside(taken, f"line {first}: a quote opened on this line never closes (the file ends first)")
             elif len(fields) != width:
                 set_aside(
@@ -336,9 +336,11 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             blank += 1
             continue
         try:
-            parsed = json.loads(line, object_pairs_hook=_unique_keys)
+            parsed = json.loads(line)
             if not isinstance(parsed, dict):
                 raise ValueError(f"expected a JSON object, found {type(parsed).__name__}")
+            if line.count('":') > len(parsed):  # perhaps a key twice (or nested objects): read it strictly
+                json.loads(line, object_pairs_hook=_unique_keys)
         except ValueError as exc:
             problem = f"malformed JSON ({exc})"
             if number == total and not text.endswith("\n"):
@@ -354,7 +356,7 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
             continue
         values = [_as_text(value) for value in parsed.values()]
-        if _SURROGATE.search("".join(names)) or any(_SURROGATE.search(v) for v in values):
+        if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
             problem = "a \\u escape that is half of a character (a lone surrogate)"
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
             continue
