@@ -38,7 +38,8 @@ one run at a time; the run for logical date *D* starts after *D* ends and loads 
 `lake/{source}/<entity>/load_date=<date>/part-0.parquet`, rejected rows to
 `quarantine/{source}/…` (file, row, raw content, reason), and the load audit
 `lake/_load_audit/{source}/load_date=<date>/` (`rows_in = rows_loaded + rows_quarantined`
-is checked). **Updates** the Asset `{asset}`; `announce_complete` then updates
+and, by physical line, `lines_in = lines_loaded + lines_quarantined + lines_blank` are checked;
+see docs/bad-input.md for what happens to bad input). **Updates** the Asset `{asset}`; `announce_complete` then updates
 `cx_lake_complete` — the transform's trigger — when every configured source (`CX_SOURCES`:
 {sources}) has loaded the date
 (otherwise it is skipped: the source that lands last completes the date).

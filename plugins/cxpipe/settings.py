@@ -46,6 +46,9 @@ class PiiKeyError(RuntimeError):
 #: First logical date the ingest DAGs schedule unless CX_START_DATE says otherwise.
 DEFAULT_START_DATE = date(2026, 11, 1)
 
+#: The encodings a landing file may be detected in when its source declares none (``CX_ENCODING_…``).
+DEFAULT_ENCODINGS: tuple[str, ...] = ("utf-8", "gb18030", "cp1251", "cp1252")
+
 _Policy = Literal["wait", "skip", "fail"]
 
 #: What a source may do when one of its files is missing for a date.
@@ -192,6 +195,18 @@ def _codec(value: str) -> str:
     return value
 
 
+def _codec_list(value: Any) -> Any:
+    """``CX_ENCODING_…``: one codec, or several comma-separated (detection chooses among them)."""
+    if not isinstance(value, str):
+        return value
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise _bad("names no encoding")
+    for name in names:
+        _codec(name)
+    return names[0] if len(names) == 1 else tuple(names)
+
+
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if code not in standard_codes("iso4217"):
@@ -281,6 +296,7 @@ _Date = Annotated[date, _token(r"\d{4}-\d{2}-\d{2}", "is not an ISO date")]
 _PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _DbtTasks = Annotated[_DbtTaskMode, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Codec = Annotated[str, AfterValidator(_codec)]
+_Codecs = Annotated[str | tuple[_Codec, ...], BeforeValidator(_codec_list)]
 _Currency = Annotated[str, AfterValidator(_currency)]
 _Frozen = AfterValidator(FrozenMap)
 _PostgresUrl = Annotated[str, _url(("postgresql", "postgres"), need_host=False)]
@@ -395,16 +411,17 @@ reporting tables only they feed are published empty (see docs/decisions/0015-par
     ] = FrozenMap()
     """the policy of one source ({sources}), overriding `CX_MISSING_FILE_POLICY`"""
     encodings: Annotated[
-        Mapping[Annotated[str, _known("source-entity")], _Codec],
+        Mapping[Annotated[str, _known("source-entity")], _Codecs],
         _Frozen,
         _Env(
             "CX_ENCODING_<SOURCE>[_<ENTITY>]",
-            "a codec name Python knows, e.g. utf-8, gbk, cp1251",
-            "detected",
+            "a codec name Python knows, e.g. utf-8, gbk, cp1251, or several comma-separated, e.g. utf-8,cp1252",
+            f"detected among {', '.join(DEFAULT_ENCODINGS)}",
             per="source-entity",
         ),
     ] = FrozenMap()
-    """declares the file encoding of a source, or of one of its entities, instead of detecting it"""
+    """declares the file encoding of a source, or of one of its entities (one codec: used as is; several: \
+detection chooses among them, never another)"""
     contract_overrides: Annotated[
         _File | None,
         _Env(
@@ -419,8 +436,9 @@ reporting tables only they feed are published empty (see docs/decisions/0015-par
         """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""
         return self.missing_file_policies.get(source, self.missing_file_policy)
 
-    def encoding_for(self, source: str, entity: str) -> str | None:
-        """``CX_ENCODING_<SOURCE>_<ENTITY>``, else ``CX_ENCODING_<SOURCE>``, else None (detect)."""
+    def encoding_for(self, source: str, entity: str) -> str | tuple[str, ...] | None:
+        """``CX_ENCODING_<SOURCE>_<ENTITY>``, else ``CX_ENCODING_<SOURCE>``, else None (detect among
+        :data:`DEFAULT_ENCODINGS`); a tuple: detect among these."""
         return self.encodings.get(f"{source}.{entity}") or self.encodings.get(source)
 
 

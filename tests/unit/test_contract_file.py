@@ -194,7 +194,9 @@ def test_the_yaml_contract_equals_what_the_code_defined_before() -> None:
     assert loaded == BEFORE
     assert list(loaded) == list(BEFORE)  # same order: lake schemas and dbt sources follow it
     assert all(e.file_format == e.file_name.rsplit(".", 1)[1] for e in ENTITIES)
-    assert all(e.timezone == "UTC" and not e.timestamp_formats and not e.optional for e in ENTITIES)
+    assert all(e.timezone == "UTC" and not e.optional for e in ENTITIES)
+    # only the CRM declares a format besides ISO 8601: its year-first dates with slashes
+    assert {e.source: e.timestamp_formats for e in ENTITIES if e.timestamp_formats} == {"crm": ("%Y/%m/%d",)}
 
 
 def test_the_lists_of_values_are_the_ones_the_code_had() -> None:
@@ -242,8 +244,16 @@ def test_amounts_may_go_negative_and_scores_keep_their_ranges() -> None:
     }
     assert bounds == {
         "crm.customers.birth_year": (1900, 2015),
-        "crm.customers.points": (0, None),
-        "crm.tickets.reopen_count": (0, None),
+        "crm.customers.points": (0, 1_000_000_000),
+        "crm.tickets.reopen_count": (0, 1000),
+        # amounts and quantities may be negative, within bounds no real order reaches
+        "sales.orders.order_total": (-10_000_000, 10_000_000),
+        "sales.order_lines.quantity": (-100_000, 100_000),
+        "sales.order_lines.qty_fulfilled": (-100_000, 100_000),
+        "sales.order_lines.shown_price": (-10_000_000, 10_000_000),
+        "sales.order_lines.unit_price": (-10_000_000, 10_000_000),
+        "sales.order_lines.discount": (-10_000_000, 10_000_000),
+        "sales.returns.refund_amount": (-10_000_000, 10_000_000),
         "surveys.responses.csat": (1, 5),
         "surveys.responses.nps": (0, 10),
         "surveys.responses.ces": (1, 7),

@@ -48,7 +48,8 @@ def test_markdown_lists_every_column_with_its_rules() -> None:
         "| `status` | string | yes | open: placed, delivered, cancelled, returned, … (others load, counted) |" in text
     )
     assert "| `kind` | string | yes | post, review |" in text
-    assert "| `order_total` | number | yes |  |" in text  # credit notes are negative
+    assert "| `order_total` | number | yes | -1e+07 … 1e+07 |" in text  # credit notes are negative
+    assert "| `ordered_at` | timestamp | yes | load date −3660 … +1 days |" in text
     assert "dbt_project/contracts/sources.yml" in text and "CX_CONTRACT_OVERRIDES" in text
 
 

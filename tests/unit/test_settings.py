@@ -174,6 +174,16 @@ def test_ingest_policy_and_encodings_per_source_and_entity() -> None:
     assert dict(ingest.encodings) == {"surveys": "cp1251", "surveys.responses": "gbk", "sales.order_lines": "latin-1"}
 
 
+def test_an_encoding_setting_may_name_the_candidates_detection_chooses_among() -> None:
+    ingest = load_settings({"CX_ENCODING_SALES": "utf-8, cp1250", "CX_ENCODING_CRM": "gbk"}).ingest
+    assert ingest.encoding_for("sales", "orders") == ("utf-8", "cp1250")
+    assert ingest.encoding_for("crm", "customers") == "gbk"
+    with pytest.raises(SettingsError, match="CX_ENCODING_SALES='utf-8,klingon' is not an encoding Python knows"):
+        load_settings({"CX_ENCODING_SALES": "utf-8,klingon"})
+    with pytest.raises(SettingsError, match="CX_ENCODING_SALES=',' names no encoding"):
+        load_settings({"CX_ENCODING_SALES": " , "})
+
+
 def test_gate_publish_and_alerts_are_parsed(tmp_path: Path) -> None:
     settings = load_settings(
         {

@@ -14,7 +14,8 @@ Overrides are merged over the contract:
 * column: ``allowed`` (replace: the column becomes a closed list, or narrows a standard),
   ``allowed_add`` (add to the closed list, the open ``known`` list, or a standard's codes),
   ``known`` (replace: the column becomes an open list), ``minimum``/``maximum`` (``null``
-  removes the bound), ``required``.
+  removes the bound), ``required``, ``days_before_load``/``days_after_load`` (the window around the
+  load date a timestamp or date may lie in).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any, cast
 import yaml
 
 from cxpipe.contracts.model import (
+    DAYS_AFTER_LOAD,
+    DAYS_BEFORE_LOAD,
     STANDARDS,
     Column,
     ColumnType,
@@ -213,6 +216,9 @@ def _check_column(column: dict[str, Any], origin: Path | str, at: str) -> None:
         raise _fail(origin, f"{at}.known", f"{column['standard']} is a closed list of codes", "allowed to narrow it")
     if column.get("standard") is not None and column.get("allowed") is not None:
         _check_codes(column["allowed"], column["standard"], origin, f"{at}.allowed")
+    for window in ("days_before_load", "days_after_load"):
+        if column.get(window) is not None and kind not in ("timestamp", "date"):
+            raise _fail(origin, f"{at}.{window}", f"{kind} columns have no {window}", "on timestamp and date columns")
     for bound in ("minimum", "maximum"):
         if column.get(bound) is not None and kind not in ("integer", "number"):
             raise _fail(origin, f"{at}.{bound}", f"{kind} columns have no {bound}", "bounds on number columns only")
@@ -280,6 +286,9 @@ def _merge_column(column: dict[str, Any], change: dict[str, Any], origin: Path, 
             column[bound] = change[bound]
     if "required" in change:
         column["required"] = change["required"]
+    for window in ("days_before_load", "days_after_load"):
+        if window in change:
+            column[window] = change[window]
 
 
 # ------------------------------------------------------------------ building
@@ -305,6 +314,8 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     known=_values(column.get("known")),
                     standard=cast(Standard | None, column.get("standard")),
                     allowed_extra=tuple(column.get("allowed_extra", ())),
+                    days_before_load=column.get("days_before_load", DAYS_BEFORE_LOAD),
+                    days_after_load=column.get("days_after_load", DAYS_AFTER_LOAD),
                 )
                 for name, column in entity["columns"].items()
             )

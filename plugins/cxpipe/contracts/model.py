@@ -81,6 +81,13 @@ def country_code(value: str) -> str | None:
         return None
 
 
+#: Days before the load date a timestamp or date may lie unless the contract says otherwise (about 100 years).
+DAYS_BEFORE_LOAD = 36525
+#: Days after the load date a timestamp or date may lie unless the contract says otherwise: a local
+#: time late on the load date west of UTC is the next day in UTC.
+DAYS_AFTER_LOAD = 1
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -101,6 +108,10 @@ class Column:
     standard: Standard | None = None
     #: Codes a ``standard`` column accepts besides the standard's own (e.g. ``XK``).
     allowed_extra: tuple[str, ...] = ()
+    #: Timestamps and dates: values more than this many days before the load date are quarantined.
+    days_before_load: int = DAYS_BEFORE_LOAD
+    #: Timestamps and dates: values more than this many days after the load date are quarantined.
+    days_after_load: int = DAYS_AFTER_LOAD
 
     @property
     def is_open(self) -> bool:
@@ -125,7 +136,7 @@ class Entity:
     optional: bool = False
     #: IANA time zone of the source's timestamps without an offset (converted to UTC at ingest).
     timezone: str = "UTC"
-    #: strptime formats tried in order after ISO 8601; empty: ISO 8601, then pandas' guess.
+    #: strptime formats accepted besides ISO 8601 (nothing is guessed); two that read a value differently: ambiguous.
     timestamp_formats: tuple[str, ...] = ()
 
     @property

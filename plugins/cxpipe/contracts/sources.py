@@ -130,9 +130,13 @@ def render_markdown(contract: Contract | None = None) -> str:
         "be converted). Countries become ISO 3166-1 alpha-2 codes, from codes or English names",
         "(`United Kingdom`, `EIRE`, `GBR` → `GB`); a value no country has (`Channel Islands`)",
         "loads as given and is counted, and the `country_regions` seed can map it. Amounts and",
-        "quantities may be negative (credit notes, cancellations, refunds). Timestamps with an",
-        "offset keep it; those without one are in the source's timezone (UTC unless overridden)",
-        "and are stored in UTC.",
+        "quantities may be negative (credit notes, cancellations, refunds), within the bounds",
+        "shown. Timestamps are ISO 8601 unless the source declares `timestamp_formats`; those",
+        "with an offset keep it, those without one are in the source's timezone (UTC unless",
+        "overridden), and all are stored in UTC. A timestamp or date must lie within the window",
+        "shown around the load date (days before … days after; `days_before_load`,",
+        "`days_after_load`). Numbers must be plain finite decimals; control characters",
+        "quarantine their row. [bad-input.md](bad-input.md) lists what ingest does with bad input.",
     ]
     for entity in contract.entities:
         lines += [
@@ -152,6 +156,8 @@ def render_markdown(contract: Contract | None = None) -> str:
                 low = "" if col.minimum is None else f"{col.minimum:g}"
                 high = "" if col.maximum is None else f"{col.maximum:g}"
                 rule = f"{low} … {high}".strip()
+            if col.type in ("timestamp", "date"):
+                rule = f"load date −{col.days_before_load} … +{col.days_after_load} days"
             lines.append(
                 f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {rule} "
                 f"| {'hashed' if col.pii else 'masked in text' if col.free_text else ''} | {col.description} |"

@@ -56,6 +56,7 @@ from cxpipe.contracts import (
     Entity,
 )
 from cxpipe.demo import texts
+from cxpipe.settings import DEFAULT_ENCODINGS
 
 COUNTRIES = {
     "SE": ["Stockholm", "Malmo", "Gothenburg", "Uppsala"],
@@ -248,14 +249,15 @@ class _Sink:
 def _reads_back(data: bytes, encoding: str) -> bool:
     """Whether ``data``, written in ``encoding``, is read back as the same text when nobody declares
     its encoding: as strict UTF-8 when it is valid UTF-8 (ASCII is), else as charset-normalizer's
-    best guess, as :mod:`cxpipe.ingest.decoding` reads it (a GBK file read as GB18030, its superset,
-    is the same text)."""
+    best guess among the default encodings, as :mod:`cxpipe.ingest.decoding` reads it (a GBK file
+    read as GB18030, its superset, is the same text)."""
     text = data.decode(encoding)
     try:
         return data.decode("utf-8") == text
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
+    candidates = [e for e in DEFAULT_ENCODINGS if e != "utf-8"]  # ingest detects among these only
+    best = charset_normalizer.from_bytes(data, cp_isolation=candidates).best()
     if best is None:
         return False
     try:

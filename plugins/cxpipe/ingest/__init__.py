@@ -7,10 +7,13 @@ the deployment's contract (:mod:`cxpipe.contracts`, overrides merged by
 PII replaced by keyed hashes, and written to
 ``lake/<source>/<entity>/load_date=<date>/part-0.parquet``; rows that fail go to
 ``quarantine/…`` with their file, line number, raw content and reason. Every run
-checks ``rows_in == rows_loaded + rows_quarantined`` and records it in
-``lake/_load_audit``. All files of a source are first written beside their
-targets and only renamed over them once every entity has passed, so a re-run
-replaces a date's partitions and a crash leaves the previous ones.
+checks ``rows_in == rows_loaded + rows_quarantined`` and, by physical line,
+``lines_in == lines_loaded + lines_quarantined + lines_blank``, and records both in
+``lake/_load_audit``. Landing is a trust boundary (regular files inside it only,
+names matched exactly) and errors never show row content (decision 0017). All
+files of a source are first written beside their targets and only renamed over
+them once every entity has passed, so a re-run replaces a date's partitions and a
+crash leaves the previous ones.
 
 Modules, in the order a file goes through them:
 

@@ -32,6 +32,7 @@ import pandas as pd
 from cxpipe.contracts import ContractError, Entity
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.landing import INTERNAL_COLUMNS, entity_files, missing_columns, read_file
+from cxpipe.ingest.load import drift_columns
 from cxpipe.ingest.validation import COUNTRY, deduplicate, unknown_values, validate
 from cxpipe.privacy import mask_contact_details
 from cxpipe.settings import Settings
@@ -480,8 +481,7 @@ def check_entity(
             continue
         report.encoding = encoding
         report.rows = len(frame)
-        present = set(frame.columns) - INTERNAL_COLUMNS
-        report.drift_columns = sorted(present - set(entity.column_names))
+        report.drift_columns = drift_columns(entity, [c for c in frame.columns if c not in INTERNAL_COLUMNS])
         if report.drift_columns:
             check.warnings.append(
                 f"{report.file}: columns not in the contract (drift; not loaded): {', '.join(report.drift_columns)}"
@@ -504,7 +504,8 @@ def check_entity(
     for name in entity.column_names:
         if name not in frame.columns:
             frame[name] = ""
-    typed, reasons = validate(entity, frame, encodings[0], lossy)
+    load_date = date.fromisoformat(day) if _is_date(day) else None  # without a date folder: today
+    typed, reasons = validate(entity, frame, encodings[0], lossy, load_date)
     deduplicate(entity, frame, typed, reasons)
     good = reasons.ok
     rows = frame["_source_file"].value_counts()

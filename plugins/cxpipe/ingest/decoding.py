@@ -1,4 +1,17 @@
-"""Landing-file bytes -> text: the declared, BOM-marked, UTF-8 or detected encoding.
+"""Landing-file bytes -> text, in an encoding the source declares.
+
+A source (or entity) declares one encoding (``CX_ENCODING_<SOURCE>[_<ENTITY>]=cp1251``),
+used as is, or several (``=utf-8,cp1252``) that detection chooses among; without a
+declaration detection chooses among :data:`~cxpipe.settings.DEFAULT_ENCODINGS`. Never
+any other code page: a Latin-1 file is not read as cp1250 because a detector found it
+likelier.
+
+A file is valid UTF-8 (or UTF-8 with a byte-order mark) first of all when UTF-8 is
+among the candidates. Text read with any other encoding is checked for mojibake:
+runs of non-ASCII characters that are really UTF-8 bytes read as single characters
+(``Ã¶`` for ``ö``). A declared encoding that produces them fails the file naming the
+line; a detected one gives way to UTF-8, so the rows in another encoding are
+quarantined rather than garbled.
 
 Bytes that cannot be decoded are not dropped or replaced: they are kept as
 private-use characters (:data:`UNDECODABLE`), so validation can quarantine the
@@ -9,13 +22,20 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 
 import charset_normalizer
+
+from cxpipe.contracts import ContractError
+from cxpipe.settings import DEFAULT_ENCODINGS
 
 #: Bytes that cannot be decoded are kept as private-use characters U+F700 + byte, so the
 #: rows holding them can be found, quarantined and their raw bytes shown as ``\\xNN``.
 UNDECODABLE = re.compile("[\uf700-\uf7ff]")
 _KEEP_BYTES = "cxpipe-keep-bytes"
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\uf700-\uf7ff]{2,}")
+#: Share of a text's distinct non-ASCII runs that may read as UTF-8 by chance before it counts as mojibake.
+_MOJIBAKE_SHARE = 0.1
 
 
 def _keep_bytes(error: UnicodeError) -> tuple[str, int]:
@@ -33,30 +53,89 @@ def show_undecodable(text: str) -> str:
     return UNDECODABLE.sub(lambda m: f"\\x{ord(m.group()) - 0xF700:02x}", text)
 
 
-def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
+def _is_utf8(name: str) -> bool:
+    return codecs.lookup(name).name in ("utf-8", "utf-8-sig")
+
+
+def mojibake_line(text: str, encoding: str) -> int | None:
+    """The first line of ``text`` (read as ``encoding``) holding UTF-8 read as ``encoding``, when
+    enough of its non-ASCII runs are such mojibake to rule out chance; else None."""
+    if _is_utf8(encoding):
+        return None
+    runs: dict[str, int] = {}
+    for match in _NON_ASCII_RUN.finditer(text):
+        runs.setdefault(match.group(), match.start())
+    garbled: list[int] = []
+    for run, start in runs.items():
+        try:
+            run.encode(encoding).decode("utf-8")
+        except (UnicodeError, LookupError):
+            continue
+        garbled.append(start)
+    if not garbled or len(garbled) < _MOJIBAKE_SHARE * len(runs):
+        return None
+    return text.count("\n", 0, min(garbled)) + 1
+
+
+def _candidates(declared: str | Sequence[str] | None) -> tuple[str, ...]:
+    if declared is None:
+        return DEFAULT_ENCODINGS
+    return (declared,) if isinstance(declared, str) else tuple(declared)
+
+
+def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str = "") -> tuple[str, str]:
     """Return the text of a landing file and the encoding it was read with.
 
-    A declared encoding wins. Otherwise a UTF-8 byte-order mark means UTF-8; text
-    that is valid UTF-8 (or UTF-8 with a few corrupt bytes among much valid
-    non-ASCII text) is UTF-8; anything else is detected with charset-normalizer.
-    Bytes that cannot be decoded are kept as private-use characters, so the rows
-    holding them are quarantined rather than lost or silently altered.
+    One declared encoding is used as is (a UTF-8 byte-order mark is dropped). Among several
+    (or the defaults): a UTF-8 byte-order mark or valid UTF-8 (also UTF-8 with a few corrupt
+    bytes among much valid non-ASCII text) is UTF-8 when UTF-8 is a candidate; otherwise
+    charset-normalizer chooses among the other candidates. Bytes that cannot be decoded are
+    kept as private-use characters, so the rows holding them are quarantined rather than lost
+    or silently altered. Raises :class:`ContractError` when a declared encoding turns the
+    file's UTF-8 text into mojibake.
     """
-    if declared:
-        body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
-        return body.decode(declared, errors=_KEEP_BYTES), declared
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors=_KEEP_BYTES), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    candidates = _candidates(declared)
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
+    if len(candidates) == 1:
+        (encoding,) = candidates
+        text = body.decode(encoding, errors=_KEEP_BYTES)
+        line = mojibake_line(text, encoding)
+        if line is not None:
+            raise ContractError(
+                path,
+                f"line {line}: read as the declared {encoding}, the text holds UTF-8 characters "
+                "misread as several characters each (mojibake)",
+                "Declare the file's real encoding (CX_ENCODING_<SOURCE>[_<ENTITY>], e.g. utf-8) or re-export "
+                "it; nothing of this source was loaded.",
+            )
+        return text, encoding
+    utf8 = any(_is_utf8(c) for c in candidates)
+    if utf8 and bom:
+        return body.decode("utf-8", errors=_KEEP_BYTES), "utf-8-sig"
+    if utf8:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
     lenient = data.decode("utf-8", errors=_KEEP_BYTES)
     undecodable = len(UNDECODABLE.findall(lenient))
     non_ascii = len(lenient) - len(lenient.encode("ascii", errors="ignore")) - undecodable
-    if non_ascii >= 10 * undecodable:
+    if utf8 and non_ascii >= 10 * undecodable:
         return lenient, "utf-8"
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        return lenient, "utf-8"
-    return data.decode(best.encoding, errors=_KEEP_BYTES), best.encoding
+    others = [c for c in candidates if not _is_utf8(c)]
+    best = charset_normalizer.from_bytes(data, cp_isolation=others).best() if others else None
+    if best is None:  # no verdict: the first other candidate that decodes every byte, else UTF-8
+        for other in others:
+            try:
+                text = data.decode(other)
+            except UnicodeDecodeError:
+                continue
+            if not (utf8 and mojibake_line(text, other) is not None):
+                return text, other
+        fallback = "utf-8" if utf8 else others[0]
+        return data.decode(fallback, errors=_KEEP_BYTES), fallback
+    text = data.decode(best.encoding, errors=_KEEP_BYTES)
+    if utf8 and mojibake_line(text, best.encoding) is not None:
+        return lenient, "utf-8"  # UTF-8 text among bytes of another encoding: those rows are quarantined
+    return text, best.encoding

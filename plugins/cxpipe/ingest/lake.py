@@ -90,8 +90,8 @@ def _raw_json(frame: pd.DataFrame) -> list[str]:
     text = [json.dumps(r, ensure_ascii=False) for r in records]
     if "_raw" in frame.columns:
         text = [str(raw) if isinstance(raw, str) else j for raw, j in zip(frame["_raw"], text, strict=True)]
-    # Undecodable bytes are shown as \xNN escapes of the original bytes.
-    return [show_undecodable(t) for t in text]
+    # Undecodable bytes are shown as \xNN escapes of the original bytes, lone surrogates as \udNNN.
+    return [show_undecodable(t).encode("utf-8", "backslashreplace").decode("utf-8") for t in text]
 
 
 def quarantine_table(bad: pd.DataFrame, folder: Path, reasons: pd.Series) -> pa.Table:
@@ -111,6 +111,7 @@ def audit_table(records: list[dict[str, object]]) -> pa.Table:
     """The load audit: one row per entity result, with the time of this run."""
     audit = pd.DataFrame(records)
     audit["drift_columns"] = audit["drift_columns"].map(lambda cols: ",".join(cols))
+    audit["stray_files"] = audit["stray_files"].map(lambda names: ",".join(names))
     # {column: {value: count}} of open lists, as JSON text ("{}" when every value was known).
     audit["unknown_values"] = audit["unknown_values"].map(lambda found: json.dumps(found, ensure_ascii=False))
     audit["ingested_at"] = datetime.now(UTC)

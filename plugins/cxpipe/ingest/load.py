@@ -4,15 +4,20 @@ The contract is the deployment's (:func:`~cxpipe.ingest.contract.load_contract`:
 contract with ``CX_CONTRACT_OVERRIDES``). Rows that pass are typed, their PII pseudonymised
 and free text redacted (:mod:`cxpipe.privacy`); rows that fail go to the quarantine. Values
 outside an open list load and are counted in the audit (``unknown_values``). Every entity
-checks ``rows_in == rows_loaded + rows_quarantined`` before anything is renamed.
+checks ``rows_in == rows_loaded + rows_quarantined`` and, by physical line,
+``lines_in == lines_loaded + lines_quarantined + lines_blank`` before anything is renamed
+(:class:`RowBalanceError` otherwise). Files beside an entity's that match no file-name
+pattern are listed in ``stray_files`` and a warning, never read.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,7 +34,7 @@ from cxpipe.ingest.lake import (
     partition,
     quarantine_table,
 )
-from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing
+from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing, stray_files
 from cxpipe.ingest.validation import deduplicate, unknown_values, validate
 from cxpipe.privacy import mask_contact_details, pseudonymise
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
@@ -68,6 +73,16 @@ class LoadResult:
     rows_duplicate: int = 0
     #: Loaded values outside an open list of the contract: ``{column: {value: count}}``, the 20 most frequent.
     unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Physical lines of the files after their headers, counted from the text.
+    lines_in: int = 0
+    #: Lines of loaded records (a record with a quoted line break spans several).
+    lines_loaded: int = 0
+    #: Lines of quarantined records.
+    lines_quarantined: int = 0
+    #: Lines holding nothing but blanks.
+    lines_blank: int = 0
+    #: Files beside the entity's that look like its files but match no file-name pattern; not read.
+    stray_files: list[str] = field(default_factory=list)
 
     def check_balance(self) -> None:
         if self.rows_in != self.rows_loaded + self.rows_quarantined:
@@ -75,6 +90,27 @@ class LoadResult:
                 f"{self.source_file}: {self.rows_in} rows in but {self.rows_loaded} loaded "
                 f"+ {self.rows_quarantined} quarantined; rows were lost, nothing was published"
             )
+        if self.lines_in != self.lines_loaded + self.lines_quarantined + self.lines_blank:
+            raise RowBalanceError(
+                f"{self.source_file}: {self.lines_in} lines in but {self.lines_loaded} loaded "
+                f"+ {self.lines_quarantined} quarantined + {self.lines_blank} blank; lines were lost, "
+                "nothing was published"
+            )
+
+
+#: A column name shown as it is in the audit and the log; others are shown by position (they may be data).
+_SHOWN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def drift_columns(entity: Entity, columns: list[str]) -> list[str]:
+    """Columns not in the contract, by name when it looks like a column name, else ``column <n>``:
+    the header of a file without one is a row of data and its names must not reach the audit."""
+    extra = [(n, name) for n, name in enumerate(columns, start=1) if name not in entity.column_names]
+    return sorted(name if _SHOWN_NAME.fullmatch(name) else f"column {n}" for n, name in extra)
+
+
+def _lines(frame: pd.DataFrame) -> int:
+    return int((frame["_last_line"] - frame["_source_row"] + 1).sum()) if len(frame) else 0
 
 
 def _stage_entity(
@@ -83,6 +119,17 @@ def _stage_entity(
     paths = landing_files(settings, entity, load_date)
     main = landing_file(settings, entity, load_date)
     result = LoadResult(entity.source, entity.name, load_date.isoformat(), ", ".join(map(str, paths)) or str(main))
+    result.stray_files = stray_files(main.parent, load_contract(settings).entities_of(entity.source), entity)
+    if result.stray_files:
+        log.warning(
+            "%s: files that look like %s files but do not match its file names (%s or %s.<part>.%s) were not read: %s",
+            main.parent,
+            entity.name,
+            entity.file_name,
+            entity.file_stem,
+            entity.file_format,
+            ", ".join(result.stray_files),
+        )
     if not paths and entity.optional:
         log.warning("%s: no file for %s; the entity is optional, loaded as empty", main, load_date)
         result.status = "empty"
@@ -95,20 +142,26 @@ def _stage_entity(
                 str(main),
                 f"no {entity.name} file landed for {load_date}",
                 "Drop the export there and re-run this date, or set "
-                f"CX_MISSING_FILE_POLICY_{entity.source.upper()}=skip to load the other files without it.",
+                f"CX_MISSING_FILE_POLICY_{entity.source.upper()}=skip to load the other files without it."
+                + (
+                    f" Not read because their names do not match: {', '.join(result.stray_files)}."
+                    if result.stray_files
+                    else ""
+                ),
             )
         log.warning("%s: no file for %s; skipped (missing-file policy: skip)", main, load_date)
         result.status = "no_file"
         return result
 
-    frame, encodings, lossy = read_landing(entity, paths, settings.ingest.encoding_for(entity.source, entity.name))
+    declared = settings.ingest.encoding_for(entity.source, entity.name)
+    frame, encodings, lossy, (lines, blank) = read_landing(entity, paths, declared, settings.landing_dir)
     result.encoding = ", ".join(encodings)
     result.rows_in = len(frame)
+    result.lines_in, result.lines_blank = lines, blank
     if not len(frame):
         result.status = "empty"
         log.warning("%s: no rows; the partition for %s is replaced by an empty one", result.source_file, load_date)
-    present = set(frame.columns) - INTERNAL_COLUMNS
-    result.drift_columns = sorted(present - set(entity.column_names))
+    result.drift_columns = drift_columns(entity, [c for c in frame.columns if c not in INTERNAL_COLUMNS])
     if result.drift_columns:
         log.warning(
             "%s: columns not in the contract (schema drift, loaded rows keep the contract columns): %s",
@@ -119,7 +172,7 @@ def _stage_entity(
         if name not in frame.columns:
             frame[name] = ""
 
-    typed, reasons = validate(entity, frame, encodings[0], lossy)
+    typed, reasons = validate(entity, frame, encodings[0], lossy, load_date)
     result.rows_duplicate = deduplicate(entity, frame, typed, reasons)
     good = reasons.ok
     for column in entity.columns:
@@ -129,14 +182,13 @@ def _stage_entity(
             typed[column.name] = mask_contact_details(typed[column.name])
     result.unknown_values = unknown_values(entity, typed, good)
     for name, values in result.unknown_values.items():
-        shown = ", ".join(f"{value!r} ×{count}" for value, count in list(values.items())[:5])
         log.warning(
-            "%s: %s has values the contract does not know (loaded; map them in dbt or add them with "
-            "allowed_add in CX_CONTRACT_OVERRIDES): %s%s",
+            "%s: %s has %d value(s) the contract does not know in %d row(s) (loaded; listed in the load "
+            "audit's unknown_values; map them in dbt or add them with allowed_add in CX_CONTRACT_OVERRIDES)",
             result.source_file,
             name,
-            shown,
-            ", …" if len(values) > 5 else "",
+            len(values),
+            sum(values.values()),
         )
     loaded = typed[good].copy()
     loaded["_source_file"] = frame.loc[good, "_source_file"]
@@ -156,6 +208,8 @@ def _stage_entity(
     staged.write(quarantined, partition(settings.quarantine_dir, entity, load_date))
     result.rows_loaded = int(good.sum())
     result.rows_quarantined = len(bad)
+    result.lines_loaded = _lines(frame[good])
+    result.lines_quarantined = _lines(bad)
     result.check_balance()
     log.info(
         "%s: %d rows in, %d loaded, %d quarantined (%d duplicates), %d late, %d superseding earlier dates",

@@ -1,17 +1,37 @@
-"""Decoded text -> string columns with each record's physical line number.
+"""Decoded text -> string columns with each record's physical lines.
 
 Both parsers return one row per record: the fields as strings, ``_source_row``
-(the line where the record starts; the CSV header is line 1) and ``_raw_error``
-(empty, or why the record could not be read). Records that could not be read
-keep their exact text in ``_raw`` so the quarantine shows what was delivered.
+(the physical line where the record starts; the CSV header is line 1),
+``_last_line`` (where it ends: a quoted value may hold line breaks) and
+``_raw_error`` (empty, or why the record could not be read). Records that could
+not be read keep their exact text in ``_raw`` so the quarantine shows what was
+delivered.
+
+Every physical line after the header is accounted for: it belongs to exactly one
+record (loaded or quarantined) or is blank. The frame's ``attrs`` carry
+``lines`` (physical lines after the header, counted from the text itself, not
+from the parser) and ``blank_lines``, so the load audit can balance lines as
+well as records.
+
+A quote that never closes would swallow every following line into one value. A
+record spanning several lines is only accepted when it has the header's number
+of fields, spans at most :data:`MAX_RECORD_LINES` lines, closes its quotes and
+none of its inner lines would be a complete record on its own; otherwise only
+its first line is quarantined and reading resumes on the next line, so the other
+lines are loaded or quarantined one by one.
+
+Error messages name the file, line and column position, never a value: a
+headerless file's first line is a customer's row.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
 import sys
+from collections import deque
+from collections.abc import Collection, Iterator
 
 import pandas as pd
 
@@ -20,113 +40,264 @@ from cxpipe.contracts import ContractError
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 #: CSV records parsed into Python lists before they become Arrow-backed columns.
 _CHUNK_ROWS = 50_000
+#: A CSV record (a quoted value with line breaks) may span at most this many physical lines.
+MAX_RECORD_LINES = 200
+#: Columns the parsers (and reading) add beside a file's own; a file may not use these names.
+INTERNAL_COLUMNS = frozenset({"_source_file", "_source_row", "_last_line", "_raw_error", "_raw"})
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NO_LINE_END = (
+    "the file ends inside this record without a line break; the export may have been cut off here, "
+    "re-deliver the complete file"
+)
+
+
+def count_lines(text: str) -> int:
+    """Physical lines of ``text``: line breaks, plus one for a last line without a break."""
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({"_source_row": pd.Series([], dtype="int64"), "_raw_error": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "_source_row": pd.Series([], dtype="int64"),
+            "_last_line": pd.Series([], dtype="int64"),
+            "_raw_error": pd.Series([], dtype=object),
+        }
+    )
 
 
-def parse_csv(text: str, path: str) -> pd.DataFrame:
-    """Parse CSV text into string columns plus ``_source_row`` (physical start line).
+def _accounted(frame: pd.DataFrame, lines: int, blank: int) -> pd.DataFrame:
+    frame.attrs["lines"] = lines
+    frame.attrs["blank_lines"] = blank
+    return frame
 
-    Quoted values may hold delimiters and newlines. A record with the wrong number
-    of fields, or one a never-closed quote ran on with, is kept with ``_raw_error``
-    and its exact ``_raw`` text.
+
+class _Lines:
+    """The physical lines of a text, one at a time, numbered; lines can be handed back.
+
+    ``taken`` holds the lines handed out since :meth:`mark`. At most ``limit`` lines are handed
+    out between marks: then the iterator reports the end, so a quote that never closes cannot
+    make the CSV reader swallow the rest of the file in one go (``capped`` says it happened).
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+
+    def __init__(self, text: str, limit: int) -> None:
+        self.text = text
+        self.pos = 0
+        self.number = 0  # the last line read from the text
+        self.pushed: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+        self.limit = limit
+        self.capped = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.taken) >= self.limit:
+            self.capped = True
+            raise StopIteration
+        if self.pushed:
+            number, line = self.pushed.popleft()
+        else:
+            if self.pos >= len(self.text):
+                raise StopIteration
+            end = self.text.find("\n", self.pos)
+            end = len(self.text) if end < 0 else end + 1
+            line = self.text[self.pos : end]
+            self.pos = end
+            self.number += 1
+            number = self.number
+        self.taken.append((number, line))
+        return line
+
+    def mark(self) -> None:
+        self.taken = []
+        self.capped = False
+
+    def give_back(self, lines: list[tuple[int, str]]) -> None:
+        self.pushed.extendleft(reversed(lines))
+
+    def at_end(self, number: int) -> bool:
+        """Whether line ``number`` is the last line of the text."""
+        return not self.pushed and self.pos >= len(self.text) and number == self.number
+
+
+def _one_record(line: str) -> int:
+    """How many fields ``line`` has when read as a CSV record on its own."""
     try:
-        header = next(reader)
-    except StopIteration:
-        return _empty_frame()
-    header = [h.strip().lstrip("\ufeff").strip() for h in header]
-    seen: set[str] = set()
+        return len(next(csv.reader([line], strict=False), []))
+    except csv.Error:
+        return 0
+
+
+def _check_header(header: list[str], path: str, line: int, expected: Collection[str]) -> None:
+    """Fail on a header that is no header (none of the contract's columns), an empty or repeated name.
+
+    The message names positions only, and a name only when it is a contract column: the first
+    line of a file without a header is a row of data.
+    """
+    if expected and header and not set(header) & set(expected):
+        raise ContractError(
+            path,
+            f"line {line} (header): none of its {len(header)} fields is a column of the contract, "
+            "so the file seems to have no header row (its content is not shown, it may be personal data)",
+            "Re-export the file with its header line (the column names in docs/contracts.md); nothing of "
+            "this file was loaded.",
+        )
+    seen: dict[str, int] = {}
     for position, name in enumerate(header, start=1):
-        if not name or name in seen:
-            problem = "an empty column name" if not name else f"column {name!r} twice"
+        if not name or name in seen or name in INTERNAL_COLUMNS:
+            if not name:
+                problem = "an empty column name"
+            elif name in INTERNAL_COLUMNS:
+                problem = f"{name!r} is a name cxpipe keeps for itself"
+            elif name in expected:
+                problem = f"column {name!r} twice (also column {seen[name]})"
+            else:
+                problem = f"the same name as column {seen[name]}"
             raise ContractError(
-                path, f"line 1 (header), column {position}: {problem}", "Give every column one unique name."
+                path, f"line {line} (header), column {position}: {problem}", "Give every column one unique name."
             )
-        seen.add(name)
+        seen[name] = position
+
+
+def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFrame:
+    """Parse CSV text into string columns plus ``_source_row`` and ``_last_line`` (physical lines).
+
+    Quoted values may hold delimiters and line breaks. A record with the wrong number of
+    fields, one a never-closed quote ran on with, or a last record the file ends inside of
+    (no line break: possibly cut off) is kept with ``_raw_error`` and its exact ``_raw``
+    text. ``expected`` are the contract's column names: a header naming none of them is
+    refused as a file without a header.
+    """
+    total = count_lines(text)
+    lines = _Lines(text, MAX_RECORD_LINES)
+    reader = csv.reader(lines, strict=False)
+    blank = 0
+    header: list[str] | None = None
+    header_lines = 0
+    while header is None:
+        lines.mark()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return _accounted(_empty_frame(), 0, 0)
+        except csv.Error as exc:
+            raise ContractError(
+                path, f"line {lines.taken[0][0]} (header): cannot parse CSV ({exc})", "Fix the header line."
+            ) from None
+        if len(lines.taken) == 1 and not lines.taken[0][1].strip():
+            continue  # blank lines before the header count with it
+        header = [h.strip().lstrip("\ufeff").strip() for h in fields]
+        header_lines = lines.taken[-1][0]
+        _check_header(header, path, lines.taken[0][0], expected)
     width = len(header)
     # Records are gathered in chunks of Python lists, each turned into Arrow-backed string
     # columns, so a large file never sits in memory as millions of Python strings.
     chunks: list[pd.DataFrame] = []
     good: list[list[str]] = []
-    good_lines: list[int] = []
-    loaded = 0
+    good_first: list[int] = []
+    good_last: list[int] = []
 
     def flush() -> None:
         if good:
             chunk = pd.DataFrame(good, columns=header, dtype=str)
-            chunk.insert(0, "_source_row", pd.Series(good_lines, dtype="int64"))
+            chunk.insert(0, "_source_row", pd.Series(good_first, dtype="int64"))
+            chunk.insert(1, "_last_line", pd.Series(good_last, dtype="int64"))
             chunks.append(chunk)
             good.clear()
-            good_lines.clear()
+            good_first.clear()
+            good_last.clear()
 
-    spans: list[tuple[int, int, int]] = []  # (position among good records, first line, last line)
-    dropped: set[int] = set()
     bad: list[dict[str, object]] = []
-    next_line = reader.line_num + 1
-    try:
-        for fields in reader:
-            start, next_line = next_line, reader.line_num + 1
-            if len(fields) == width:
-                if next_line - 1 > start:
-                    spans.append((loaded, start, next_line - 1))
+
+    def set_aside(taken: list[tuple[int, str]], error: str) -> None:
+        bad.append(
+            {
+                "_source_row": taken[0][0],
+                "_last_line": taken[-1][0],
+                "_raw_error": error,
+                "_raw": "".join(line for _, line in taken),
+            }
+        )
+
+    while True:
+        lines.mark()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a value beyond the field size limit
+            taken = lines.taken
+            set_aside(taken[:1], f"line {taken[0][0]}: cannot parse CSV ({exc})")
+            lines.give_back(taken[1:])
+            continue
+        taken = lines.taken
+        first, last = taken[0][0], taken[-1][0]
+        if len(taken) == 1:
+            line = taken[0][1]
+            if not line.strip():
+                blank += 1
+            elif not line.endswith("\n"):
+                set_aside(taken, f"line {first}: {_NO_LINE_END}")
+            elif lines.at_end(first) and any("\n" in f for f in fields):  # EOF inside a quoted value
+                set_aside(taken, f"line {first}: a quote opened on this line never closes (the file ends first)")
+            elif len(fields) != width:
+                set_aside(
+                    taken,
+                    f"line {first}: expected {width} fields as in the header, found {len(fields)}; "
+                    "quote values that contain the delimiter",
+                )
+            else:
                 good.append(fields)
-                good_lines.append(start)
-                loaded += 1
+                good_first.append(first)
+                good_last.append(last)
                 if len(good) >= _CHUNK_ROWS:
                     flush()
-            elif fields and "".join(fields).strip():
-                bad.append(
-                    {
-                        "_source_row": start,
-                        "_last_line": next_line - 1,
-                        "_raw_error": (
-                            f"line {start}: expected {width} fields as in the header, found {len(fields)}; "
-                            "quote values that contain the delimiter"
-                        ),
-                    }
-                )
-    except csv.Error as exc:
-        raise ContractError(
-            path,
-            f"line {next_line}: cannot parse CSV ({exc})",
-            "Check the quoting from that line on (a quote that never closes); nothing of this file was loaded.",
-        ) from exc
-    if spans or bad:
-        lines = io.StringIO(text, newline="").readlines()
-        for index, first, last in spans:
-            raw = "".join(lines[first - 1 : last])
-            if raw.count('"') % 2:
-                dropped.add(index)
-                bad.append(
-                    {
-                        "_source_row": first,
-                        "_last_line": last,
-                        "_raw_error": (
-                            f"line {first}: a quote opened here does not close before line {last}; "
-                            f"lines {first}-{last} are set aside, fix the quoting and re-deliver them"
-                        ),
-                    }
-                )
-        for row in bad:
-            row["_raw"] = "".join(lines[int(str(row["_source_row"])) - 1 : int(str(row.pop("_last_line")))])
+            continue
+        # A record over several lines: a quoted value with line breaks, or a quote that never closes.
+        raw = "".join(line for _, line in taken)
+        swallowed = (
+            lines.capped
+            or len(fields) != width
+            or (raw.count('"') % 2 == 1 and lines.at_end(last))
+            or any(_one_record(line) >= width for _, line in taken[1:-1])
+        )
+        if swallowed:
+            set_aside(
+                taken[:1],
+                f"line {first}: a quote opened on this line does not close on it (it would run on over "
+                f"line{'s' if last > first + 1 else ''} {first + 1}{f'-{last}' if last > first + 1 else ''}); "
+                "this line is set aside, the next lines are read on their own; fix the quoting and re-deliver it",
+            )
+            lines.give_back(taken[1:])
+        elif not taken[-1][1].endswith("\n"):
+            set_aside(taken, f"line {first}: {_NO_LINE_END}")
+        else:
+            good.append(fields)
+            good_first.append(first)
+            good_last.append(last)
+            if len(good) >= _CHUNK_ROWS:
+                flush()
     flush()
     if chunks:
         frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     else:
         frame = pd.DataFrame(
-            {"_source_row": pd.Series([], dtype="int64"), **{h: pd.Series([], dtype=str) for h in header}}
+            {
+                "_source_row": pd.Series([], dtype="int64"),
+                "_last_line": pd.Series([], dtype="int64"),
+                **{h: pd.Series([], dtype=str) for h in header},
+            }
         )
-    if dropped:
-        frame = frame.drop(index=sorted(dropped)).reset_index(drop=True)
-    frame.insert(1, "_raw_error", "")
+    frame.insert(2, "_raw_error", "")
     if bad:
         frame = pd.concat([frame, pd.DataFrame(bad)], ignore_index=True).sort_values("_source_row", kind="stable")
         frame = frame.reset_index(drop=True)
-    return frame
+    return _accounted(frame, total - header_lines, blank)
 
 
 def _as_text(value: object) -> str:
@@ -139,26 +310,58 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    record: dict[str, object] = {}
+    for key, value in pairs:
+        if key in record:
+            raise ValueError("a key appears twice in the object")
+        record[key] = value
+    return record
+
+
 def parse_jsonl(text: str, path: str) -> pd.DataFrame:
-    """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``."""
+    """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
+
+    A line must hold one JSON object with each key once. A last line without a line break is
+    loaded only when it is a complete object (its closing brace shows it was not cut off).
+    """
     records: list[dict[str, object]] = []
+    blank = 0
+    total = count_lines(text)
     for number, line in enumerate(text.split("\n"), start=1):
+        if number > total:
+            break
         line = line.rstrip("\r")
         if not line.strip():
+            blank += 1
             continue
         try:
             parsed = json.loads(line)
             if not isinstance(parsed, dict):
                 raise ValueError(f"expected a JSON object, found {type(parsed).__name__}")
+            if line.count('":') > len(parsed):  # perhaps a key twice (or nested objects): read it strictly
+                json.loads(line, object_pairs_hook=_unique_keys)
         except ValueError as exc:
+            problem = f"malformed JSON ({exc})"
+            if number == total and not text.endswith("\n"):
+                problem += f"; {_NO_LINE_END}"
             records.append(
-                {"_source_row": number, "_raw_error": f"line {number}: malformed JSON ({exc})", "_raw": line}
+                {"_source_row": number, "_last_line": number, "_raw_error": f"line {number}: {problem}", "_raw": line}
             )
             continue
-        record: dict[str, object] = {"_source_row": number, "_raw_error": ""}
-        for name, value in parsed.items():
-            record[str(name).strip()] = _as_text(value)
+        record: dict[str, object] = {"_source_row": number, "_last_line": number, "_raw_error": ""}
+        names = [str(name).strip() for name in parsed]
+        if INTERNAL_COLUMNS.intersection(names) or len(set(names)) != len(names):
+            problem = "a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
+            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
+            continue
+        values = [_as_text(value) for value in parsed.values()]
+        if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
+            problem = "a \\u escape that is half of a character (a lone surrogate)"
+            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
+            continue
+        record.update(zip(names, values, strict=True))
         records.append(record)
     if not records:
-        return _empty_frame()
-    return pd.DataFrame.from_records(records)
+        return _accounted(_empty_frame(), total, blank)
+    return _accounted(pd.DataFrame.from_records(records), total, blank)

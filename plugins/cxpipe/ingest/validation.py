@@ -1,44 +1,84 @@
 """Parsed string columns -> typed columns, and each row's reasons for quarantine.
 
 Every contract column is typed and checked (required, closed lists, code standards,
-range); rows holding undecodable bytes or a parse error are set aside; within one
-landing date the last valid row of a key wins. A row is loaded only when it has no
-reason at all. Open lists never reject a value: :func:`unknown_values` counts the
-values they do not know, for the load audit.
+range); rows holding undecodable bytes, control characters or a parse error are set
+aside; within one landing date the last valid row of a key wins. A row is loaded only
+when it has no reason at all. Open lists never reject a value: :func:`unknown_values`
+counts the values they do not know, for the load audit.
 
-Timestamps are read as ISO 8601, then with the source's ``timestamp_formats`` in
-order (without any, with pandas' guess). Values with an offset keep it; values
-without one are in the source's ``timezone``; all are stored in UTC.
+Parsing is strict and explicit, so a bad value is quarantined rather than loaded as
+plausible data:
+
+* numbers are plain decimals (``-12.50``, ``1e3``), finite; ``inf``, ``nan``, ``1_000``,
+  ``0x10`` are not numbers; integers must fit in 64 bits;
+* timestamps are ISO 8601 (``2026-11-01``, ``2026-11-01T10:00:00+01:00``), or one of the
+  source's declared ``timestamp_formats``; relative words (``now``, ``today``) are never
+  read; a value that two declared formats read differently (``03/04/2026`` under a day-first
+  and a month-first format) is ambiguous and quarantined. Values with an offset keep it;
+  values without one are in the source's ``timezone``; all are stored in UTC;
+* timestamps and dates must lie within the column's window around the load date
+  (``days_before_load``, ``days_after_load``), so a far-future date cannot disable freshness;
+* control characters (NUL, C0 and C1 controls, DEL) quarantine their row;
+  free-text columns may hold tabs and line breaks.
+
+Reasons name the column and line, never a value from a row that may be personal data
+beyond the short unreadable value kept beside the row's raw content in the quarantine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from cxpipe.contracts import STANDARDS, Column, Entity, country_code, standard_codes
 from cxpipe.ingest.decoding import UNDECODABLE
+from cxpipe.privacy import redact_pii
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 #: A time of day followed by an offset or zone: such a value is not in the source's timezone.
 _OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+#: ISO 8601 (extended format): a date, optionally a time of day and an offset.
+ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?))?)?"
+#: A plain decimal number; an integer (``12`` or ``12.0``).
+NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+INTEGER = r"[+-]?\d+(?:\.0*)?"
+_INT64 = (-(2**63), 2**63 - 1)
+#: Characters no column may hold (C0 and C1 controls, DEL; lone surrogates are refused by the JSON reader) ...
+CONTROL = "[\x00-\x1f\x7f-\x9f]"
+#: ... and those a free-text column may not hold (tabs and line breaks are text).
+CONTROL_IN_TEXT = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 COUNTRY = "iso3166-1-alpha-2"
 
 #: How many unknown values of an open list the load audit keeps per column (the most frequent).
 UNKNOWN_VALUES_KEPT = 20
 
+#: A check's problems: (rows, reason) pairs.
+_Problems = list[tuple[pd.Series, str]]
 
-def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) -> pd.Series:
-    """Timestamps in UTC (NaT where unreadable): ISO 8601, then the source's formats, then its timezone."""
-    stamps = pd.to_datetime(text.where(present, None), utc=True, errors="coerce", format="ISO8601")
-    for fmt in entity.timestamp_formats or ("mixed",):
-        retry = present & stamps.isna()
-        if not retry.any():
-            break
-        stamps = stamps.where(~retry, pd.to_datetime(text[retry], utc=True, errors="coerce", format=fmt))
+
+def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Timestamps in UTC (NaT where unreadable) and a mask of values the declared formats read
+    differently: ISO 8601, then the source's formats, then its timezone."""
+    iso = present & text.str.fullmatch(ISO_8601)
+    stamps = pd.to_datetime(text.where(iso, None), utc=True, errors="coerce", format="ISO8601")
+    ambiguous = pd.Series(False, index=text.index)
+    rest = present & ~iso
+    if entity.timestamp_formats and rest.any():
+        found: pd.Series | None = None
+        for fmt in entity.timestamp_formats:
+            parsed = pd.to_datetime(text[rest], utc=True, errors="coerce", format=fmt)
+            if found is None:
+                found = parsed
+                continue
+            ambiguous[rest] |= found.notna() & parsed.notna() & (found != parsed)
+            found = found.where(found.notna(), parsed)
+        if found is not None:
+            stamps = stamps.where(~rest, found)
+        stamps = stamps.where(~ambiguous)
     if entity.timezone != "UTC" and column.type == "timestamp":
         naive = present & stamps.notna() & ~text.str.contains(_OFFSET, regex=True)
         if naive.any():
@@ -48,11 +88,55 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
             first = np.ones(len(wall), dtype=bool)
             local = wall.dt.tz_localize(entity.timezone, ambiguous=first, nonexistent="shift_forward")
             stamps = stamps.where(~naive, local.dt.tz_convert("UTC"))
-    return stamps
+    return stamps, ambiguous
 
 
-def _cast(entity: Entity, column: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Return the typed values and a mask of values that could not be typed."""
+def _integers(column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series, _Problems]:
+    form = present & text.str.fullmatch(INTEGER)
+    digits = text.where(form, None).str.replace(r"\.0*$", "", regex=True).str.removeprefix("+")
+    long = form & (digits.str.lstrip("-").str.lstrip("0").str.len() > 18)
+    over = pd.Series(False, index=text.index)
+    if long.any():
+        outside = digits[long].map(lambda v: not _INT64[0] <= int(v) <= _INT64[1])
+        over = outside.reindex(text.index, fill_value=False).astype(bool)
+    # Arrow reads the checked digits exactly (no detour through floating point).
+    values = digits.where(~over, None).astype("int64[pyarrow]").astype("Int64")
+    problems = [(over, f"{column.name}: beyond the 64-bit integer range")]
+    return values, present & ~form, problems
+
+
+def _numbers(column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series, _Problems]:
+    form = present & text.str.fullmatch(NUMBER)
+    numbers = text.where(form, None).astype("float64[pyarrow]").astype("float64")
+    infinite = form & ~np.isfinite(numbers.fillna(0.0))
+    return numbers.where(~infinite), present & ~form, [(infinite, f"{column.name}: not a finite number")]
+
+
+def _window(column: Column, stamps: pd.Series, load_date: date | None) -> _Problems:
+    if load_date is None:
+        load_date = datetime.now(UTC).date()
+    start = datetime.combine(load_date - timedelta(days=column.days_before_load), datetime.min.time(), UTC)
+    end = datetime.combine(load_date + timedelta(days=column.days_after_load + 1), datetime.min.time(), UTC)
+    later = (end - timedelta(days=1)).date().isoformat()
+    return [
+        (
+            stamps < pd.Timestamp(start),
+            f"{column.name}: before {start.date().isoformat()} "
+            f"({column.days_before_load} days before the load date; days_before_load in the contract)",
+        ),
+        (
+            stamps >= pd.Timestamp(end),
+            f"{column.name}: after {later} "
+            f"({column.days_after_load} day{'s' if column.days_after_load != 1 else ''} after the load date; "
+            "days_after_load in the contract)",
+        ),
+    ]
+
+
+def _cast(
+    entity: Entity, column: Column, text: pd.Series, load_date: date | None = None
+) -> tuple[pd.Series, pd.Series, _Problems]:
+    """Return the typed values, a mask of values that could not be typed and further problems."""
     present = text.str.len() > 0
     if column.type == "string":
         if column.standard == COUNTRY:
@@ -65,24 +149,24 @@ def _cast(entity: Entity, column: Column, text: pd.Series) -> tuple[pd.Series, p
             text = text.map(lambda value: codes.get(value, value))
         elif column.standard is not None:
             text = text.str.upper()
-        return text.where(present, None).astype("string"), pd.Series(False, index=text.index)
-    if column.type in ("integer", "number"):
-        numbers = pd.to_numeric(text.where(present, None), errors="coerce")
-        bad = present & numbers.isna()
-        if column.type == "integer":
-            fractional = numbers.notna() & (numbers % 1 != 0)
-            bad |= fractional
-            numbers = numbers.where(~fractional).astype("Int64")
-        return numbers, bad
+        return text.where(present, None).astype("string"), pd.Series(False, index=text.index), []
+    if column.type == "integer":
+        return _integers(column, text, present)
+    if column.type == "number":
+        return _numbers(column, text, present)
     if column.type in ("timestamp", "date"):
-        stamps = _times(entity, column, text, present)
-        bad = present & stamps.isna()
-        return (stamps.dt.date if column.type == "date" else stamps), bad
+        stamps, ambiguous = _times(entity, column, text, present)
+        bad = present & stamps.isna() & ~ambiguous
+        problems = [
+            (ambiguous, f"{column.name}: ambiguous, the declared timestamp_formats read it as different dates"),
+            *_window(column, stamps, load_date),
+        ]
+        return (stamps.dt.date if column.type == "date" else stamps), bad, problems
     lowered = text.str.strip().str.lower()
     values = pd.Series(pd.NA, index=text.index, dtype="boolean")
     values[lowered.isin(_TRUE)] = True
     values[lowered.isin(_FALSE)] = False
-    return values, present & values.isna()
+    return values, present & values.isna(), []
 
 
 class Reasons:
@@ -106,15 +190,30 @@ class Reasons:
         return self.text == ""
 
 
-def validate(entity: Entity, frame: pd.DataFrame, encoding: str, lossy: bool) -> tuple[pd.DataFrame, Reasons]:
+def validate(
+    entity: Entity, frame: pd.DataFrame, encoding: str, lossy: bool, load_date: date | None = None
+) -> tuple[pd.DataFrame, Reasons]:
     """Type every contract column; return the typed frame and each row's reasons.
 
     ``lossy`` says that some bytes could not be decoded: rows holding them are set aside.
+    ``load_date`` is the landing date timestamps and dates are checked against (default: today).
     """
     reasons = Reasons(frame["_raw_error"])
     typed = pd.DataFrame(index=frame.index)
     for column in entity.columns:
-        text = frame[column.name].fillna("").astype(str).str.strip()
+        given = frame[column.name].fillna("").astype(str)
+        forbidden = CONTROL_IN_TEXT if column.free_text else CONTROL
+        controlled = given.str.contains(forbidden, regex=True)
+        if controlled.any():
+            control = given[controlled].str.extract(f"({forbidden})", expand=False)
+
+            def control_reason(rows: pd.Index, name: str = column.name, found: pd.Series = control) -> pd.Series:
+                lines: pd.Series = frame.loc[rows, "_source_row"].astype(str)
+                codes = found[rows].map(lambda c: f"U+{ord(c):04X}")
+                return "line " + lines + f", {name}: control character " + codes + " (not allowed in this column)"
+
+            reasons.add(controlled, control_reason)
+        text = given.str.strip()
         if lossy:
             undecodable = text.str.contains(UNDECODABLE)
             hint = (
@@ -128,12 +227,16 @@ def validate(entity: Entity, frame: pd.DataFrame, encoding: str, lossy: bool) ->
 
             reasons.add(undecodable, undecoded)
             text = text.where(~undecodable, "")
-        values, bad = _cast(entity, column, text)
+        values, bad, problems = _cast(entity, column, text, load_date)
+        if controlled.any():
+            values = values.where(~controlled)
 
         def unreadable(rows: pd.Index, c: Column = column, t: pd.Series = text) -> pd.Series:
             return c.name + ": cannot read " + t[rows].str.slice(0, 40).map(repr) + f" as {c.type}"
 
         reasons.add(bad, unreadable)
+        for rows, problem in problems:
+            reasons.add(rows, problem)
         if column.required:
             reasons.add(text.str.len() == 0, f"{column.name}: required value is missing")
         if column.standard is not None and (column.standard != COUNTRY or column.allowed is not None):
@@ -193,7 +296,8 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
     A country column counts values no ISO 3166 country has (``Channel Islands``, ``Unspecified``):
     they are loaded as given, reported here, and mapped to a region by the ``country_regions`` seed.
 
-    Only the :data:`UNKNOWN_VALUES_KEPT` most frequent values of a column are kept (ties by value).
+    Only the :data:`UNKNOWN_VALUES_KEPT` most frequent values of a column are kept (ties by value),
+    each as :func:`shown_value` shows it (personal data redacted, long values cut).
     """
     found: dict[str, dict[str, int]] = {}
     for column in entity.columns:
@@ -207,7 +311,19 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
         unknown = values[~values.isin(known)]
         if unknown.empty:
             continue
-        counts = unknown.astype(str).value_counts()
+        counts = unknown.astype(str).map(shown_value).value_counts()
         ranked = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))[:UNKNOWN_VALUES_KEPT]
         found[column.name] = {str(value): int(count) for value, count in ranked}
     return found
+
+
+#: The longest unknown value the audit shows in full; longer ones are cut (a shifted free text is no status).
+SHOWN_VALUE_CHARS = 40
+
+
+def shown_value(value: str) -> str:
+    """An unknown open-list value as the audit and the log show it: e-mail addresses, card and phone
+    numbers replaced by their tokens (a shifted column must not carry them into the audit) and cut
+    after :data:`SHOWN_VALUE_CHARS` characters."""
+    text, _ = redact_pii(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"

@@ -158,14 +158,14 @@ def test_contract_overrides_and_declared_encoding_are_honoured(
         "sources:\n  sales:\n    entities:\n      returns:\n        optional: true\n", encoding="utf-8"
     )
     monkeypatch.setenv("CX_CONTRACT_OVERRIDES", str(overrides))
-    monkeypatch.setenv("CX_ENCODING_SURVEYS", "latin-1")
+    monkeypatch.setenv("CX_ENCODING_SURVEYS", "utf_8")  # the declared spelling is what is recorded
     assert main(["check", str(landing), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["exit_code"] == 0 and str(overrides) in data["contract"]
     returns = next(e for e in data["entities"] if e["entity"] == "returns")
     assert returns["status"] == "optional"
     responses = next(e for e in data["entities"] if e["entity"] == "responses")
-    assert responses["files"][0]["encoding"] == "latin-1"
+    assert responses["files"][0]["encoding"] == "utf_8"
 
 
 def test_cli_check_accepts_a_source_folder_and_rejects_an_unknown_source(

@@ -147,3 +147,15 @@ def test_outside_demo_mode_the_demo_pii_key_stops_ingest_before_anything_is_writ
         ingest_source(demo_keyed, "crm", DAY)
     assert not list(settings.lake_dir.glob("crm/**/*.parquet"))
     assert ingest_source(replace(demo_keyed, demo_mode=True), "crm", DAY)  # the demo may use it
+
+
+def test_lines_that_no_record_accounts_for_fail_the_balance() -> None:
+    from cxpipe.ingest import LoadResult, RowBalanceError
+
+    result = LoadResult("sales", "orders", "2026-11-01", "orders.csv", rows_in=2, rows_loaded=1, rows_quarantined=1)
+    result.lines_in, result.lines_loaded, result.lines_quarantined, result.lines_blank = 5, 1, 1, 2
+    expected = r"orders\.csv: 5 lines in but 1 loaded \+ 1 quarantined \+ 2 blank"
+    with pytest.raises(RowBalanceError, match=expected):
+        result.check_balance()
+    result.lines_blank = 3
+    result.check_balance()

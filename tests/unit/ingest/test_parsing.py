@@ -39,15 +39,17 @@ def test_row_with_wrong_field_count_is_quarantined_with_its_exact_text(settings:
     assert str(bad["reason"]).startswith("line 3: expected 10 fields as in the header, found 12")
 
 
-def test_unclosed_quote_sets_the_rest_aside_without_losing_it(settings: Settings) -> None:
+def test_unclosed_quote_sets_only_its_own_line_aside(settings: Settings) -> None:
     _responses(
         settings, GOOD, 'R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,10,7,"never closed', GOOD.replace("R1", "R3")
     )
     (result,) = ingest_source(settings, "surveys", DAY)
-    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert (result.lines_in, result.lines_loaded, result.lines_quarantined) == (3, 2, 1)
     (bad,) = _quarantine(settings)
-    assert bad["source_row"] == 3 and "R3," in str(bad["raw"])
-    assert str(bad["reason"]).startswith("line 3: a quote opened here does not close before line 4")
+    assert bad["source_row"] == 3 and bad["raw"] == 'R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,10,7,"never closed\n'
+    assert str(bad["reason"]).startswith("line 3: a quote opened on this line does not close on it")
+    assert [r["response_id"] for r in _lake(settings, "surveys", "responses")] == ["R1", "R3"]
 
 
 def test_duplicate_header_name_fails_naming_the_column(settings: Settings) -> None:
@@ -102,5 +104,5 @@ def test_parsing_in_chunks_gives_the_same_rows_as_in_one_piece(monkeypatch: pyte
     monkeypatch.setattr(parsing, "_CHUNK_ROWS", 2)
     chunked = parsing.parse_csv(text, "x.csv")
     assert chunked.fillna("").to_dict("records") == whole.fillna("").to_dict("records")
-    assert list(whole["_source_row"]) == [2, 3, 4, 6, 7, 8, 9]
-    assert whole.loc[whole["_source_row"] == 9, "_raw"].item().startswith("R99,")
+    assert list(whole["_source_row"]) == [2, 3, 4, 6, 7, 8, 9, 10]
+    assert whole.loc[whole["_source_row"] == 9, "_raw"].item() == rows[6] + "\n"
