@@ -1,10 +1,11 @@
-"""Test helper: a copy of a test's settings with some settings given as environment variables."""
+"""Test helpers: a copy of a test's settings with some settings given as environment variables; a demo
+profile's environment."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from cxpipe.settings import Settings, load_settings
+from cxpipe.settings import REPO_ROOT, Settings, load_settings
 
 
 def configured(settings: Settings, **environ: str) -> Settings:
@@ -22,3 +23,14 @@ def configured(settings: Settings, **environ: str) -> Settings:
         publish=parsed.publish,
         alerts=parsed.alerts,
     )
+
+
+def profile_env(profile: str) -> dict[str, str]:
+    """``deploy/profiles/<profile>/cxpipe.env`` as variables, the contract overrides' path made absolute."""
+    env: dict[str, str] = {}
+    for line in (REPO_ROOT / "deploy" / "profiles" / profile / "cxpipe.env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            env[name.strip()] = value.strip()
+    env["CX_CONTRACT_OVERRIDES"] = str(REPO_ROOT / env["CX_CONTRACT_OVERRIDES"])
+    return env

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from configured import profile_env
 from conftest import check_plugins_folder, copy_dbt_project, copy_gx_context
 
 from cxpipe.settings import REPO_ROOT
@@ -38,16 +39,6 @@ TICKET_CHANNELS = {
     "Fax": "fax",
     "E-mail": "email",
 }
-
-
-def profile_env(profile: str) -> dict[str, str]:
-    """``deploy/profiles/<profile>/cxpipe.env``; relative paths are from the repository root."""
-    env: dict[str, str] = {}
-    for line in (REPO_ROOT / "deploy" / "profiles" / profile / "cxpipe.env").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            env[name.strip()] = value.strip()
-    return env
 
 
 def _publish(profile: str, root: Path, airflow_db: Path) -> Path:

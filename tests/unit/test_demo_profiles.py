@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from configured import profile_env
 from conftest import settings_for
 
 from cxpipe.contracts import ENTITIES
@@ -34,17 +35,6 @@ MAPPED = {
     ("surveys", "responses", "channel"): ("sales_channel_map", "source_channel"),
     ("crm", "tickets", "channel"): ("ticket_channel_map", "source_channel"),
 }
-
-
-def profile_env(profile: str) -> dict[str, str]:
-    """``deploy/profiles/<profile>/cxpipe.env`` as variables; paths relative to the repository root."""
-    env: dict[str, str] = {}
-    for line in (REPO_ROOT / "deploy" / "profiles" / profile / "cxpipe.env").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            env[name.strip()] = value.strip()
-    env["CX_CONTRACT_OVERRIDES"] = str(REPO_ROOT / env["CX_CONTRACT_OVERRIDES"])
-    return env
 
 
 def _tree_digest(root: Path) -> dict[str, str]:

@@ -16,11 +16,13 @@ targets; they do not import it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.locks import LockHeldError, hold
@@ -31,6 +33,8 @@ from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops, release_inprocess_dbt, tables_expected_empty
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,29 @@ def _next_publication_id(settings: Settings) -> int:
     return max(used) + 1
 
 
+def _one_at_a_time(step: Callable[P, R]) -> Callable[P, R]:
+    """Run ``step`` (a publication or a rollback) holding the data folder's ``publish`` lock.
+
+    A second one is refused with :class:`cxpipe.locks.LockHeldError`, naming the holder, and
+    recorded as a failed attempt; it never touches the files of the one in progress.
+    """
+
+    @functools.wraps(step)
+    def holding(*args: P.args, **kwargs: P.kwargs) -> R:
+        settings = args[0]
+        assert isinstance(settings, Settings)
+        run_id = kwargs.get("run_id")
+        try:
+            with hold(settings.warehouse_dir, "publish", f"{step.__name__} run_id={run_id}"):
+                return step(*args, **kwargs)
+        except LockHeldError as exc:
+            record_attempt(settings, "failed", target="all", run_id=str(run_id) if run_id else None, reason=str(exc))
+            raise
+
+    return holding
+
+
+@_one_at_a_time
 def publish(
     settings: Settings,
     *,
@@ -64,9 +91,7 @@ def publish(
 ) -> Publication:
     """Build a new reporting file from the build warehouse, verify it and swap it in.
 
-    One publication (or rollback) at a time per data folder: a second one is refused with
-    :class:`cxpipe.locks.LockHeldError`, naming the holder, and recorded as a failed attempt. It
-    never touches the files of the one in progress.
+    One publication (or rollback) at a time per data folder (:func:`_one_at_a_time`).
 
     ``on_step``, when given, is called with the name of each step as it is reached:
     ``loaded`` (tables copied into the new file), ``verified`` (new file verified and
@@ -74,34 +99,6 @@ def publish(
     its commit) and ``pg_loaded`` (the load committed, not yet swapped in). Nothing
     has been swapped in at any of them.
     """
-    try:
-        with hold(settings.warehouse_dir, "publish", f"publish run_id={run_id}"):
-            return _publish(
-                settings,
-                gate_status=gate_status,
-                gate_checks=gate_checks,
-                run_id=run_id,
-                data_interval_start=data_interval_start,
-                data_interval_end=data_interval_end,
-                tables=tables,
-                on_step=on_step,
-            )
-    except LockHeldError as exc:
-        record_attempt(settings, "failed", target="all", run_id=run_id, reason=str(exc))
-        raise
-
-
-def _publish(
-    settings: Settings,
-    *,
-    gate_status: str,
-    gate_checks: int | None = None,
-    run_id: str | None = None,
-    data_interval_start: datetime | None = None,
-    data_interval_end: datetime | None = None,
-    tables: tuple[str, ...] = REPORTING_TABLES,
-    on_step: Callable[[str], None] | None = None,
-) -> Publication:
     keep = settings.publish.keep_publications
     target = settings.reporting_db
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -164,13 +161,9 @@ def _publish(
     return Publication(publication_id, target, counts, skipped)
 
 
+@_one_at_a_time
 def rollback(settings: Settings, publication_id: int | None = None) -> int:
     """Put a kept publication back in place (default: the one before the current one)."""
-    with hold(settings.warehouse_dir, "publish", f"rollback to {publication_id or 'the previous publication'}"):
-        return _rollback(settings, publication_id)
-
-
-def _rollback(settings: Settings, publication_id: int | None) -> int:
     keep = settings.publish.keep_publications
     kept = archived(settings)
     current = current_publication_id(settings.reporting_db)
