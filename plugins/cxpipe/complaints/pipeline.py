@@ -104,7 +104,8 @@ def analyse_texts(
 
     languages = [lang for lang, _ in detected]
     redacted = [redact_pii(t) for t in texts]
-    remaining = [",".join(pii_kinds(find_pii(r))) for r, _ in redacted]
+    # a text redaction left unchanged is one find_pii found nothing in: only changed texts are looked at again
+    remaining = [",".join(pii_kinds(find_pii(r))) if r != t else "" for t, (r, _) in zip(texts, redacted, strict=True)]
     causes = models.causes.predict(texts, languages)
     sentiments = sentiment_scores(texts, languages, models.sentiment)
 
