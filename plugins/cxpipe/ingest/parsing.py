@@ -212,6 +212,13 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             good_first.clear()
             good_last.clear()
 
+    def keep(fields: list[str], first: int, last: int) -> None:
+        good.append(fields)
+        good_first.append(first)
+        good_last.append(last)
+        if len(good) >= _CHUNK_ROWS:
+            flush()
+
     bad: list[dict[str, object]] = []
 
     def set_aside(taken: list[tuple[int, str]], error: str) -> None:
@@ -252,11 +259,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
                     "quote values that contain the delimiter",
                 )
             else:
-                good.append(fields)
-                good_first.append(first)
-                good_last.append(last)
-                if len(good) >= _CHUNK_ROWS:
-                    flush()
+                keep(fields, first, last)
             continue
         # A record over several lines: a quoted value with line breaks, or a quote that never closes.
         raw = "".join(line for _, line in taken)
@@ -277,11 +280,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
         elif not taken[-1][1].endswith("\n"):
             set_aside(taken, f"line {first}: {_NO_LINE_END}")
         else:
-            good.append(fields)
-            good_first.append(first)
-            good_last.append(last)
-            if len(good) >= _CHUNK_ROWS:
-                flush()
+            keep(fields, first, last)
     flush()
     if chunks:
         frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
