@@ -127,6 +127,29 @@ def kept_for_run(settings: Settings, run_id: str) -> Path:
     return folder
 
 
+def cxpipe_run_env(root: Path, airflow_db: Path) -> dict[str, str]:
+    """The environment of a ``cxpipe run`` on its own folders under ``root``: data, GX context, a copy of
+    the migrated Airflow database (``cxpipe run`` finds it up to date), a copy of the dbt project and a
+    Cosmos cache of its own."""
+    check_plugins_folder()
+    (root / "airflow").mkdir(parents=True)
+    shutil.copyfile(airflow_db, root / "airflow" / "airflow.db")
+    return {
+        **os.environ,
+        "CX_DATA_DIR": str(root / "data"),
+        "CX_GX_DIR": str(copy_gx_context(root / "expectations")),
+        "AIRFLOW_HOME": str(root / "airflow"),
+        # `cxpipe run` parses the project (its manifest): a copy, so no other test reads it half written
+        "CX_DBT_PROJECT_DIR": str(copy_dbt_project(root / "dbt_project")),
+        # Cosmos keeps dbt's partial parse between tasks in its cache: this run's own, not the
+        # machine-wide default that Airflow runs of other data folders (other sessions) overwrite
+        "AIRFLOW__COSMOS__CACHE_DIR": str(root / "cosmos"),
+        # dbt's unit tests check model logic on fixed inputs, not the data: the dbt tier's
+        # `built_warehouse` build runs them; the Cosmos tasks need not run them again
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
+    }
+
+
 def settings_for(root: Path) -> Settings:
     """Settings whose data and GX outputs live under ``root``."""
     return Settings(

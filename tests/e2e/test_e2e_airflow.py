@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import check_plugins_folder, copy_dbt_project, copy_gx_context
+from conftest import cxpipe_run_env
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.runner import TRANSFORM_DAG, airflow_env
@@ -33,24 +31,8 @@ pytestmark = pytest.mark.timeout(30 * 60)
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path) -> dict[str, object]:
-    check_plugins_folder()
     root = tmp_path_factory.mktemp("e2e")
-    (root / "airflow").mkdir()
-    shutil.copyfile(airflow_db, root / "airflow" / "airflow.db")  # migrated: `cxpipe run` finds it up to date
-    env = {
-        **os.environ,
-        "CX_DATA_DIR": str(root / "data"),
-        "CX_GX_DIR": str(copy_gx_context(root / "expectations")),
-        "AIRFLOW_HOME": str(root / "airflow"),
-        # `cxpipe run` parses the project (its manifest): a copy, so no other test reads it half written
-        "CX_DBT_PROJECT_DIR": str(copy_dbt_project(root / "dbt_project")),
-        # Cosmos keeps dbt's partial parse between tasks in its cache: this test's own, not the
-        # machine-wide default that Airflow runs of other data folders (other sessions) overwrite
-        "AIRFLOW__COSMOS__CACHE_DIR": str(root / "cosmos"),
-        # dbt's unit tests check model logic on fixed inputs, not the data: the dbt tier's
-        # `built_warehouse` build runs them; the Cosmos tasks here need not run them again
-        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
-    }
+    env = cxpipe_run_env(root, airflow_db)
     cxpipe = [sys.executable, "-m", "cxpipe"]
     subprocess.run([*cxpipe, "demo", "--history-days", "60", "--customers", "150"], env=env, check=True)
     run = subprocess.run([*cxpipe, "run"], env=env, capture_output=True, text=True, check=False)

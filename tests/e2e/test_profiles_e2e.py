@@ -9,8 +9,6 @@ reporting currency), ``cxpipe run`` (every DAG through ``airflow dags test``), t
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 from configured import profile_env
-from conftest import check_plugins_folder, copy_dbt_project, copy_gx_context
+from conftest import cxpipe_run_env
 
 from cxpipe.settings import REPO_ROOT
 
@@ -42,21 +40,12 @@ TICKET_CHANNELS = {
 
 
 def _publish(profile: str, root: Path, airflow_db: Path) -> Path:
-    check_plugins_folder()
-    (root / "airflow").mkdir(parents=True)
-    shutil.copyfile(airflow_db, root / "airflow" / "airflow.db")
     env = {
-        **os.environ,
+        **cxpipe_run_env(root, airflow_db),
         **profile_env(profile),
-        "CX_DATA_DIR": str(root / "data"),
-        "CX_GX_DIR": str(copy_gx_context(root / "expectations")),
-        "AIRFLOW_HOME": str(root / "airflow"),
-        "CX_DBT_PROJECT_DIR": str(copy_dbt_project(root / "dbt_project")),
-        "AIRFLOW__COSMOS__CACHE_DIR": str(root / "cosmos"),
         # dbt as one task: the profiles' data is under test here, not the task graph, which
-        # test_e2e_airflow runs a task per seed and model; unit tests run in the dbt tier
+        # test_e2e_airflow runs a task per seed and model
         "CX_DBT_TASKS": "build",
-        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
     }
     cxpipe = [sys.executable, "-m", "cxpipe"]
     subprocess.run([*cxpipe, "demo", "--profile", profile, *DEMO_ARGS], env=env, cwd=REPO_ROOT, check=True)
