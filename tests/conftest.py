@@ -8,6 +8,7 @@ Tests live in tiers, one folder each, and every test is marked with its tier:
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
@@ -46,6 +47,7 @@ MODEL_CACHE = Path(tempfile.gettempdir()) / f"cxpipe-test-models-{os.getuid()}"
 os.environ.setdefault("CX_MODEL_CACHE_DIR", str(MODEL_CACHE))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
 # as in the deployment: Airflow puts its plugins folder, where the cxpipe package lives, on sys.path
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO_ROOT / "plugins")
@@ -144,9 +146,6 @@ def cxpipe_run_env(root: Path, airflow_db: Path) -> dict[str, str]:
         # Cosmos keeps dbt's partial parse between tasks in its cache: this run's own, not the
         # machine-wide default that Airflow runs of other data folders (other sessions) overwrite
         "AIRFLOW__COSMOS__CACHE_DIR": str(root / "cosmos"),
-        # dbt's unit tests check model logic on fixed inputs, not the data: the dbt tier's
-        # `built_warehouse` build runs them; the Cosmos tasks need not run them again
-        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
     }
 
 
@@ -162,10 +161,13 @@ def settings_for(root: Path) -> Settings:
     )
 
 
-def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI of this environment against ``settings``' warehouse."""
+def run_dbt(settings: Settings, *args: str, unit_tests: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI of this environment against ``settings``' warehouse, as a production build
+    runs it (without dbt's unit tests) or, with ``unit_tests``, with them."""
     target = settings.data_dir / "dbt_target"
     env = {**os.environ, **settings.dbt_env()}
+    if unit_tests:
+        del env["DBT_EXCLUDE_RESOURCE_TYPES"]
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [
@@ -221,7 +223,7 @@ def _build_warehouse(root: Path) -> Settings:
     generate(current.landing_dir, SMALL_DEMO)
     for source in SOURCES:
         ingest_source(current, source, DEMO_DATE)
-    result = run_dbt(current, "build")
+    result = run_dbt(current, "build", unit_tests=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return current
 

@@ -1,17 +1,17 @@
 """Run the pipeline through Airflow itself, for ``make run`` and the end-to-end test.
 
-Each DAG runs with ``airflow dags test``: Airflow parses the DAG file and executes
-its real tasks (ingest, every Cosmos dbt task, gate, publish) in one process,
-recording the run in its metadata database. The scheduler-driven path (catchup, Assets,
-backfills) is ``airflow standalone`` or the docker-compose deployment; see
-docs/orchestration.md.
+The DAG runs of a ``cxpipe run`` (each ingest DAG per date, then the transform DAG) are
+run by Airflow in one process, :mod:`cxpipe.dag_runs`: what ``airflow dags test`` does for
+one run (parse the DAG files, execute the real tasks - ingest, every Cosmos dbt task, gate,
+publish - recording the run in the metadata database), with one start-up for all of them.
+The scheduler-driven path (catchup, Assets, backfills) is ``airflow standalone`` or the
+docker-compose deployment; see docs/orchestration.md.
 
 Nothing here succeeds silently: the dates and landing folders are checked before
-Airflow starts, the Airflow processes get a schedule that includes every date run
-(``CX_START_DATE``/``CX_END_DATE`` widened when needed), and after each ``airflow dags
-test`` the run's task instances are read back (``airflow tasks states-for-dag-run -o
-json``): a DAG run that scheduled no task, or whose tasks did not all succeed, is an
-error naming the DAG, the date and the reason.
+Airflow starts, the Airflow process gets a schedule that includes every date run
+(``CX_START_DATE``/``CX_END_DATE`` widened when needed), and after each DAG run its
+task instances are read back: a DAG run that scheduled no task, or whose tasks did not
+all succeed, is an error naming the DAG, the date and the reason, and stops the run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -151,19 +152,6 @@ def dbt_parse(settings: Settings, env: dict[str, str]) -> None:
     )
 
 
-def parse_cli_json(stdout: str) -> list[dict[str, Any]]:
-    """The JSON list an ``airflow … -o json`` command printed (the last line that is one; warnings may precede it)."""
-    for line in reversed(stdout.splitlines()):
-        if line.startswith("["):
-            try:
-                rows = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rows, list):
-                return rows
-    raise RunError(f"no JSON list in the Airflow command's output: {stdout[-500:]!r}")
-
-
 def no_task_reason(logical_date: date, env: dict[str, str]) -> str:
     """Why a DAG run for ``logical_date`` may have scheduled no task, from the settings its DAGs read."""
     start, end = env.get("CX_START_DATE"), env.get("CX_END_DATE")
@@ -189,23 +177,30 @@ def check_dag_run(dag_id: str, logical_date: date, task_states: list[dict[str, A
         raise RunError(f"{dag_id} for {logical_date}: not every task succeeded: {', '.join(not_done)}")
 
 
-def task_states(airflow: str, dag_id: str, logical_date: date, env: dict[str, str], cwd: Path) -> list[dict[str, Any]]:
-    """Task instances of the newest run of ``dag_id`` for ``logical_date`` (``airflow tasks states-for-dag-run``)."""
-    when = f"{logical_date.isoformat()}T00:00:00+00:00"
-    cmd = [airflow, "tasks", "states-for-dag-run", dag_id, when, "-o", "json"]
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RunError(f"{dag_id} for {logical_date}: cannot read the DAG run back from Airflow: {last}")
-    return parse_cli_json(done.stdout)
-
-
-def run_dag(airflow: str, dag_id: str, logical_date: date, env: dict[str, str], cwd: Path) -> None:
-    """``airflow dags test`` one DAG for one date, then check what ran (:func:`check_dag_run`)."""
-    _run([airflow, "dags", "test", dag_id, logical_date.isoformat()], env, cwd)
-    states = task_states(airflow, dag_id, logical_date, env, cwd)
-    check_dag_run(dag_id, logical_date, states, env)
-    print(f"  checked: {len(states)} task(s) ran, each succeeded or skipped", flush=True)
+def run_dags(runs: Sequence[tuple[str, date]], env: dict[str, str], cwd: Path) -> None:
+    """Run ``runs`` (DAG id, logical date) in order through Airflow in one process (:mod:`cxpipe.dag_runs`:
+    the DAG files parsed once, each run ``DAG.test()``, its tasks read back and checked); raise
+    :class:`RunError` naming the DAG, the date and the reason at the first run that does not succeed."""
+    if not runs:
+        return
+    with tempfile.TemporaryDirectory(prefix="cxpipe-dag-runs-") as scratch:
+        result = Path(scratch) / "result.json"
+        cmd = [sys.executable, "-m", "cxpipe.dag_runs", str(result), *(f"{d}={day.isoformat()}" for d, day in runs)]
+        log.info("$ %s", " ".join(cmd))
+        print(f"$ {' '.join(cmd)}", flush=True)
+        completed = subprocess.run(cmd, env=env, cwd=cwd, check=False)
+        report = json.loads(result.read_text()) if result.exists() else {"done": [], "error": None}
+    if report["error"]:
+        raise RunError(report["error"])
+    for ran in report["done"]:
+        check_dag_run(ran["dag_id"], date.fromisoformat(ran["date"]), ran["states"], env)
+    if completed.returncode != 0 or len(report["done"]) < len(runs):
+        done = len(report["done"])
+        dag_id, day = runs[min(done, len(runs) - 1)]
+        raise RunError(
+            f"{dag_id} for {day}: Airflow stopped with exit code {completed.returncode} "
+            f"after {done} of {len(runs)} DAG run(s); its output above says why"
+        )
 
 
 def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list[date]) -> None:
@@ -241,7 +236,5 @@ def _run_dates(settings: Settings, airflow_home: Path, load_dates: list[date]) -
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     _run([airflow, "db", "migrate"], env, settings.project_dir)
     dbt_parse(settings, env)
-    for load_date in load_dates:
-        for source in settings.ingest.sources:  # the ingest DAGs of the configured sources only
-            run_dag(airflow, f"cx_ingest_{source}", load_date, env, settings.project_dir)
-    run_dag(airflow, TRANSFORM_DAG, load_dates[-1], env, settings.project_dir)
+    runs = [(f"cx_ingest_{source}", day) for day in load_dates for source in settings.ingest.sources]
+    run_dags([*runs, (TRANSFORM_DAG, load_dates[-1])], env, settings.project_dir)

@@ -592,8 +592,13 @@ class Settings:
         )
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment variables that dbt's profile and sources read (see :data:`EXPORTED`)."""
+        """Environment variables that dbt's profile and sources read (see :data:`EXPORTED`).
+
+        dbt's unit tests (``unit_tests:``) check model logic on fixed inputs, not the data: CI runs
+        them (the dbt test tier); the production builds leave them out (``DBT_EXCLUDE_RESOURCE_TYPES``).
+        """
         return {
+            "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
             "CX_DATA_DIR": str(self.data_dir),
             "CX_SOURCES": ",".join(self.ingest.sources),
             "CX_REPORTING_CURRENCY": self.publish.reporting_currency,

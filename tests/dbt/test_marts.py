@@ -129,7 +129,7 @@ def test_snapshot_keeps_the_membership_tier_a_customer_had_when_ordering(warehou
         f"select * replace ('ONEW' as order_id, timestamptz '2026-11-03 10:00:00+00' as ordered_at) "
         f"from '{orders}' where customer_id = '{customer}' limit 1",
     )
-    result = run_dbt(warehouse_copy, "build", "--exclude", "resource_type:unit_test")
+    result = run_dbt(warehouse_copy, "build")
     assert result.returncode == 0, result.stdout[-3000:]
 
     versions = _rows(

@@ -43,7 +43,7 @@ def _correct_a_first_day_order(settings: Settings) -> str:
 
 
 def _build(settings: Settings, *flags: str) -> None:
-    result = run_dbt(settings, "build", "--exclude", "resource_type:unit_test", *flags)
+    result = run_dbt(settings, "build", *flags)
     assert result.returncode == 0, result.stdout[-4000:]
 
 

@@ -38,7 +38,7 @@ def _build_gate_publish(settings: Settings) -> tuple[dict[str, int], dict[str, s
         ingest_source(settings, source, DEMO_DATE)
     assert check_lake(settings, {})["to_date"] == DEMO_DATE.isoformat()
     prepare_build(settings, full_refresh=True)
-    result = run_dbt(settings, "build", "--exclude-resource-type", "unit_test")
+    result = run_dbt(settings, "build")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     gate = check_gate(settings)
     assert gate.passed

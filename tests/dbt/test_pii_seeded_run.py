@@ -98,7 +98,7 @@ def test_no_seeded_personal_data_leaves_landing(
     caplog.set_level(logging.DEBUG)
     for source in SOURCES:
         ingest_source(settings, source, DAY)
-    build = run_dbt(settings, "build", "--exclude", "resource_type:unit_test")
+    build = run_dbt(settings, "build")
     assert build.returncode == 0, build.stdout[-3000:]
     # no DAG run: the gate reads the results of the dbt build above (its target folder)
     result = check_gate(settings, settings.warehouse_dir / "gate" / "last_gate.json")

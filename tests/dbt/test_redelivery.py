@@ -29,7 +29,7 @@ def _build(settings: Settings, *, full_refresh: bool = False) -> None:
     """What a transform run does before the gate: prepare_build, then the dbt build."""
     prepare_build(settings, full_refresh)
     flags = ["--full-refresh"] if full_refresh else []
-    result = run_dbt(settings, "build", "--exclude-resource-type", "unit_test", *flags)
+    result = run_dbt(settings, "build", *flags)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 

@@ -97,9 +97,6 @@ QUICK_AIRFLOW = {
     "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
     "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": ",".join(TASK_IMPORTS),
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-    # dbt's unit tests check model logic on fixed inputs, not the data; the dbt tier's
-    # `built_warehouse` build runs them.
-    "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
     # What is under test here is scheduling: catchup, the Asset trigger, backfill. dbt as one
     # task (test_e2e_airflow runs the default, a task per seed and model, through Airflow).
     "CX_DBT_TASKS": "build",

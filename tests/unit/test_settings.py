@@ -90,6 +90,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
     )
     assert settings.gate == GateSettings() and settings.schedule == ScheduleSettings()
     assert settings.dbt_env() == {
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
         "CX_DATA_DIR": str(tmp_path / "data"),
         "CX_LAKE_DIR": str(tmp_path / "data" / "lake"),
         "CX_BUILD_DB": str(tmp_path / "data" / "warehouse" / "cx.duckdb"),
