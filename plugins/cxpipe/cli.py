@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.set_defaults(func=_demo)
 
-    run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (as airflow dags test, in one process)")
+    run = sub.add_parser("run", help="run ingest, dbt, gate and publish through Airflow (DAG.test)")
     run.add_argument(
         "--start",
         type=date.fromisoformat,
