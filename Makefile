@@ -45,8 +45,8 @@ format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff fix models
 
-# Two pytest-xdist workers. --dist loadgroup: one worker runs the e2e tests, one after another,
-# while the other runs the rest (tests/conftest.py, pytest_xdist_make_scheduler).
+# Two pytest-xdist workers. --dist loadgroup: each e2e module runs on one worker, its tests one
+# after another; every other test goes to whichever worker is free (tests/conftest.py).
 test: lint ## lint, then every test tier: unit, dbt, integration (PostgreSQL), e2e (Airflow)
 	$(BIN)/pytest -n 2 --dist loadgroup tests
 

@@ -68,10 +68,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``pytest -n 2 --dist loadgroup``: the e2e tests are one group that one worker runs, one
-    after another (they must not overlap); every other test goes to whichever worker is free.
+    """``pytest -n 2 --dist loadgroup``: each e2e module is one group that one worker runs, one test
+    after another (its tests share the module's Airflow run); every other test goes to whichever
+    worker is free.
 
-    The group is the e2e folder, not an ``xdist_group`` mark: pytest-xdist 3.8 tags grouped
+    The group is the module's path, not an ``xdist_group`` mark: pytest-xdist 3.8 tags grouped
     tests by rewriting their node ids, which pytest 9.2 ignores (pytest-xdist issue #1386).
     """
     if config.getvalue("dist") != "loadgroup":
@@ -82,7 +83,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class E2EGroupScheduling(LoadGroupScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "e2e" if nodeid.startswith(e2e) else super()._split_scope(nodeid)
+            return nodeid.split("::", 1)[0] if nodeid.startswith(e2e) else super()._split_scope(nodeid)
 
     return E2EGroupScheduling(config, log)
 
