@@ -35,8 +35,9 @@ def plotly_js() -> str:
 
 
 def label(value: object) -> str:
-    """A data value as plotly text: HTML-escaped, so plotly's pseudo-HTML never reads tags in it."""
-    return html.escape("" if value is None or value is pd.NA else str(value))
+    """A data value as plotly text: ``&``, ``<`` and ``>`` escaped, so plotly's pseudo-HTML never reads a tag in it
+    (plotly draws ``&lt;`` as ``<``; quotes stay as they are, plotly would draw ``&quot;`` literally)."""
+    return html.escape("" if value is None or value is pd.NA else str(value), quote=False)
 
 
 def labels(values: pd.Series) -> list[str]:

@@ -39,7 +39,8 @@ def test_an_empty_frame_gives_no_chart(chart: object) -> None:
 
 
 def test_labels_from_the_data_are_html_escaped_for_plotly() -> None:
-    assert charts.label(PAYLOAD) == "&lt;a href=&quot;javascript:window.__xss=1&quot;&gt;x&lt;/a&gt;"
+    assert charts.label(PAYLOAD) == '&lt;a href="javascript:window.__xss=1"&gt;x&lt;/a&gt;'
+    assert charts.label("B&Q") == "B&amp;Q"
     assert charts.label(None) == ""
     frame = pd.DataFrame(
         {"language": [PAYLOAD, "en"], "root_cause": ["late_delivery", "damaged"], "complaints": [3, 1]}
