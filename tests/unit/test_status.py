@@ -93,9 +93,13 @@ def test_healthy_state_exits_0_with_dates_and_quarantine_counts_per_source(
     for source in status.sources:
         assert (source.last_landed, source.last_ingested, source.stale) == (DAY, DAY, False)
         assert source.rows_loaded_last > 0
-    audits = duckdb.connect().execute(
-        f"select sum(rows_quarantined) from read_parquet('{settings.lake_dir}/_load_audit/*/*/part-0.parquet')"
-    ).fetchone()
+    audits = (
+        duckdb.connect()
+        .execute(
+            f"select sum(rows_quarantined) from read_parquet('{settings.lake_dir}/_load_audit/*/*/part-0.parquet')"
+        )
+        .fetchone()
+    )
     assert audits is not None and sum(s.rows_quarantined_total for s in status.sources) == audits[0] > 0
     assert status.publication is not None and status.publication.last_covered_date == DAY
 
