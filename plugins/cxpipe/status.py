@@ -77,6 +77,8 @@ class GateStatus:
     #: the blocking checks that failed
     failing: list[FailingCheck] = field(default_factory=list)
     data_docs: str | None = None
+    #: the checks that failed with a warning severity (recorded, not blocking)
+    warned: list[FailingCheck] = field(default_factory=list)
 
 
 @dataclass
@@ -195,10 +197,12 @@ def _gate_and_attempt(settings: Settings) -> tuple[GateStatus | None, Attempt | 
         ).fetchone()
     gate = None
     if gate_row is not None:
-        failing = [
-            FailingCheck(f.get("source", "?"), f["table"], f["expectation"], f.get("column"), f.get("observed"))
+        found = [
+            (
+                f.get("severity") in BLOCKING_SEVERITIES,
+                FailingCheck(f.get("source", "?"), f["table"], f["expectation"], f.get("column"), f.get("observed")),
+            )
             for f in json.loads(gate_row[6])
-            if f.get("severity") in BLOCKING_SEVERITIES
         ]
         run_id, finished_at, passed, checks_run, failed, warnings = gate_row[:6]
         gate = GateStatus(
@@ -208,8 +212,9 @@ def _gate_and_attempt(settings: Settings) -> tuple[GateStatus | None, Attempt | 
             int(checks_run),
             int(failed),
             int(warnings),
-            failing,
+            [check for blocking, check in found if blocking],
             gate_row[7] or None,
+            [check for blocking, check in found if not blocking],
         )
     attempt = Attempt(*attempt_row) if attempt_row is not None else None
     return gate, attempt

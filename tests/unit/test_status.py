@@ -47,6 +47,7 @@ def _published(settings: Settings, publication_id: int = 1, covers: date = DAY) 
 def _gate(settings: Settings, failing: bool) -> GateResult:
     result = GateResult(passed=not failing, checks_run=0, gate_run_id="g1" if failing else "g0")
     result.add(CheckRecord("gx", "complaints", "expect_table_row_count_to_be_between", None, "critical", True))
+    result.add(CheckRecord("gx", "complaints", "expect_column_values_to_not_be_null", "region", "warning", False, 4))
     if failing:
         result.add(
             CheckRecord(
@@ -102,6 +103,8 @@ def test_healthy_state_exits_0_with_dates_and_quarantine_counts_per_source(
     )
     assert audits is not None and sum(s.rows_quarantined_total for s in status.sources) == audits[0] > 0
     assert status.publication is not None and status.publication.last_covered_date == DAY
+    assert status.gate is not None and status.gate.failing == []  # a warning does not fail the gate
+    assert [(c.table, c.column, c.observed) for c in status.gate.warned] == [("complaints", "region", 4)]
 
     assert main(["status", "--now", "2026-11-02T14:00", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

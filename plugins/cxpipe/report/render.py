@@ -87,9 +87,12 @@ def _environment() -> jinja2.Environment:
 
 def _quality(status: Status) -> dict[str, Any]:
     gate = status.gate
+    checks = [("blocking", c) for c in (gate.failing if gate else [])]
+    checks += [("warning", c) for c in (gate.warned if gate else [])]
     failing = Table(
-        ["source", "table", "column", "check", "observed"],
-        [[c.source, c.table, c.column or "–", c.check, fmt(c.observed)] for c in (gate.failing if gate else [])],
+        ["", "source", "table", "column", "check", "observed"],
+        [[kind, c.source, c.table, c.column or "–", c.check, fmt(c.observed)] for kind, c in checks],
+        frozenset(i for i, (kind, _) in enumerate(checks) if kind == "blocking"),
     )
     quarantine = Table(
         ["source", "last ingested", "rows loaded (last date)", "quarantined (last date)", "quarantined (all dates)"],
