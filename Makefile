@@ -15,7 +15,7 @@ export GX_ANALYTICS_ENABLED := false
 demo run: export CX_DEMO_MODE ?= true
 export DO_NOT_TRACK := true
 
-.PHONY: help env run demo test test-fast lint format docs clean
+.PHONY: help env run demo report status test test-fast lint format docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ demo: env ## write demo landing files for all four sources
 
 run: demo ## demo data -> Airflow (ingest, dbt, gate, publish) -> print the reporting tables
 	$(BIN)/cxpipe run --start $(DEMO_START) --days $(DEMO_DAYS)
+
+report: env ## write the offline HTML report of the published warehouse (data/reports/report.html)
+	$(BIN)/cxpipe report
+
+status: env ## sources, last gate and publication, freshness (exit 0 OK, 3 nothing published, 4 gate failed, 5 stale)
+	$(BIN)/cxpipe status
 
 lint: env ## ruff, sqlfluff (dbt templater), mypy and the import layers (lint-imports)
 	$(BIN)/ruff check .

@@ -1,4 +1,5 @@
-"""Command line: ``cxpipe demo | run | summary | check | contracts | settings | publications | rollback``.
+"""Command line: ``cxpipe demo | run | summary | report | status | check | contracts | settings | publications``
+and ``cxpipe rollback``.
 
 Also ``python -m cxpipe``. Settings are parsed once per command; a bad one stops it
 with exit code 2 and a message naming every bad variable.
@@ -11,7 +12,7 @@ import csv
 import logging
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cxpipe.demo import DemoSpec, generate
@@ -114,7 +115,48 @@ def _summary(_: argparse.Namespace) -> int:
     print(f'  {sys.executable} -c "{query}"')
     if settings.data_docs_index.exists():
         print(f"Quality-gate Data Docs: {settings.data_docs_index}")
+    from cxpipe.report import report_files
+
+    for report in report_files(settings):
+        print(f"Report (opens offline): {report}")
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cxpipe.report import ReportError, write_report
+
+    try:
+        written = write_report(load_settings(), args.out)
+    except ReportError as exc:
+        print(f"cxpipe report: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"report written: {path}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+
+    from cxpipe.status import collect_status, render
+
+    status = collect_status(load_settings(), args.now)
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2, ensure_ascii=False))
+    else:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a log: wide enough for the table, no colours
+            console = Console(width=120)
+        render(status, console)
+    return int(status.exit_code)
+
+
+def _utc(text: str) -> datetime:
+    """An ISO date or date-time; without a zone, UTC."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -261,6 +303,26 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = sub.add_parser("summary", help="print the published tables and where they are")
     summary.set_defaults(func=_summary)
+
+    report = sub.add_parser("report", help="write the offline HTML report of the published reporting warehouse")
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write the page here (default: <data>/reports/report.html and report-<publication id>.html)",
+    )
+    report.set_defaults(func=_report)
+
+    status = sub.add_parser(
+        "status",
+        help="sources, last gate and publication, freshness; exit 0 OK, 3 nothing published, 4 last gate failed, "
+        "5 stale",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument(
+        "--now", type=_utc, default=None, metavar="WHEN", help="judge freshness at this ISO date-time (default: now)"
+    )
+    status.set_defaults(func=_status)
 
     check = sub.add_parser(
         "check",

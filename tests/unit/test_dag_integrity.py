@@ -81,6 +81,7 @@ RETRY_POLICY: dict[str, tuple[int | str, str]] = {
     "quality_gate": (RETRIES, "a blocked gate fails at once (fail_at_once_on_data_errors)"),
     "publish": (RETRIES, "a refused PostgreSQL connection or a locked file may pass on retry"),
     "notify_complaint_alerts": (RETRIES, "a webhook timeout may pass on retry"),
+    "report": (RETRIES, "a locked operations log may pass on retry"),
 }
 
 
@@ -271,6 +272,8 @@ def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagb
     assert dag.get_task("prepare_build").upstream_task_ids == {"check_lake"}
     assert all("prepare_build" in t.get_flat_relative_ids(upstream=True) for t in dag.tasks if t.task_id in dbt_tasks)
     assert dag.get_task("notify_complaint_alerts").upstream_task_ids == {"publish"}
+    # the report is of the publication, after its alerts went out
+    assert dag.get_task("report").upstream_task_ids == {"publish", "notify_complaint_alerts"}
 
 
 def test_manual_run_params_have_safe_defaults(dagbag: Any) -> None:
