@@ -1,4 +1,5 @@
-"""Command line: ``cxpipe demo | run | summary | check | contracts | settings | publications | rollback``.
+"""Command line: ``cxpipe demo | run | summary | check | contracts | contract-state | metrics | settings |
+publications | rollback``.
 
 Also ``python -m cxpipe``. Settings are parsed once per command; a bad one stops it
 with exit code 2 and a message naming every bad variable.
@@ -144,6 +145,29 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contract_state(args: argparse.Namespace) -> int:
+    from cxpipe.warehouse.contract_state import ContractStateError, check_contracts, describe, save_reference
+
+    project = load_settings().dbt_project_dir
+    try:
+        if args.action == "save":
+            print(f"reference state of the reporting contracts written to {save_reference(project)}")
+            return 0
+        check = check_contracts(project)
+    except ContractStateError as exc:
+        print(f"cxpipe contract-state: {exc}", file=sys.stderr)
+        return 2
+    if check.ok:
+        print(describe(check))
+        return 0
+    print(describe(check), file=sys.stderr)
+    print(
+        "A breaking change to a reporting table needs a new model version (docs/marts.md, 'Contracts and versions').",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _settings(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(render_settings_table())
@@ -279,6 +303,17 @@ def main(argv: list[str] | None = None) -> int:
         help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
     )
     contracts.set_defaults(func=_contracts)
+
+    state = sub.add_parser(
+        "contract-state",
+        help="check the reporting models' dbt contracts against their reference state (breaking changes: new version)",
+    )
+    state.add_argument(
+        "action",
+        choices=("check", "save"),
+        help="check: exit 1 on a breaking change; save: refresh dbt_project/contracts_state/manifest.json",
+    )
+    state.set_defaults(func=_contract_state)
 
     settings = sub.add_parser("settings", help="print the effective CX_* settings (secrets masked)")
     settings.add_argument("--check", action="store_true", help="only validate them; exit 1 listing every bad variable")
