@@ -168,6 +168,44 @@ def _contract_state(args: argparse.Namespace) -> int:
     return 1
 
 
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Comma-separated option values (``--metrics nps,csat``, also repeated) as one tuple."""
+    return tuple(v.strip() for value in values or [] for v in value.split(",") if v.strip())
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from cxpipe.semantic_layer import MetricQuery, SemanticLayerError, query, run_mf
+
+    settings = load_settings()
+    try:
+        if args.metrics_command == "query":
+            request = MetricQuery(
+                metrics=_split(args.metrics),
+                group_by=_split(args.group_by),
+                where=tuple(args.where or ()),
+                order=_split(args.order),
+                limit=args.limit,
+                start_time=args.start_time,
+                end_time=args.end_time,
+                saved_query=args.saved_query,
+            )
+            answer = query(settings, request)
+            if args.output:
+                Path(args.output).write_text(answer, encoding="utf-8")
+                print(f"{answer.count(chr(10)) - 1} rows written to {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.write(answer)
+            return 0
+        mf_args = ["list", "metrics"] if args.metrics_command == "list" else list(args.mf_args)
+        done = run_mf(settings, mf_args)
+    except SemanticLayerError as exc:
+        print(f"cxpipe metrics: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    return done.returncode
+
+
 def _settings(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(render_settings_table())
@@ -303,6 +341,34 @@ def main(argv: list[str] | None = None) -> int:
         help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
     )
     contracts.set_defaults(func=_contracts)
+
+    metrics = sub.add_parser(
+        "metrics", help="the semantic layer: MetricFlow metrics from the published reporting warehouse (read only)"
+    )
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metric_query = metrics_sub.add_parser(
+        "query",
+        help="answer metrics by dimensions as CSV, e.g. --metrics nps --group-by metric_time__month,event__region",
+    )
+    metric_query.add_argument("--metrics", action="append", help="metric names, comma-separated (cxpipe metrics list)")
+    metric_query.add_argument(
+        "--group-by", action="append", help="dimensions, comma-separated: metric_time__month, event__region, …"
+    )
+    metric_query.add_argument(
+        "--where", action="append", help="filter, e.g. \"{{ Dimension('event__region') }} = 'DACH'\""
+    )
+    metric_query.add_argument("--order", action="append", help="order by these (prefix - for descending)")
+    metric_query.add_argument("--limit", type=int, default=None)
+    metric_query.add_argument("--start-time", default=None, help="ISO date: only periods from this one")
+    metric_query.add_argument("--end-time", default=None, help="ISO date: only periods up to this one")
+    metric_query.add_argument("--saved-query", default=None, help="a saved query of models/semantic/_saved_queries.yml")
+    metric_query.add_argument("--output", "-o", default=None, help="write the CSV to this file (default: stdout)")
+    metrics_sub.add_parser("list", help="list the metrics and their dimensions (mf list metrics)")
+    metric_mf = metrics_sub.add_parser("mf", help="run any MetricFlow command on the published warehouse")
+    metric_mf.add_argument(
+        "mf_args", nargs=argparse.REMAINDER, help="arguments of mf, e.g. list dimensions --metrics nps"
+    )
+    metrics.set_defaults(func=_metrics)
 
     state = sub.add_parser(
         "contract-state",
