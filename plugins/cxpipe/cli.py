@@ -196,12 +196,14 @@ def _metrics(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(answer)
             return 0
-        mf_args = ["list", "metrics"] if args.metrics_command == "list" else list(args.mf_args)
+        mf_args = ["list", "metrics", "--show-all-dimensions"] if args.metrics_command == "list" else list(args.mf_args)
         done = run_mf(settings, mf_args)
     except SemanticLayerError as exc:
         print(f"cxpipe metrics: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write(done.stdout)
+    # without a terminal, mf prints every frame of its progress spinner (braille characters): drop them
+    spinner = [line for line in done.stdout.splitlines() if line.strip() and not "\u2800" <= line[0] <= "\u28ff"]
+    sys.stdout.write("\n".join(spinner) + "\n")
     sys.stderr.write(done.stderr)
     return done.returncode
 

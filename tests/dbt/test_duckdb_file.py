@@ -77,14 +77,18 @@ def test_gate_failure_leaves_the_reporting_file_byte_identical(
     publish(warehouse_copy, gate_status="passed")
     before = _sha(warehouse_copy.reporting_db)
     with duckdb.connect(str(warehouse_copy.build_db)) as con:
-        con.execute("update marts.customer_segments set customer_key = null where recency_score = 1")
-    with pytest.raises(GateBlockedError, match=r"customer_segments\.customer_key"):
+        # the contract's not-null constraint refuses a null key in the build itself
+        refused = r"NOT NULL constraint failed: customer_segments\.customer_key"
+        with pytest.raises(duckdb.ConstraintException, match=refused):
+            con.execute("update marts.customer_segments set customer_key = null where recency_score = 1")
+        con.execute("update marts.customer_segments set lifecycle_stage = 'immortal' where recency_score = 1")
+    with pytest.raises(GateBlockedError, match=r"customer_segments\.lifecycle_stage"):
         check_gate(warehouse_copy)
     assert _sha(warehouse_copy.reporting_db) == before
     assert _attempts(warehouse_copy) == [("published", 1), ("blocked", None)]
     assert main(["publications", "--attempts"]) == 0
     newest = capsys.readouterr().out.splitlines()[0]
-    assert "blocked" in newest and "quality gate failed: customer_segments.customer_key" in newest
+    assert "blocked" in newest and "quality gate failed: customer_segments.lifecycle_stage" in newest
 
 
 def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:

@@ -174,3 +174,21 @@ def test_a_saved_query_answers_as_its_metrics(published: Settings) -> None:
     for cell in cells:
         pairs = {"csat": "csat", "nps": "nps", "satisfaction_index": "satisfaction_index"}
         _agree(by_month[cell["month"].isoformat()], cell, pairs, f"saved query {cell['month']}")
+
+
+def test_cxpipe_metrics_query_writes_the_answer_as_csv(
+    published: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cxpipe.cli import main
+
+    monkeypatch.setenv("CX_DATA_DIR", str(published.data_dir))
+    monkeypatch.setenv("CX_PII_KEY", published.pii_key)
+    out = tmp_path / "nps_by_month.csv"
+    argv = ["metrics", "query", "--metrics", "nps,csat", "--group-by", "metric_time__month", "-o", str(out)]
+    assert main([*argv, "--order", "metric_time__month"]) == 0
+    answer = rows(out.read_text(encoding="utf-8"))
+    months = _mart(published, "select month, nps from satisfaction_index where dimension = 'total' order by month")
+    assert [r["metric_time__month"][:10] for r in answer] == [m["month"].isoformat() for m in months]
+    assert f"{len(months)} rows written" in capsys.readouterr().err
+    assert main(["metrics", "query", "--metrics", "nps", "--group-by", "event__no_such_dimension"]) == 1
+    assert "no_such_dimension" in capsys.readouterr().err
