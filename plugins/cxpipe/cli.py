@@ -1,5 +1,5 @@
-"""Command line: ``cxpipe demo | run | summary | report | status | check | contracts | settings | publications``
-and ``cxpipe rollback``.
+"""Command line: ``cxpipe demo | run | summary | report | status | check | contracts | contract-state | metrics |
+settings | publications | rollback``.
 
 Also ``python -m cxpipe``. Settings are parsed once per command; a bad one stops it
 with exit code 2 and a message naming every bad variable.
@@ -186,6 +186,69 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contract_state(args: argparse.Namespace) -> int:
+    from cxpipe.warehouse.contract_state import ContractStateError, check_contracts, describe, save_reference
+
+    project = load_settings().dbt_project_dir
+    try:
+        if args.action == "save":
+            print(f"reference state of the reporting contracts written to {save_reference(project)}")
+            return 0
+        check = check_contracts(project)
+    except ContractStateError as exc:
+        print(f"cxpipe contract-state: {exc}", file=sys.stderr)
+        return 2
+    if check.ok:
+        print(describe(check))
+        return 0
+    print(describe(check), file=sys.stderr)
+    print(
+        "A breaking change to a reporting table needs a new model version (docs/marts.md, 'Contracts and versions').",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Comma-separated option values (``--metrics nps,csat``, also repeated) as one tuple."""
+    return tuple(v.strip() for value in values or [] for v in value.split(",") if v.strip())
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from cxpipe.semantic_layer import MetricQuery, SemanticLayerError, query, run_mf
+
+    settings = load_settings()
+    try:
+        if args.metrics_command == "query":
+            request = MetricQuery(
+                metrics=_split(args.metrics),
+                group_by=_split(args.group_by),
+                where=tuple(args.where or ()),
+                order=_split(args.order),
+                limit=args.limit,
+                start_time=args.start_time,
+                end_time=args.end_time,
+                saved_query=args.saved_query,
+            )
+            answer = query(settings, request)
+            if args.output:
+                Path(args.output).write_text(answer, encoding="utf-8")
+                print(f"{answer.count(chr(10)) - 1} rows written to {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.write(answer)
+            return 0
+        mf_args = ["list", "metrics", "--show-all-dimensions"] if args.metrics_command == "list" else list(args.mf_args)
+        done = run_mf(settings, mf_args)
+    except SemanticLayerError as exc:
+        print(f"cxpipe metrics: {exc}", file=sys.stderr)
+        return 1
+    # without a terminal, mf prints every frame of its progress spinner (braille characters): drop them
+    spinner = [line for line in done.stdout.splitlines() if line.strip() and not "\u2800" <= line[0] <= "\u28ff"]
+    sys.stdout.write("\n".join(spinner) + "\n")
+    sys.stderr.write(done.stderr)
+    return done.returncode
+
+
 def _settings(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(render_settings_table())
@@ -341,6 +404,45 @@ def main(argv: list[str] | None = None) -> int:
         help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
     )
     contracts.set_defaults(func=_contracts)
+
+    metrics = sub.add_parser(
+        "metrics", help="the semantic layer: MetricFlow metrics from the published reporting warehouse (read only)"
+    )
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metric_query = metrics_sub.add_parser(
+        "query",
+        help="answer metrics by dimensions as CSV, e.g. --metrics nps --group-by metric_time__month,event__region",
+    )
+    metric_query.add_argument("--metrics", action="append", help="metric names, comma-separated (cxpipe metrics list)")
+    metric_query.add_argument(
+        "--group-by", action="append", help="dimensions, comma-separated: metric_time__month, event__region, …"
+    )
+    metric_query.add_argument(
+        "--where", action="append", help="filter, e.g. \"{{ Dimension('event__region') }} = 'DACH'\""
+    )
+    metric_query.add_argument("--order", action="append", help="order by these (prefix - for descending)")
+    metric_query.add_argument("--limit", type=int, default=None)
+    metric_query.add_argument("--start-time", default=None, help="ISO date: only periods from this one")
+    metric_query.add_argument("--end-time", default=None, help="ISO date: only periods up to this one")
+    metric_query.add_argument("--saved-query", default=None, help="a saved query of models/semantic/_saved_queries.yml")
+    metric_query.add_argument("--output", "-o", default=None, help="write the CSV to this file (default: stdout)")
+    metrics_sub.add_parser("list", help="list the metrics and their dimensions (mf list metrics)")
+    metric_mf = metrics_sub.add_parser("mf", help="run any MetricFlow command on the published warehouse")
+    metric_mf.add_argument(
+        "mf_args", nargs=argparse.REMAINDER, help="arguments of mf, e.g. list dimensions --metrics nps"
+    )
+    metrics.set_defaults(func=_metrics)
+
+    state = sub.add_parser(
+        "contract-state",
+        help="check the reporting models' dbt contracts against their reference state (breaking changes: new version)",
+    )
+    state.add_argument(
+        "action",
+        choices=("check", "save"),
+        help="check: exit 1 on a breaking change; save: refresh dbt_project/contracts_state/manifest.json",
+    )
+    state.set_defaults(func=_contract_state)
 
     settings = sub.add_parser("settings", help="print the effective CX_* settings (secrets masked)")
     settings.add_argument("--check", action="store_true", help="only validate them; exit 1 listing every bad variable")

@@ -178,7 +178,11 @@ def test_transform_runs_one_task_at_a_time_for_duckdbs_single_writer(dagbag: Any
 def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
     manifest = __import__("json").loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed", "snapshot"}}
+    nodes = {
+        n["name"] + (f"_v{n['version']}" if n.get("version") is not None else "")  # versioned: <model>_v<version>
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in {"model", "seed", "snapshot"}
+    }
     dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
     builds = {tid: t for tid, t in dbt_tasks.items() if type(t).__name__ == "DbtBuildLocalOperator"}
     assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in builds} == nodes
