@@ -30,8 +30,8 @@ TAXONOMY = load_taxonomy(REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxono
 
 #: Reached by the committed models on the project corpus' test split.
 HELD_OUT_FLOOR = {
-    "cause_macro_f1": {"en": 0.74, "zh": 0.68, "ru": 0.73},
-    "other_share_ceiling": {"en": 0.08, "zh": 0.19, "ru": 0.10},
+    "cause_macro_f1": {"en": 0.745, "zh": 0.715, "ru": 0.745},
+    "other_share_ceiling": {"en": 0.04, "zh": 0.06, "ru": 0.06},
 }
 #: Sentiment balanced accuracy on the public corpora's held-out part (only when they are present).
 PUBLIC_SENTIMENT_FLOOR = {
