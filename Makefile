@@ -15,7 +15,7 @@ export GX_ANALYTICS_ENABLED := false
 demo run: export CX_DEMO_MODE ?= true
 export DO_NOT_TRACK := true
 
-.PHONY: help env run demo test test-fast lint format docs clean
+.PHONY: help env run demo report status test test-fast lint format docs clean contracts-check contracts-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,12 +33,25 @@ demo: env ## write demo landing files for all four sources
 run: demo ## demo data -> Airflow (ingest, dbt, gate, publish) -> print the reporting tables
 	$(BIN)/cxpipe run --start $(DEMO_START) --days $(DEMO_DAYS)
 
-lint: env ## ruff, sqlfluff (dbt templater), mypy and the import layers (lint-imports)
+report: env ## write the offline HTML report of the published warehouse (data/reports/report.html)
+	$(BIN)/cxpipe report
+
+status: env ## sources, last gate and publication, freshness (exit 0 OK, 3 nothing published, 4 gate failed, 5 stale)
+	$(BIN)/cxpipe status
+
+lint: env ## ruff, sqlfluff (dbt templater), mypy, the import layers (lint-imports), the reporting contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models
 	$(BIN)/mypy plugins/cxpipe
 	$(BIN)/lint-imports
+	$(BIN)/cxpipe contract-state check
+
+contracts-check: env ## fail on a breaking change to a reporting table's contract that is not a new model version
+	$(BIN)/cxpipe contract-state check
+
+contracts-state: env ## refresh the reference contracts (dbt_project/contracts_state/) once a contract change is published
+	$(BIN)/cxpipe contract-state save
 
 format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff format .

@@ -1,7 +1,7 @@
 """Transform, gate and publish: lake check -> dbt build (Cosmos) -> quality gate -> atomic publish.
 
 Thin wiring only: the work is the dbt project, cxpipe.lake, cxpipe.warehouse,
-cxpipe.gate, cxpipe.publish and cxpipe.alerts.
+cxpipe.gate, cxpipe.publish, cxpipe.alerts and cxpipe.report.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ publishes `warehouse/reporting.duckdb` (reporting tables + `publication_log`, sw
 atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 `reporting` (swapped in one transaction; BI reads it as `cx_bi`). **Updates** the Asset
 `cx_reporting`. New complaint spikes (`complaint_alerts`) go to the alert log and
-`CX_ALERT_WEBHOOK_URL`.
+`CX_ALERT_WEBHOOK_URL`. The offline HTML report of the publication is written to
+`reports/report.html` and `reports/report-<publication id>.html`.
 
 **Tasks:** `check_lake` → `prepare_build` → `dbt` (Cosmos: one task per seed and per
 model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
@@ -63,7 +64,8 @@ model; with
 `quality_gate` (a `pass` of every blocking dbt test in this run's results, a test that did not
 run blocks + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →
-`notify_complaint_alerts` (each new spike once). DuckDB has a single writer:
+`notify_complaint_alerts` (each new spike once) → `report` (the HTML report of the publication;
+a failed report leaves the publication in place: clear the task, or run `cxpipe report`). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
 """
 RUNBOOK_SECTIONS = [
@@ -188,7 +190,14 @@ with DAG(
 
         return notify_new_complaint_alerts(load_settings())
 
+    @task
+    def report(publication: dict[str, object]) -> list[str]:
+        from cxpipe.report import write_report
+
+        return [str(path) for path in write_report(load_settings())]
+
     covered = check_lake()
     gate = quality_gate()
     covered >> prepare_build() >> dbt >> gate
-    notify_complaint_alerts(publish(gate, covered))
+    published = publish(gate, covered)
+    notify_complaint_alerts(published) >> report(published)

@@ -2,7 +2,7 @@
 
 Tests live in tiers, one folder each, and every test is marked with its tier:
 ``unit`` (no dbt build, no server), ``dbt`` (a real dbt build of demo data),
-``integration`` (a real PostgreSQL server, killed processes) and ``e2e`` (real Airflow).
+``integration`` (a real PostgreSQL server, killed processes, headless Chromium) and ``e2e`` (real Airflow).
 ``make test-fast`` runs unit + dbt; ``make test`` runs every tier.
 """
 

@@ -1,4 +1,5 @@
-"""Command line: ``cxpipe demo | run | summary | check | contracts | settings | publications | rollback``.
+"""Command line: ``cxpipe demo | run | summary | report | status | check | contracts | contract-state | metrics |
+settings | publications | rollback``.
 
 Also ``python -m cxpipe``. Settings are parsed once per command; a bad one stops it
 with exit code 2 and a message naming every bad variable.
@@ -11,7 +12,7 @@ import csv
 import logging
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cxpipe.demo import DemoSpec, generate
@@ -114,7 +115,48 @@ def _summary(_: argparse.Namespace) -> int:
     print(f'  {sys.executable} -c "{query}"')
     if settings.data_docs_index.exists():
         print(f"Quality-gate Data Docs: {settings.data_docs_index}")
+    from cxpipe.report import report_files
+
+    for report in report_files(settings):
+        print(f"Report (opens offline): {report}")
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cxpipe.report import ReportError, write_report
+
+    try:
+        written = write_report(load_settings(), args.out)
+    except ReportError as exc:
+        print(f"cxpipe report: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"report written: {path}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+
+    from cxpipe.status import collect_status, render
+
+    status = collect_status(load_settings(), args.now)
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2, ensure_ascii=False))
+    else:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a log: wide enough for the table, no colours
+            console = Console(width=120)
+        render(status, console)
+    return int(status.exit_code)
+
+
+def _utc(text: str) -> datetime:
+    """An ISO date or date-time; without a zone, UTC."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -142,6 +184,69 @@ def _contracts(args: argparse.Namespace) -> int:
 
     sys.stdout.write(render_dbt_sources() if args.format == "dbt" else render_markdown())
     return 0
+
+
+def _contract_state(args: argparse.Namespace) -> int:
+    from cxpipe.warehouse.contract_state import ContractStateError, check_contracts, describe, save_reference
+
+    project = load_settings().dbt_project_dir
+    try:
+        if args.action == "save":
+            print(f"reference state of the reporting contracts written to {save_reference(project)}")
+            return 0
+        check = check_contracts(project)
+    except ContractStateError as exc:
+        print(f"cxpipe contract-state: {exc}", file=sys.stderr)
+        return 2
+    if check.ok:
+        print(describe(check))
+        return 0
+    print(describe(check), file=sys.stderr)
+    print(
+        "A breaking change to a reporting table needs a new model version (docs/marts.md, 'Contracts and versions').",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Comma-separated option values (``--metrics nps,csat``, also repeated) as one tuple."""
+    return tuple(v.strip() for value in values or [] for v in value.split(",") if v.strip())
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from cxpipe.semantic_layer import MetricQuery, SemanticLayerError, query, run_mf
+
+    settings = load_settings()
+    try:
+        if args.metrics_command == "query":
+            request = MetricQuery(
+                metrics=_split(args.metrics),
+                group_by=_split(args.group_by),
+                where=tuple(args.where or ()),
+                order=_split(args.order),
+                limit=args.limit,
+                start_time=args.start_time,
+                end_time=args.end_time,
+                saved_query=args.saved_query,
+            )
+            answer = query(settings, request)
+            if args.output:
+                Path(args.output).write_text(answer, encoding="utf-8")
+                print(f"{answer.count(chr(10)) - 1} rows written to {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.write(answer)
+            return 0
+        mf_args = ["list", "metrics", "--show-all-dimensions"] if args.metrics_command == "list" else list(args.mf_args)
+        done = run_mf(settings, mf_args)
+    except SemanticLayerError as exc:
+        print(f"cxpipe metrics: {exc}", file=sys.stderr)
+        return 1
+    # without a terminal, mf prints every frame of its progress spinner (braille characters): drop them
+    spinner = [line for line in done.stdout.splitlines() if line.strip() and not "\u2800" <= line[0] <= "\u28ff"]
+    sys.stdout.write("\n".join(spinner) + "\n")
+    sys.stderr.write(done.stderr)
+    return done.returncode
 
 
 def _settings(args: argparse.Namespace) -> int:
@@ -262,6 +367,26 @@ def main(argv: list[str] | None = None) -> int:
     summary = sub.add_parser("summary", help="print the published tables and where they are")
     summary.set_defaults(func=_summary)
 
+    report = sub.add_parser("report", help="write the offline HTML report of the published reporting warehouse")
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write the page here (default: <data>/reports/report.html and report-<publication id>.html)",
+    )
+    report.set_defaults(func=_report)
+
+    status = sub.add_parser(
+        "status",
+        help="sources, last gate and publication, freshness; exit 0 OK, 3 nothing published, 4 last gate failed, "
+        "5 stale",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument(
+        "--now", type=_utc, default=None, metavar="WHEN", help="judge freshness at this ISO date-time (default: now)"
+    )
+    status.set_defaults(func=_status)
+
     check = sub.add_parser(
         "check",
         help="dry-run ingest on a folder of exports: what would load, be quarantined or block (writes nothing)",
@@ -279,6 +404,45 @@ def main(argv: list[str] | None = None) -> int:
         help="markdown: docs/contracts.md; dbt: dbt_project/models/staging/_sources.yml",
     )
     contracts.set_defaults(func=_contracts)
+
+    metrics = sub.add_parser(
+        "metrics", help="the semantic layer: MetricFlow metrics from the published reporting warehouse (read only)"
+    )
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metric_query = metrics_sub.add_parser(
+        "query",
+        help="answer metrics by dimensions as CSV, e.g. --metrics nps --group-by metric_time__month,event__region",
+    )
+    metric_query.add_argument("--metrics", action="append", help="metric names, comma-separated (cxpipe metrics list)")
+    metric_query.add_argument(
+        "--group-by", action="append", help="dimensions, comma-separated: metric_time__month, event__region, …"
+    )
+    metric_query.add_argument(
+        "--where", action="append", help="filter, e.g. \"{{ Dimension('event__region') }} = 'DACH'\""
+    )
+    metric_query.add_argument("--order", action="append", help="order by these (prefix - for descending)")
+    metric_query.add_argument("--limit", type=int, default=None)
+    metric_query.add_argument("--start-time", default=None, help="ISO date: only periods from this one")
+    metric_query.add_argument("--end-time", default=None, help="ISO date: only periods up to this one")
+    metric_query.add_argument("--saved-query", default=None, help="a saved query of models/semantic/_saved_queries.yml")
+    metric_query.add_argument("--output", "-o", default=None, help="write the CSV to this file (default: stdout)")
+    metrics_sub.add_parser("list", help="list the metrics and their dimensions (mf list metrics)")
+    metric_mf = metrics_sub.add_parser("mf", help="run any MetricFlow command on the published warehouse")
+    metric_mf.add_argument(
+        "mf_args", nargs=argparse.REMAINDER, help="arguments of mf, e.g. list dimensions --metrics nps"
+    )
+    metrics.set_defaults(func=_metrics)
+
+    state = sub.add_parser(
+        "contract-state",
+        help="check the reporting models' dbt contracts against their reference state (breaking changes: new version)",
+    )
+    state.add_argument(
+        "action",
+        choices=("check", "save"),
+        help="check: exit 1 on a breaking change; save: refresh dbt_project/contracts_state/manifest.json",
+    )
+    state.set_defaults(func=_contract_state)
 
     settings = sub.add_parser("settings", help="print the effective CX_* settings (secrets masked)")
     settings.add_argument("--check", action="store_true", help="only validate them; exit 1 listing every bad variable")

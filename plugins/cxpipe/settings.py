@@ -59,7 +59,7 @@ DBT_TASK_MODES: tuple[str, ...] = get_args(_DbtTaskMode)
 #: ``CX_*`` variables that exist but are not cxpipe settings: exported by cxpipe for dbt,
 #: read by dbt's profile only, or used by docker-compose / the deployment scripts only.
 NOT_SETTINGS = frozenset(
-    {"CX_LAKE_DIR", "CX_BUILD_DB", "CX_DBT_TARGET", "CX_LANDING_HOST_DIR", "CX_PUBLISHER_PASSWORD"}
+    {"CX_LAKE_DIR", "CX_BUILD_DB", "CX_REPORTING_DB", "CX_DBT_TARGET", "CX_LANDING_HOST_DIR", "CX_PUBLISHER_PASSWORD"}
 )
 
 #: Text kept verbatim (keys and passwords may begin or end with blanks); other values are stripped.
@@ -611,6 +611,12 @@ class Settings:
 EXPORTED: tuple[tuple[str, str, str, str], ...] = (
     ("CX_LAKE_DIR", "lake_dir", "`<CX_DATA_DIR>/lake`", "the lake folder dbt's sources read"),
     ("CX_BUILD_DB", "build_db", "`<CX_DATA_DIR>/warehouse/cx.duckdb`", "the DuckDB file dbt builds into"),
+    (
+        "CX_REPORTING_DB",
+        "reporting_db",
+        "`<CX_DATA_DIR>/warehouse/reporting.duckdb`",
+        "the published file the semantic layer reads (dbt target `reporting`, read only)",
+    ),
 )
 
 _GROUPS: dict[str, type[Any]] = {

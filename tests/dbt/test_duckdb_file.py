@@ -9,7 +9,7 @@ import pytest
 from configured import configured
 
 from cxpipe.cli import main
-from cxpipe.contracts import REPORTING_TABLES
+from cxpipe.contracts import REPORTING_TABLES, SEMANTIC_LAYER_TABLES
 from cxpipe.gate import GateBlockedError, check_gate
 from cxpipe.publish import (
     PublishError,
@@ -42,8 +42,9 @@ def test_publish_copies_every_reporting_table_and_logs_the_publication(warehouse
     second = publish(warehouse_copy, gate_status="passed", run_id="run-2")
     assert (first.publication_id, second.publication_id) == (1, 2)
     tables = published_tables(warehouse_copy.reporting_db)
-    assert set(tables) == {*REPORTING_TABLES, "publication_log"}
+    assert set(tables) == {*REPORTING_TABLES, *SEMANTIC_LAYER_TABLES, "publication_log"}
     assert all(tables[t] == first.row_counts[t] > 0 for t in REPORTING_TABLES)
+    assert tables["metricflow_time_spine"] == 14976  # one row per day of 2000-2040, not a publication's data
     with duckdb.connect(str(warehouse_copy.reporting_db), read_only=True) as con:
         log = con.execute(
             "select run_id, gate_status, row_counts, code_version from publication_log order by 1"
@@ -76,14 +77,18 @@ def test_gate_failure_leaves_the_reporting_file_byte_identical(
     publish(warehouse_copy, gate_status="passed")
     before = _sha(warehouse_copy.reporting_db)
     with duckdb.connect(str(warehouse_copy.build_db)) as con:
-        con.execute("update marts.customer_segments set customer_key = null where recency_score = 1")
-    with pytest.raises(GateBlockedError, match=r"customer_segments\.customer_key"):
+        # the contract's not-null constraint refuses a null key in the build itself
+        refused = r"NOT NULL constraint failed: customer_segments\.customer_key"
+        with pytest.raises(duckdb.ConstraintException, match=refused):
+            con.execute("update marts.customer_segments set customer_key = null where recency_score = 1")
+        con.execute("update marts.customer_segments set lifecycle_stage = 'immortal' where recency_score = 1")
+    with pytest.raises(GateBlockedError, match=r"customer_segments\.lifecycle_stage"):
         check_gate(warehouse_copy)
     assert _sha(warehouse_copy.reporting_db) == before
     assert _attempts(warehouse_copy) == [("published", 1), ("blocked", None)]
     assert main(["publications", "--attempts"]) == 0
     newest = capsys.readouterr().out.splitlines()[0]
-    assert "blocked" in newest and "quality gate failed: customer_segments.customer_key" in newest
+    assert "blocked" in newest and "quality gate failed: customer_segments.lifecycle_stage" in newest
 
 
 def test_publish_without_a_build_says_what_to_run(settings: Settings) -> None:

@@ -69,6 +69,14 @@ def test_reporting_warehouse_holds_every_table_with_rows(pipeline: dict[str, obj
     assert str(reporting) in stdout and "customer_segments" in stdout and "Open it with" in stdout
 
 
+def test_the_transform_dag_wrote_the_report_of_its_publication(pipeline: dict[str, object]) -> None:
+    reports = Path(str(pipeline["root"])) / "data" / "reports"
+    assert sorted(p.name for p in reports.glob("*.html")) == ["report-1.html", "report.html"]
+    page = (reports / "report.html").read_text(encoding="utf-8")
+    assert "publication 1" in page and page.count('class="plotly-graph-div') == 9
+    assert f"Report (opens offline): {reports / 'report.html'}" in str(pipeline["stdout"])
+
+
 def test_the_gate_in_airflow_read_the_dbt_test_results_of_the_cosmos_tasks(pipeline: dict[str, object]) -> None:
     warehouse = Path(str(pipeline["root"])) / "data" / "warehouse"
     with duckdb.connect(str(ops_db(warehouse)), read_only=True) as con:

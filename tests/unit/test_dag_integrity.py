@@ -81,6 +81,7 @@ RETRY_POLICY: dict[str, tuple[int | str, str]] = {
     "quality_gate": (RETRIES, "a blocked gate fails at once (fail_at_once_on_data_errors)"),
     "publish": (RETRIES, "a refused PostgreSQL connection or a locked file may pass on retry"),
     "notify_complaint_alerts": (RETRIES, "a webhook timeout may pass on retry"),
+    "report": (RETRIES, "a locked operations log may pass on retry"),
 }
 
 
@@ -177,7 +178,11 @@ def test_transform_runs_one_task_at_a_time_for_duckdbs_single_writer(dagbag: Any
 def test_dbt_runs_as_one_build_task_per_seed_and_model_in_dependency_order(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
     manifest = __import__("json").loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
-    nodes = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in {"model", "seed", "snapshot"}}
+    nodes = {
+        n["name"] + (f"_v{n['version']}" if n.get("version") is not None else "")  # versioned: <model>_v<version>
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in {"model", "seed", "snapshot"}
+    }
     dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
     builds = {tid: t for tid, t in dbt_tasks.items() if type(t).__name__ == "DbtBuildLocalOperator"}
     assert {tid.removeprefix("dbt.").rsplit("_", 2)[0] for tid in builds} == nodes
@@ -271,6 +276,8 @@ def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagb
     assert dag.get_task("prepare_build").upstream_task_ids == {"check_lake"}
     assert all("prepare_build" in t.get_flat_relative_ids(upstream=True) for t in dag.tasks if t.task_id in dbt_tasks)
     assert dag.get_task("notify_complaint_alerts").upstream_task_ids == {"publish"}
+    # the report is of the publication, after its alerts went out
+    assert dag.get_task("report").upstream_task_ids == {"publish", "notify_complaint_alerts"}
 
 
 def test_manual_run_params_have_safe_defaults(dagbag: Any) -> None:

@@ -116,3 +116,18 @@ def test_tables_a_configured_source_feeds_are_never_allowed_empty(
     from cxpipe.contracts import tables_allowed_empty
 
     assert not must_have_rows & set(tables_allowed_empty(sources))
+
+
+def test_the_model_of_a_reporting_table_is_its_latest_version() -> None:
+    from cxpipe.contracts import dbt_model_id
+
+    def model(version: int) -> dict[str, object]:
+        return {"resource_type": "model", "name": "satisfaction_index", "version": version, "latest_version": 2}
+
+    nodes = {"model.cxpipe.satisfaction_index.v1": model(1), "model.cxpipe.satisfaction_index.v2": model(2)}
+    manifest = {"nodes": nodes}
+    assert dbt_model_id(manifest, "satisfaction_index") == "model.cxpipe.satisfaction_index.v2"
+    unversioned = {"nodes": {"model.cxpipe.complaints": {"resource_type": "model", "name": "complaints"}}}
+    assert dbt_model_id(unversioned, "complaints") == "model.cxpipe.complaints"
+    with pytest.raises(KeyError, match="has no dbt model"):
+        dbt_model_id(manifest, "complaints")

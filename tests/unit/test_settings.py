@@ -94,6 +94,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_DATA_DIR": str(tmp_path / "data"),
         "CX_LAKE_DIR": str(tmp_path / "data" / "lake"),
         "CX_BUILD_DB": str(tmp_path / "data" / "warehouse" / "cx.duckdb"),
+        "CX_REPORTING_DB": str(tmp_path / "data" / "warehouse" / "reporting.duckdb"),
         "CX_REPORTING_CURRENCY": "EUR",
         "CX_MODEL_CACHE_DIR": str(tmp_path / "data" / "warehouse" / "models"),
         "CX_SOURCES": "sales,crm,surveys,social",
@@ -354,6 +355,8 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         "plugins/cxpipe/runner.py",  # passes the environment on to the Airflow processes it starts
         "plugins/cxpipe/cli.py",  # AIRFLOW_HOME, Airflow's own variable
         "plugins/cxpipe/gate/gx.py",  # turns GX's usage statistics off before GX is imported
+        "plugins/cxpipe/semantic_layer.py",  # passes the environment on to dbt and MetricFlow (mf)
+        "plugins/cxpipe/warehouse/contract_state.py",  # passes the environment on to dbt
     }
     assert readers <= allowed, readers - allowed
 

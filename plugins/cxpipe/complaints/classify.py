@@ -14,8 +14,8 @@ matched with the keywords of every language. How a keyword matches:
   lower-cased words without stemming.
 * ``re:<pattern>``: a case-insensitive regular expression searched in the text.
 
-All keywords of a language are found in one pass per text (Aho-Corasick automata,
-pyahocorasick). A keyword listed twice in another form (``piece`` and ``pieces`` have one
+All keywords of a language are found in one pass over all texts of that language in a
+batch (Aho-Corasick automata, pyahocorasick). A keyword listed twice in another form (``piece`` and ``pieces`` have one
 stem) counts once, and within a cause a stretch of text counts once: the longest keyword
 covering it wins (``late`` inside ``too late`` adds nothing).
 
@@ -27,7 +27,9 @@ score that points to the winner, damped when the evidence is thin:
 
 from __future__ import annotations
 
+import bisect
 import csv
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,8 +38,18 @@ from pathlib import Path
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
-from cxpipe.complaints.text import STEMMERS, UNKNOWN, detect_language, has_cjk, known_language, stems, words
+from cxpipe.complaints.text import (
+    STEMMERS,
+    UNKNOWN,
+    detect_language,
+    has_cjk,
+    known_language,
+    stems,
+    stems_many,
+    words,
+)
 from cxpipe.contracts import ROOT_CAUSES
 
 #: The root causes the business reports on; ``other`` is the fallback and has no keywords.
@@ -174,56 +186,89 @@ class KeywordClassifier:
         The span is (start, end) in the form of the text the keyword was matched on; spans
         of different kinds are kept apart by an offset so they never overlap.
         """
-        if language is None:
-            language = detect_language(text)[0]
-        if language == UNKNOWN:  # too short or mixed to tell: every language's keywords may apply
-            languages = list(self.languages)
-        else:  # and a passage in another script reads in that script's language (mixed en/ru tickets)
-            languages = [language, *(lang for lang in _other_scripts(text, language) if lang in self.languages)]
-        return [
-            (kw, (i * 100_000_000 + start, i * 100_000_000 + end))
-            for i, lang in enumerate(languages)
-            for kw, (start, end) in self._matches_in(text, lang)
-        ]
+        return self.matches_many([text], [language])[0]
 
-    def _matches_in(self, text: str, language: str) -> list[tuple[Keyword, tuple[int, int]]]:
+    def matches_many(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> list[list[tuple[Keyword, tuple[int, int]]]]:
+        """:meth:`matches` of each text: the keywords of one language are looked for in all its texts at once."""
+        found: list[list[tuple[Keyword, tuple[int, int]]]] = [[] for _ in texts]
+        chosen = [
+            (detect_language(text)[0] if language is None else language) if text else None
+            for text, language in zip(texts, languages, strict=True)
+        ]
+        of = np.array(chosen, dtype=object)
+        cyrillic, chinese, latin = _scripts(texts)
+        # language -> (texts, place of the language for them: keeps spans of two languages apart)
+        jobs: dict[str, list[tuple[np.ndarray, int]]] = {}
+        own = len(self.languages)  # places 0..n-1: every language for an unknown text; n: its own language
+        for language in sorted({c for c in chosen if c is not None}):
+            which = np.flatnonzero(of == language)
+            if language == UNKNOWN:  # too short or mixed to tell: every language's keywords may apply
+                for place, lang in enumerate(self.languages):
+                    jobs.setdefault(lang, []).append((which, place))
+            else:
+                jobs.setdefault(language, []).append((which, own))
+        # and a passage in another script reads in that script's language (mixed en/ru tickets); Latin-script
+        # languages never read each other's texts (an English word is no Swedish keyword)
+        known = (of != None) & (of != UNKNOWN)  # noqa: E711 - elementwise
+        for lang, place, passage, applies in (
+            ("ru", own + 1, cyrillic, of != "ru"),
+            ("zh", own + 2, chinese, of != "zh"),
+            ("en", own + 3, latin, (of == "ru") | (of == "zh")),
+        ):
+            which = np.flatnonzero(passage & known & applies)
+            if lang in self.languages and len(which):
+                jobs.setdefault(lang, []).append((which, place))
+        for lang, parts in jobs.items():
+            which = np.concatenate([w for w, _ in parts]).tolist()
+            places = np.concatenate([np.full(len(w), p) for w, p in parts]).tolist()
+            for k, text_hits in self._matches_in([texts[i] for i in which], lang).items():
+                base = places[k] * 100_000_000
+                found[which[k]] += [(kw, (base + start, base + end)) for kw, (start, end) in text_hits]
+        return found
+
+    def _matches_in(self, texts: Sequence[str], language: str) -> dict[int, list[tuple[Keyword, tuple[int, int]]]]:
+        """The keywords of ``language`` in ``texts`` (by position, texts without any left out): one automaton
+        pass over all of them per kind."""
         matcher = self._matcher(language)
-        found: list[tuple[Keyword, tuple[int, int]]] = []
-        lowered = text.lower().replace("ё", "е")
+        found: dict[int, list[tuple[Keyword, tuple[int, int]]]] = {}
+        lowered = [text.lower().replace("ё", "е") for text in texts]
+        tokens: list[list[str]] | None = None
         for offset, (kind, automaton) in enumerate(sorted(matcher.automata.items())):
             if kind == "substring":
-                haystack = lowered
+                haystacks = lowered
             else:
-                tokens = words(text)
-                haystack = " " + " ".join(stems(tokens, language) if kind == "stems" else tokens) + " "
+                if tokens is None:
+                    tokens = [words(text) for text in texts]
+                forms = stems_many(tokens, language) if kind == "stems" else tokens
+                haystacks = [" " + " ".join(form) + " " for form in forms]
+            # the texts joined by NUL (no pattern holds one); a match's end tells its text
+            starts = list(itertools.accumulate((len(h) + 1 for h in haystacks), initial=0))
             base = offset * 10_000_000
-            for end, (length, kws) in automaton.iter(haystack):
-                found += [(kw, (base + end - length + 1, base + end)) for kw in kws]
+            for end, (length, kws) in automaton.iter("\0".join(haystacks)):
+                i = bisect.bisect_right(starts, end) - 1
+                local = end - starts[i]
+                found.setdefault(i, []).extend((kw, (base + local - length + 1, base + local)) for kw in kws)
         base = 90_000_000
-        for i, kw in enumerate(matcher.regexes):
+        for r, kw in enumerate(matcher.regexes):
             assert kw.regex is not None
-            hit = kw.regex.search(lowered)
-            if hit:
-                found.append((kw, (base + i * 100_000 + hit.start(), base + i * 100_000 + hit.end())))
+            for i, text in enumerate(lowered):
+                hit = kw.regex.search(text)
+                if hit:
+                    span = (base + r * 100_000 + hit.start(), base + r * 100_000 + hit.end())
+                    found.setdefault(i, []).append((kw, span))
         return found
 
     def scores(self, text: str, language: str | None = None) -> tuple[dict[str, float], dict[str, list[str]]]:
         """Score per cause and the keywords counted for it (a stretch of text counts once per cause)."""
-        by_cause: dict[str, list[tuple[Keyword, tuple[int, int]]]] = {}
-        for kw, span in self.matches(text, language):
-            by_cause.setdefault(kw.root_cause, []).append((kw, span))
-        scores: dict[str, float] = {}
-        evidence: dict[str, list[str]] = {}
-        for cause, hits in by_cause.items():
-            taken: list[tuple[int, int]] = []
-            # longest first, then heaviest: a keyword inside a longer one of the same cause adds nothing
-            for kw, (start, end) in sorted(hits, key=lambda h: (h[1][0] - h[1][1], -h[0].weight, h[0].text)):
-                if any(start <= e and s <= end for s, e in taken):
-                    continue
-                taken.append((start, end))
-                scores[cause] = scores.get(cause, 0.0) + kw.weight
-                evidence.setdefault(cause, []).append(kw.text)
-        return scores, evidence
+        return _scores(self.matches(text, language))
+
+    def scores_many(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> list[tuple[dict[str, float], dict[str, list[str]]]]:
+        """:meth:`scores` of each text, matched in one batch."""
+        return [_scores(hits) for hits in self.matches_many(texts, languages)]
 
     def classify(self, text: str | None, language: str | None = None) -> Classification:
         if not text or not text.strip():
@@ -245,25 +290,57 @@ class KeywordClassifier:
 
     def score_matrix(self, texts: Sequence[str], languages: Sequence[str]) -> list[dict[str, float]]:
         """:meth:`scores` of many texts (features for the learned model)."""
-        return [self.scores(t, lang)[0] if t else {} for t, lang in zip(texts, languages, strict=True)]
+        return [scores for scores, _ in self.scores_many(texts, languages)]
 
 
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]{2,}")
-_LATIN = re.compile(r"[A-Za-z]{3,}")
+def _scripts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per text: has two Cyrillic letters in a row, a Chinese character, three Latin letters in a row.
+
+    A passage in such a script reads as ru, zh and (in a ru or zh text) en. All texts at once: their code
+    points in one array.
+    """
+    size = len(texts)
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=size)
+    codes = np.frombuffer("\0".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    row_of = np.repeat(np.arange(size), lengths)[: len(codes)]
+    cyrillic = (codes >= 0x400) & (codes <= 0x4FF)
+    chinese = (
+        ((codes >= 0x3400) & (codes <= 0x4DBF))
+        | ((codes >= 0x4E00) & (codes <= 0x9FFF))
+        | ((codes >= 0xF900) & (codes <= 0xFAFF))
+    )
+    folded = codes | 0x20
+    latin = (folded >= 0x61) & (folded <= 0x7A)
+    out = []
+    for positions in (cyrillic[:-1] & cyrillic[1:], chinese, latin[:-2] & latin[1:-1] & latin[2:]):
+        has = np.zeros(size, dtype=bool)
+        has[row_of[: len(positions)][positions]] = True
+        out.append(has)
+    return out[0], out[1], out[2]
 
 
-def _other_scripts(text: str, language: str) -> list[str]:
-    """Languages of passages of ``text`` in a script other than ``language``'s: Cyrillic reads as ru, Chinese
-    characters as zh, Latin words in a ru or zh text as en. Keywords of Latin-script languages never apply to
-    each other's texts (an English word is no Swedish keyword), only to another script's passages."""
-    extra = []
-    if language != "ru" and _CYRILLIC.search(text):
-        extra.append("ru")
-    if language != "zh" and has_cjk(text):
-        extra.append("zh")
-    if language in ("ru", "zh") and _LATIN.search(text):
-        extra.append("en")
-    return extra
+def _scores(hits: Sequence[tuple[Keyword, tuple[int, int]]]) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Score per cause and the keywords counted for it, from one text's matches (:meth:`KeywordClassifier.scores`)."""
+    scores: dict[str, float] = {}
+    evidence: dict[str, list[str]] = {}
+    if len(hits) < 2:
+        for kw, _ in hits:
+            scores[kw.root_cause] = kw.weight
+            evidence[kw.root_cause] = [kw.text]
+        return scores, evidence
+    by_cause: dict[str, list[tuple[Keyword, tuple[int, int]]]] = {}
+    for kw, span in hits:
+        by_cause.setdefault(kw.root_cause, []).append((kw, span))
+    for cause, cause_hits in by_cause.items():
+        taken: list[tuple[int, int]] = []
+        # longest first, then heaviest: a keyword inside a longer one of the same cause adds nothing
+        for kw, (start, end) in sorted(cause_hits, key=lambda h: (h[1][0] - h[1][1], -h[0].weight, h[0].text)):
+            if any(start <= e and s <= end for s, e in taken):
+                continue
+            taken.append((start, end))
+            scores[cause] = scores.get(cause, 0.0) + kw.weight
+            evidence.setdefault(cause, []).append(kw.text)
+    return scores, evidence
 
 
 def format_evidence(ranked: Sequence[str], evidence: Mapping[str, Sequence[str]]) -> str:

@@ -7,14 +7,16 @@ detected in one batch, and the learned models score every text of a batch in one
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR, load_project_corpus, public_sentiment_rows
+from cxpipe.complaints.features import ngrams
 from cxpipe.complaints.model import Models, fit_models
 from cxpipe.complaints.sentiment import lexicons, sentiment_scores
-from cxpipe.complaints.text import detect_languages
+from cxpipe.complaints.text import clean_text, detect_languages
 from cxpipe.privacy import find_pii, pii_kinds, redact_pii
 
 OUTPUT_COLUMNS = (
@@ -37,14 +39,36 @@ NUMERIC_COLUMNS = frozenset({"language_confidence", "confidence", "sentiment"})
 
 def training_rows(
     corpus_dir: Path = PROJECT_CORPUS_DIR, corpora_dir: Path | None = SHARED_CORPORA_DIR
-) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """(cause rows, sentiment rows) to train on: the project corpus' train split, public corpora's train part."""
+) -> tuple[tuple[dict[str, str], ...], tuple[dict[str, str], ...]]:
+    """(cause rows, sentiment rows) to train on: the project corpus' train split, public corpora's train part.
+
+    Read once per process while the files are unchanged (their names, sizes and times are the cache key); the
+    rows are shared between calls, so a caller adds rows to a copy, never changes one.
+    """
+    return _training_rows(corpus_dir, corpora_dir, _signature(corpus_dir, corpora_dir))
+
+
+def _signature(*directories: Path | None) -> tuple[tuple[str, int, int], ...]:
+    files = []
+    for directory in directories:
+        if directory is not None and directory.is_dir():
+            for path in sorted(directory.iterdir()):
+                if path.is_file():
+                    stat = path.stat()
+                    files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(files)
+
+
+@lru_cache(maxsize=4)
+def _training_rows(
+    corpus_dir: Path, corpora_dir: Path | None, signature: tuple[tuple[str, int, int], ...]
+) -> tuple[tuple[dict[str, str], ...], tuple[dict[str, str], ...]]:
     corpus = [r for r in load_project_corpus(corpus_dir) if r["split"] == "train"]
     public = [r for r in public_sentiment_rows(corpora_dir) if r["split"] == "train"]
-    cause_rows = [{"language": r["language"], "text": r["text"], "root_cause": r["root_cause"]} for r in corpus]
-    sentiment_rows = [
+    cause_rows = tuple({"language": r["language"], "text": r["text"], "root_cause": r["root_cause"]} for r in corpus)
+    sentiment_rows = tuple(
         {"language": r["language"], "text": r["text"], "sentiment": r["sentiment"]} for r in corpus + public
-    ]
+    )
     return cause_rows, sentiment_rows
 
 
@@ -91,23 +115,27 @@ def analyse_texts(
         if column not in frame.columns:
             raise KeyError(f"analyse_texts: input has no column {column!r} (columns: {', '.join(frame.columns)})")
     taxonomy = list(taxonomy)
-    raw = [t if isinstance(t, str) else "" for t in frame[text_column]]
+    raw = [t if isinstance(t, str) else "" for t in frame[text_column].tolist()]
     codes, uniques = pd.factorize(pd.Series(raw, dtype="object"), sort=False)
     texts: list[str] = [str(t) for t in uniques]
     cause_rows, sentiment_rows = training_rows(corpus_dir, corpora_dir)
     extra = {str(r.get("language", "")) for r in taxonomy} | {r["language"] for r in cause_rows + sentiment_rows}
-    detected = detect_languages(texts, extra | set(lexicons()))
+    cleaned = [clean_text(t) for t in texts]
+    detected = detect_languages(texts, extra | set(lexicons()), cleaned)
     language_of = {t: lang for t, (lang, _) in zip(texts, detected, strict=True)}
-    by_id = dict(zip(frame[id_column].astype("string"), raw, strict=True))
-    cause_rows += override_rows(overrides, by_id, language_of)
+    overrides = list(overrides)
+    if overrides:
+        by_id = dict(zip(frame[id_column].astype("string").tolist(), raw, strict=True))
+        cause_rows += tuple(override_rows(overrides, by_id, language_of))  # a new tuple: the shared one stays
     models: Models = fit_models(taxonomy, cause_rows, sentiment_rows, cache_dir)
 
     languages = [lang for lang, _ in detected]
     redacted = [redact_pii(t) for t in texts]
     # a text redaction left unchanged is one find_pii found nothing in: only changed texts are looked at again
     remaining = [",".join(pii_kinds(find_pii(r))) if r != t else "" for t, (r, _) in zip(texts, redacted, strict=True)]
-    causes = models.causes.predict(texts, languages)
-    sentiments = sentiment_scores(texts, languages, models.sentiment)
+    grams = ngrams([t.lower() for t in cleaned])  # one n-gram pass read by both models (as text_grams)
+    causes = models.causes.predict(texts, languages, grams)
+    sentiments = sentiment_scores(texts, languages, models.sentiment, grams)
 
     unique = pd.DataFrame(
         {
@@ -125,7 +153,7 @@ def analyse_texts(
         }
     )
     out = unique.iloc[codes].reset_index(drop=True) if len(codes) else unique.iloc[0:0]
-    out.insert(0, "complaint_id", list(frame[id_column]))
+    out.insert(0, "complaint_id", frame[id_column].tolist())
     # explicit types, so an empty or all-null column still becomes VARCHAR/DOUBLE in the warehouse
     for column in OUTPUT_COLUMNS:
         numeric = column in NUMERIC_COLUMNS

@@ -21,12 +21,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from cxpipe.complaints.text import clean_text, segment_chinese, stems, words
 
 #: Languages scored by a rule-based resource even when labelled texts exist (VADER reads English best).
 RULE_BASED = frozenset({"en"})
 
 if TYPE_CHECKING:
+    from cxpipe.complaints.features import Grams
     from cxpipe.complaints.model import SentimentModel
 
 #: Valence lexicons (language, word, valence) for the languages VADER does not know.
@@ -105,9 +108,12 @@ def sentiment_score(text: str | None, language: str) -> float | None:
 
 
 def sentiment_scores(
-    texts: Sequence[str], languages: Sequence[str], model: SentimentModel | None
+    texts: Sequence[str], languages: Sequence[str], model: SentimentModel | None, grams: Grams | None = None
 ) -> list[float | None]:
-    """Sentiment of each text (``None`` when empty): the learned model of its language, else VADER/lexicon."""
+    """Sentiment of each text (``None`` when empty): the learned model of its language, else VADER/lexicon.
+
+    ``grams``: the n-grams of ``texts`` when the caller has them already (shared with the root-cause model).
+    """
     out: list[float | None] = [None] * len(texts)
     by_language: dict[str, list[int]] = {}
     for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
@@ -115,7 +121,13 @@ def sentiment_scores(
             by_language.setdefault(language, []).append(i)
     for language, positions in by_language.items():
         if model is not None and language in model.models and language not in RULE_BASED:
-            for i, value in zip(positions, model.scores([texts[i] for i in positions], language), strict=True):
+            subset = None
+            if grams is not None:
+                mask = np.zeros(len(texts), dtype=bool)
+                mask[positions] = True
+                subset = grams.subset(mask)
+            values = model.scores([texts[i] for i in positions], language, subset)
+            for i, value in zip(positions, values, strict=True):
                 out[i] = float(value)
         else:
             for i in positions:

@@ -15,8 +15,13 @@ REPORTING_TABLES: tuple[str, ...] = (
     "complaints",
     "complaint_alerts",
     "service_recovery",
+    "cx_events",
 )
 MARTS_SCHEMA = "marts"
+
+#: Tables published beside the reporting tables for the semantic layer (docs/semantic-layer.md):
+#: MetricFlow's time spine (a calendar, not data: no gate, no ``publication_id``).
+SEMANTIC_LAYER_TABLES: tuple[str, ...] = ("metricflow_time_spine",)
 
 _CX_EVENTS = ("sales.orders", "surveys.responses", "crm.tickets", "social.posts")
 _COMPLAINT_TEXTS = ("crm.tickets", "surveys.responses", "social.posts")
@@ -28,7 +33,7 @@ _COMPLAINT_TEXTS = ("crm.tickets", "surveys.responses", "social.posts")
 #: ``expectation_gap`` counts promises (``int_promises``: delivery, stock, price and returns of orders,
 #: response times of tickets); ``expectation_levels`` joins promises to survey answers of the same
 #: order; the complaint tables read tickets, low survey scores with a comment and social posts;
-#: ``service_recovery`` is about complaint tickets.
+#: ``service_recovery`` is about complaint tickets; ``cx_events`` holds the events of ``int_cx_events``.
 TABLE_SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     "customer_segments": (("crm.customers",),),
     "segment_summary": (_CX_EVENTS,),
@@ -39,6 +44,7 @@ TABLE_SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     "complaints": (_COMPLAINT_TEXTS,),
     "complaint_alerts": (_COMPLAINT_TEXTS,),
     "service_recovery": (("crm.tickets",),),
+    "cx_events": (_CX_EVENTS,),
 }
 
 
@@ -72,12 +78,20 @@ PII_COLUMN_NAMES = frozenset({"full_name", "name", "email", "phone", "handle", "
 
 
 def dbt_model_id(manifest: dict[str, object], table: str) -> str:
-    """The manifest's unique id of the dbt model that builds reporting table ``table``."""
+    """The manifest's unique id of the dbt model that builds reporting table ``table``.
+
+    Reporting models are versioned (docs/marts.md, "Contracts and versions"): the table is the
+    model's latest version, while an older version is kept under its own alias.
+    """
     nodes = manifest.get("nodes")
     if not isinstance(nodes, dict):
         raise TypeError("manifest.json has no nodes: run dbt parse or dbt build")
     for unique_id, node in nodes.items():
-        if node.get("resource_type") == "model" and node.get("name") == table:
+        if (
+            node.get("resource_type") == "model"
+            and node.get("name") == table
+            and node.get("version") == node.get("latest_version")
+        ):
             return str(unique_id)
     raise KeyError(f"reporting table {table!r} has no dbt model in the manifest: add models/marts/<domain>/{table}.sql")
 

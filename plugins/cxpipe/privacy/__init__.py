@@ -72,7 +72,13 @@ import re
 
 import pandas as pd
 
-from cxpipe.privacy.free_text import find_addresses, find_disguised_contacts, find_names
+from cxpipe.privacy.free_text import (
+    find_addresses,
+    find_disguised_contacts,
+    find_names,
+    has_at_cue,
+    may_hold_a_name,
+)
 
 PII_KINDS = ("email", "card", "phone", "name", "address")
 REDACTION_TOKENS = {
@@ -166,6 +172,9 @@ NOT_PII: dict[str, re.Pattern[str]] = {
 
 #: What every text holding PII has at least one of (a lower-case text without digits holds none).
 _MAY_HOLD_PII = re.compile(r"[@\d\u4e00-\u9fffA-ZÀ-ÞА-ЯЁ]|(?i:\bat\b)")
+#: What every text holding an e-mail address, a card, phone number or street address has (``@``, an ``at``
+#: word, a digit); names have a capitalised word or a Chinese cue. find_pii stops at once without either.
+_CONTACT_CUES = re.compile(r"[@\d]")
 #: Fewer digits than this: no phone or card number in the text.
 _MIN_DIGITS = 7
 _MAX_PHONE_DIGITS = 15
@@ -262,8 +271,8 @@ def find_pii(text: str | None) -> list[tuple[str, Span]]:
     Kinds are ``email``, ``card`` and ``phone`` (:data:`PII_KINDS`); spans do not overlap and
     come in text order. What is and is not PII, and why: the module docstring.
     """
-    if not text:
-        return []
+    if not text or not (_CONTACT_CUES.search(text) or may_hold_a_name(text) or has_at_cue(text)):
+        return []  # most texts: nothing any kind below needs
     found: list[tuple[str, Span]] = [("email", m.span()) for m in EMAIL.finditer(text)] if "@" in text else []
     rest = _mask(text, [span for _, span in found])
     found += find_disguised_contacts(rest)
@@ -271,7 +280,7 @@ def find_pii(text: str | None) -> list[tuple[str, Span]]:
     for kind, spans in (("address", find_addresses(rest)), ("name", find_names(rest))):
         found += [(kind, span) for span in spans]
         rest = _mask(rest, spans)
-    if sum(ch.isdigit() for ch in rest) < _MIN_DIGITS:  # too few digits for a phone or card number
+    if sum(map(str.isdigit, rest)) < _MIN_DIGITS:  # too few digits for a phone or card number
         return sorted(found, key=lambda item: item[1])
     cards: list[Span] = []
     kept: list[Span] = []  # what is not PII, blanked out before phone numbers are looked for
@@ -288,7 +297,7 @@ def find_pii(text: str | None) -> list[tuple[str, Span]]:
             if name == "identifier" and not _is_identifier(m.group()):
                 continue
             if name == "labelled_identifier" and (
-                sum(ch.isdigit() for ch in m.group()) < _MIN_DIGITS  # could not be a phone number anyway
+                sum(map(str.isdigit, m.group())) < _MIN_DIGITS  # could not be a phone number anyway
                 or not _ID_LABEL_BEFORE.search(rest, max(0, m.start() - 40), m.start())
             ):
                 continue

@@ -66,10 +66,11 @@ _PLACE_WORDS = """
 """
 NOT_SURNAMES = frozenset(_PLACE_WORDS.split())
 
+_CYRILLIC_TITLES = r"[Гг]осподин|[Гг]оспожа|[Гг]-н|[Гг]-жа|[Гг]р\."
 _TITLES = (
     r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Hr|Fr|Fru|Fröken|Sr|Sra|Srta|Dona|Dom|Don|Mme|Mlle|Sig|"
     r"Sig\.ra|Signor|Signora|Senhor|Senhora|Señor|Señora|Monsieur|Madame|"
-    r"[Гг]осподин|[Гг]оспожа|[Гг]-н|[Гг]-жа|[Гг]р\.)"
+    rf"{_CYRILLIC_TITLES})"
 )
 TITLED = re.compile(rf"(?<![\w.]){_TITLES}\.?[ \u00a0]+(?P<name>{_CAP}(?:[ \u00a0]+{_CAP})?)")
 #: Introductions that are followed by a name whatever it is.
@@ -127,6 +128,22 @@ ADDRESS = re.compile(
     )
 )
 
+#: What the street patterns of ADDRESS need, in patterns Python's ``re`` scans quickly (each alternative starts
+#: with a character set or a literal, none ignores case): a digit before a capital or a French street word (en,
+#: fr), a street suffix's last letter before a house number (de, sv, nl), 路/街/道/巷/弄 before a number (zh),
+#: pt/es/it street words; Russian street words in the lower-cased text. ADDRESS runs only where one is found.
+_ADDRESS_CUE = re.compile(
+    rf"\d[A-Za-z]?(?:[ \u00a0]?(?:bis|ter))?,?[ \u00a0]+[{_UPPER}rabcipq]"
+    r"|[eßz.gmrndt][ \u00a0]+\d|[路街道巷弄]\d"
+    r"|(?:Rua|R\.|Avenida|Av\.|Travessa|Alameda|Estrada|Calle|C/|Paseo|Plaza|Carrer|Camino|"
+    r"Via|Viale|Piazza|Corso|Largo)[ \u00a0]"
+)
+_ADDRESS_CUE_LOWER = re.compile(
+    r"ул\.|улица|пр-т|пр\.|проспект|пер\.|переулок|ш\.|шоссе|бул\.|бульвар|наб\.|набережная|"
+    r"пл\.|площадь|мкр|микрорайон"
+)
+
+
 _TLDS = r"(?:com|net|org|info|biz|ru|de|se|cn|br|pt|es|fr|it|uk|co|io|me|eu|us|nl|no|dk|fi|pl|ua|by|kz)"
 _AT = r"(?:[(\[{<][ \u00a0]*(?i:at|@|собака|ät|arroba|chez)[ \u00a0]*[)\]}>])"
 _DOT = r"(?:[(\[{<][ \u00a0]*(?i:dot|punkt|точка|punto|ponto|point|\.)[ \u00a0]*[)\]}>])"
@@ -137,6 +154,18 @@ DISGUISED_EMAIL = re.compile(
     rf"[ \u00a0]+(?i:dot)[ \u00a0]+(?i:{_TLDS})(?![\w])"
     rf"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:[ \u00a0]*(?:{_DOT}|(?i:dot))[ \u00a0]*[\w-]+)+"
 )
+#: What every disguised e-mail address has: ``@`` or an ``at`` word (looked for in the lower-cased text, first
+#: as a quick pattern that also finds "that", then as the word).
+_AT_QUICK = re.compile(r"@|(?:at|собака|ät|arroba|chez)(?!\w)")
+_AT_WORD = re.compile(r"@|(?<!\w)(?:at|собака|ät|arroba|chez)(?!\w)")
+
+
+def has_at_cue(text: str) -> bool:
+    """Whether ``text`` has ``@`` or an ``at`` word (``at``, ``собака``, ``arroba``, ...), as disguised e-mails do."""
+    lowered = text.lower()
+    return bool(_AT_QUICK.search(lowered) and _AT_WORD.search(lowered))
+
+
 #: A phone number written one digit at a time: eight to fifteen single digits split by one space, dot or dash.
 SPELLED_PHONE = re.compile(r"(?<![\w.\-])(?:\+[ \u00a0]?)?\d(?:[ .\-]\d){7,14}(?![\w]|[.\-]\d)")
 
@@ -154,14 +183,40 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(given - AMBIGUOUS_GIVEN_NAMES), ZH_SURNAMES
 
 
+#: What TITLED and INTRODUCED need (a title before a capital, an introduction) and a Chinese name needs (a cue
+#: before or after it), as literals Python's ``re`` scans quickly (the introductions in the lower-cased text);
+#: the full patterns run only where one is found.
+_TITLE_CUE = re.compile(
+    _TITLES.replace(_CYRILLIC_TITLES, "Господин|господин|Госпожа|госпожа|Г-н|г-н|Г-жа|г-жа|Гр\\.|гр\\.")
+    + rf"\.?[ \u00a0]+[{_UPPER}]"
+)
+_INTRODUCTION_CUE = re.compile(
+    r"my name is|my name's|name:|ich heiße|ich heisse|mein name ist|jag heter|mitt namn är|"
+    r"меня зовут|моё имя|мое имя|зовут меня|me llamo|mi nombre es|je m'appelle|je m’appelle|mon nom est|"
+    r"meu nome é|me chamo|chamo-me|mi chiamo|il mio nome è"
+)
+_ZH_CUE = re.compile(rf"{_ZH_CUES}|先生|女士|小姐")
+#: A capitalised word: every name outside Chinese has one.
+_CAPITALISED = re.compile(rf"[{_UPPER}][{_LOWER}]")
+_ZH_INTRODUCED = re.compile(rf"{_ZH_CUES}[:：\s]*([{_CJK}]{{2,3}})")
+_ZH_TITLED = re.compile(rf"([{_CJK}]{{1,3}})(?:先生|女士|小姐)")
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_DIGIT = re.compile(r"\d")
+
+
+def may_hold_a_name(text: str) -> bool:
+    """Whether ``text`` has what :func:`find_names` needs to find anything: a capitalised word or a Chinese cue."""
+    return bool(_CAPITALISED.search(text) or _ZH_CUE.search(text))
+
+
 def _zh_names(text: str, surnames: frozenset[str]) -> Iterator[Span]:
     """Chinese names after a cue (``我叫``, ``收件人：``) or before 先生/女士/小姐; the surname must be known."""
-    for m in re.finditer(rf"{_ZH_CUES}[:：\s]*([{_CJK}]{{2,3}})", text):
+    for m in _ZH_INTRODUCED.finditer(text):
         name = m.group(1)
         surname = name[:2] if name[:2] in surnames else name[:1]
         if surname in surnames and len(name) > len(surname):
             yield m.span(1)
-    for m in re.finditer(rf"([{_CJK}]{{1,3}})(?:先生|女士|小姐)", text):
+    for m in _ZH_TITLED.finditer(text):
         candidate = m.group(1)
         for size in (2, 1):  # the surname just before the title: 王先生, 欧阳女士, 快递员李先生
             surname = candidate[-size:]
@@ -172,14 +227,18 @@ def _zh_names(text: str, surnames: frozenset[str]) -> Iterator[Span]:
 
 def find_names(text: str) -> list[Span]:
     """Spans of personal names in ``text`` (module docstring)."""
-    spans: list[Span] = [m.span("name") for m in TITLED.finditer(text)]
-    spans += [m.span("name") for m in INTRODUCED.finditer(text)]
+    spans: list[Span] = []
     given, surnames = gazetteer()
-    for m in CAPITALISED_RUN.finditer(text):
-        surname = m.group("rest").split()[0].lower()
-        if m.group("first").lower() in given and surname not in NOT_SURNAMES:
-            spans.append(m.span())
-    if re.search(f"[{_CJK}]", text):
+    if _CAPITALISED.search(text):
+        if _TITLE_CUE.search(text):
+            spans += [m.span("name") for m in TITLED.finditer(text)]
+        if _INTRODUCTION_CUE.search(text.lower()):
+            spans += [m.span("name") for m in INTRODUCED.finditer(text)]
+        for m in CAPITALISED_RUN.finditer(text):
+            surname = m.group("rest").split()[0].lower()
+            if m.group("first").lower() in given and surname not in NOT_SURNAMES:
+                spans.append(m.span())
+    if _ZH_CUE.search(text):
         spans += list(_zh_names(text, surnames))
     return _merge(spans)
 
@@ -189,7 +248,9 @@ _ZH_LEAD_IN = re.compile(r"^(?:地址是|地址|送到|寄到|发到|送往|寄�
 
 
 def find_addresses(text: str) -> list[Span]:
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):  # every address pattern has a house number
+        return []
+    if not (_ADDRESS_CUE.search(text) or _ADDRESS_CUE_LOWER.search(text.lower())):
         return []
     spans = []
     for m in ADDRESS.finditer(text):
@@ -200,8 +261,9 @@ def find_addresses(text: str) -> list[Span]:
 
 def find_disguised_contacts(text: str) -> list[tuple[str, Span]]:
     """Disguised e-mail addresses and phone numbers written digit by digit, as ``(kind, span)``."""
-    found = [("email", m.span()) for m in DISGUISED_EMAIL.finditer(text)]
-    found += [("phone", m.span()) for m in SPELLED_PHONE.finditer(text)]
+    found = [("email", m.span()) for m in DISGUISED_EMAIL.finditer(text)] if has_at_cue(text) else []
+    if sum(map(str.isdigit, text)) >= 8:
+        found += [("phone", m.span()) for m in SPELLED_PHONE.finditer(text)]
     return [
         (kind, span)
         for kind, span in found

@@ -3,7 +3,8 @@
 The reporting tables are copied from the audited build into a *new* DuckDB file
 beside ``reporting.duckdb``; every table gets a ``publication_id`` column, and the
 history of ``publication_log`` is carried over with one new row for this
-publication. The new file is verified (every table present, row counts equal to
+publication; the semantic layer's time spine (``SEMANTIC_LAYER_TABLES``) is copied as
+built. The new file is verified (every table present, row counts equal to
 the build, one publication id, no PII columns), checkpointed, closed, fsynced and
 renamed over the old one with :func:`os.replace` — atomic on POSIX. Readers that
 hold the old file open keep reading the old version; new readers get the new one.
@@ -33,7 +34,7 @@ from typing import Any
 import duckdb
 
 import cxpipe
-from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN
+from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES, PUBLICATION_ID_COLUMN, SEMANTIC_LAYER_TABLES
 from cxpipe.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,18 @@ def build_file(
             )
             row = con.execute(f'select count(*) from build.{MARTS_SCHEMA}."{table}"').fetchone()
             counts[table] = int(row[0]) if row else 0
+        built = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'build' and table_schema = ?",
+                [MARTS_SCHEMA],
+            ).fetchall()
+        }
+        for table in SEMANTIC_LAYER_TABLES:  # the semantic layer's calendar, as built
+            if table in built:
+                con.execute(f'create table main."{table}" as select * from build.{MARTS_SCHEMA}."{table}"')
+            else:
+                log.warning("%s is not in the build: the semantic layer cannot answer cumulative metrics", table)
         con.execute("detach build")
         if on_step:
             on_step("loaded")
