@@ -234,3 +234,22 @@ def test_keywords_matched_in_one_batch_as_one_by_one() -> None:
         one_scores, one_evidence = classifier.scores(text, language)
         assert scores == one_scores
         assert {c: sorted(v) for c, v in evidence.items()} == {c: sorted(v) for c, v in one_evidence.items()}
+
+
+def test_one_lookup_serves_every_vocabulary_of_a_feature_space() -> None:
+    """The root-cause and sentiment vocabularies read one batch's counts: the same matrices as each on its own."""
+    import numpy as np
+
+    from cxpipe.complaints.features import FeatureSpace, Vocabulary, ngrams
+
+    rows = load_project_corpus()
+    first = Vocabulary(1).fit(ngrams([r["text"].lower() for r in rows if r["language"] == "en"]))
+    second = Vocabulary(2).fit(ngrams([r["text"].lower() for r in rows if r["language"] != "en"][::2]))
+    grams = ngrams([r["text"].lower() for r in rows][::5])
+    space = FeatureSpace([first, second])
+    counts = space.counts(grams)
+    assert (space.transform(counts, 0) != first.transform(grams)).nnz == 0
+    some = np.arange(0, grams.size, 3)
+    mask = np.zeros(grams.size, dtype=bool)
+    mask[some] = True
+    assert (space.transform(counts, 1, some) != second.transform(grams.subset(mask))).nnz == 0

@@ -182,7 +182,6 @@ class Vocabulary:
         self.min_df = min_df
         self.keys: dict[str, np.ndarray] = {}
         self.idf: dict[str, np.ndarray] = {}
-        self._index: dict[str, pd.Index] = {}
 
     def fit(self, grams: Grams) -> Vocabulary:
         for block in BLOCKS:
@@ -195,23 +194,63 @@ class Vocabulary:
             kept = df >= self.min_df
             self.keys[block] = unique[kept]
             self.idf[block] = (np.log((1 + grams.size) / (1 + df[kept])) + 1).astype(np.float32)
-        self._index = {}
+        self.__dict__.pop("_own_space", None)
         return self
 
     @property
     def width(self) -> int:
         return sum(len(self.keys[block]) for block in BLOCKS)
 
-    def _lookup(self, block: str, keys: np.ndarray) -> np.ndarray:
-        index = self._index.get(block)
-        if index is None:
-            index = self._index[block] = pd.Index(self.keys[block])
-        return np.asarray(index.get_indexer(pd.Index(keys)))
-
     def transform(self, grams: Grams) -> sp.csr_matrix:
-        blocks = []
+        """The TF-IDF matrix of ``grams`` (one row per text, this vocabulary's columns)."""
+        space = self._space()
+        return space.transform(space.counts(grams), 0)
+
+    def _space(self) -> FeatureSpace:
+        space = self.__dict__.get("_own_space")
+        if space is None:
+            space = self.__dict__["_own_space"] = FeatureSpace([self])
+        return space
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"min_df": self.min_df, "keys": self.keys, "idf": self.idf}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
+
+class FeatureSpace:
+    """The columns of several vocabularies in one index: a batch's n-grams are looked up and counted once
+    (:meth:`counts`), and each vocabulary's TF-IDF matrix is taken from those counts (:meth:`transform`).
+
+    Both the union and each vocabulary keep their keys sorted, so a vocabulary's columns come out of the
+    union's in order: no second lookup, no second sort.
+    """
+
+    def __init__(self, vocabularies: Sequence[Vocabulary]) -> None:
+        self.vocabularies = list(vocabularies)
+        self.keys = {block: np.unique(np.concatenate([v.keys[block] for v in self.vocabularies])) for block in BLOCKS}
+        # per vocabulary and block: the vocabulary's column of each union column, -1 where it has none
+        self.columns: list[dict[str, np.ndarray]] = []
+        for vocabulary in self.vocabularies:
+            columns = {}
+            for block in BLOCKS:
+                mapping = np.full(len(self.keys[block]), -1, dtype=np.int64)
+                mapping[np.searchsorted(self.keys[block], vocabulary.keys[block])] = np.arange(
+                    len(vocabulary.keys[block])
+                )
+                columns[block] = mapping
+            self.columns.append(columns)
+        self._index: dict[str, pd.Index] = {}
+
+    def counts(self, grams: Grams) -> dict[str, sp.csr_matrix]:
+        """Per block, how often each known n-gram occurs in each text (duplicates summed, columns sorted)."""
+        out = {}
         for block in BLOCKS:
-            columns = self._lookup(block, grams.keys[block])
+            index = self._index.get(block)
+            if index is None:
+                index = self._index[block] = pd.Index(self.keys[block])
+            columns = np.asarray(index.get_indexer(pd.Index(grams.keys[block])))
             known = columns >= 0
             matrix = sp.csr_matrix(
                 (grams.counts[block][known], (grams.rows[block][known], columns[known])),
@@ -219,15 +258,42 @@ class Vocabulary:
                 dtype=np.float32,
             )
             matrix.sum_duplicates()
-            np.log(matrix.data, out=matrix.data)
-            matrix.data += 1
-            matrix.data *= self.idf[block][matrix.indices]
-            blocks.append(normalize(matrix, copy=False))
+            out[block] = matrix
+        return out
+
+    def transform(self, counts: dict[str, sp.csr_matrix], which: int, rows: np.ndarray | None = None) -> sp.csr_matrix:
+        """Vocabulary ``which``'s TF-IDF matrix (sublinear tf, its idf, unit-length rows per block) of the texts
+        ``rows`` (all when None) from :meth:`counts`."""
+        vocabulary, mapping = self.vocabularies[which], self.columns[which]
+        blocks = []
+        for block in BLOCKS:
+            matrix = counts[block] if rows is None else counts[block][rows]
+            columns = mapping[block][matrix.indices]
+            keep = columns >= 0
+            size = matrix.shape[0]
+            row_of = np.repeat(np.arange(size), np.diff(matrix.indptr))[keep]
+            indptr = np.zeros(size + 1, dtype=np.int64)
+            np.cumsum(np.bincount(row_of, minlength=size), out=indptr[1:])
+            data = matrix.data[keep]  # a copy: the counts stay as they are for the next vocabulary
+            np.log(data, out=data)
+            data += 1
+            kept_columns = columns[keep]
+            data *= vocabulary.idf[block][kept_columns]
+            own = sp.csr_matrix((data, kept_columns, indptr), shape=(size, len(vocabulary.keys[block])))
+            own.has_sorted_indices = True
+            blocks.append(normalize(own, copy=False))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
-    def __getstate__(self) -> dict[str, object]:
-        return {"min_df": self.min_df, "keys": self.keys, "idf": self.idf}
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._index = {}
+class Batch:
+    """A batch's n-grams counted once in a :class:`FeatureSpace`: the TF-IDF matrix of any of its vocabularies,
+    for all texts or some, comes from the same counts."""
+
+    def __init__(self, space: FeatureSpace, grams: Grams) -> None:
+        self.space = space
+        self.size = grams.size
+        self.counts = space.counts(grams)
+
+    def features(self, vocabulary: Vocabulary, rows: np.ndarray | None = None) -> sp.csr_matrix:
+        which = next(i for i, v in enumerate(self.space.vocabularies) if v is vocabulary)
+        return self.space.transform(self.counts, which, rows)

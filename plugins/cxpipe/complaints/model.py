@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, format_evidence
-from cxpipe.complaints.features import Grams, Vocabulary, ngrams
+from cxpipe.complaints.features import Batch, FeatureSpace, Grams, Vocabulary, ngrams
 from cxpipe.complaints.text import clean_text
 
 #: Bump when features or model change, so cached models are not reused.
@@ -96,6 +96,22 @@ def text_grams(texts: Sequence[str]) -> Grams:
     return ngrams(_prepare(texts))
 
 
+def _ngram_features(
+    vocabulary: Vocabulary, texts: Sequence[str], grams: Grams | Batch | None, rows: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """``vocabulary``'s TF-IDF matrix of ``texts``: from the caller's batch or n-grams (of ``rows`` of them when
+    given), else from the texts."""
+    if isinstance(grams, Batch):
+        return grams.features(vocabulary, rows)
+    if grams is None:
+        grams = text_grams(texts)
+    elif rows is not None:
+        mask = np.zeros(grams.size, dtype=bool)
+        mask[rows] = True
+        grams = grams.subset(mask)
+    return vocabulary.transform(grams)
+
+
 @dataclass(frozen=True)
 class CausePrediction:
     root_cause: str
@@ -116,12 +132,12 @@ class CauseModel:
         self.keyword_causes: list[str] = sorted(keywords.causes)
 
     def _features(
-        self, texts: Sequence[str], languages: Sequence[str], grams: Grams | None = None, fit: bool = False
+        self, texts: Sequence[str], languages: Sequence[str], grams: Grams | Batch | None = None, fit: bool = False
     ) -> tuple[Any, list[tuple[dict[str, float], dict[str, list[str]]]]]:
-        grams = grams if grams is not None else text_grams(texts)
         if fit:
+            grams = text_grams(texts)
             self.vocabulary.fit(grams)
-        ngram_features = self.vocabulary.transform(grams)
+        ngram_features = _ngram_features(self.vocabulary, texts, grams)
         matched = self.keywords.scores_many(texts, languages)
         column = {c: i for i, c in enumerate(self.keyword_causes)}
         rows, cols, vals = [], [], []
@@ -149,18 +165,21 @@ class CauseModel:
         assert self.linear is not None, "CauseModel: fit first"
         return self.linear.predict_proba(features)
 
-    def probabilities(self, texts: Sequence[str], languages: Sequence[str], grams: Grams | None = None) -> np.ndarray:
+    def probabilities(
+        self, texts: Sequence[str], languages: Sequence[str], grams: Grams | Batch | None = None
+    ) -> np.ndarray:
         """Probability of each cause in :attr:`classes` per text (rows sum to 1)."""
         features, _ = self._features(texts, languages, grams)
         return self._probabilities(features)
 
     def predict(
-        self, texts: Sequence[str], languages: Sequence[str], grams: Grams | None = None
+        self, texts: Sequence[str], languages: Sequence[str], grams: Grams | Batch | None = None
     ) -> list[CausePrediction]:
         """Root cause, secondary cause, confidence (the winner's probability) and evidence per text.
 
         The root cause is the most probable cause; ``other`` only when it leads the best real cause by
-        :data:`OTHER_MARGIN`. ``grams``: the texts' n-grams when the caller has them already (:func:`text_grams`).
+        :data:`OTHER_MARGIN`. ``grams``: the texts' n-grams (:func:`text_grams`) or their batch
+        (:meth:`Models.batch`) when the caller has them already.
         """
         if not texts:
             return []
@@ -219,16 +238,30 @@ class SentimentModel:
     def languages(self) -> list[str]:
         return sorted(self.models)
 
-    def probabilities(self, texts: Sequence[str], language: str, grams: Grams | None = None) -> dict[str, np.ndarray]:
-        """P(class) per text for ``language``'s classes (``negative``, maybe ``neutral``, ``positive``)."""
+    def probabilities(
+        self,
+        texts: Sequence[str],
+        language: str,
+        grams: Grams | Batch | None = None,
+        rows: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """P(class) per text for ``language``'s classes (``negative``, maybe ``neutral``, ``positive``).
+
+        ``grams``: n-grams or batch of a larger set of texts, ``texts`` being its ``rows``.
+        """
         vocabulary, model = self.models[language]
-        grams = grams if grams is not None else text_grams(texts)
-        matrix = model.predict_proba(vocabulary.transform(grams))
+        matrix = model.predict_proba(_ngram_features(vocabulary, texts, grams, rows))
         return {c: matrix[:, i] for i, c in enumerate(model.classes)}
 
-    def scores(self, texts: Sequence[str], language: str, grams: Grams | None = None) -> np.ndarray:
+    def scores(
+        self,
+        texts: Sequence[str],
+        language: str,
+        grams: Grams | Batch | None = None,
+        rows: np.ndarray | None = None,
+    ) -> np.ndarray:
         """P(positive) - P(negative) per text, rounded to 4 places."""
-        p = self.probabilities(texts, language, grams)
+        p = self.probabilities(texts, language, grams, rows)
         zero = np.zeros(len(texts))
         scores: np.ndarray = np.round(p.get("positive", zero) - p.get("negative", zero), 4)
         return scores
@@ -239,6 +272,22 @@ class Models:
     causes: CauseModel
     sentiment: SentimentModel
     key: str
+
+    def batch(self, grams: Grams) -> Batch:
+        """``grams`` looked up once for both models (all their vocabularies in one :class:`FeatureSpace`)."""
+        space = _SPACES.get(self.key)
+        if space is None or space.vocabularies[0] is not self.causes.vocabulary:
+            vocabularies = [
+                self.causes.vocabulary,
+                *(self.sentiment.models[lang][0] for lang in self.sentiment.languages),
+            ]
+            space = FeatureSpace(vocabularies)
+            _SPACES.clear()
+            _SPACES[self.key] = space
+        return Batch(space, grams)
+
+
+_SPACES: dict[str, FeatureSpace] = {}
 
 
 def training_key(*parts: Sequence[Mapping[str, object]]) -> str:

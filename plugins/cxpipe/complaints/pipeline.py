@@ -6,6 +6,7 @@ detected in one batch, and the learned models score every text of a batch in one
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -114,7 +115,27 @@ def analyse_texts(
     for column in (id_column, text_column):
         if column not in frame.columns:
             raise KeyError(f"analyse_texts: input has no column {column!r} (columns: {', '.join(frame.columns)})")
-    taxonomy = list(taxonomy)
+    # The analysis makes millions of short-lived objects and no reference cycles; with the cyclic garbage
+    # collector on, its passes over the long-lived ones (models, training rows, caches) took a fifth of the time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(frame, list(taxonomy), id_column, text_column, overrides, corpus_dir, corpora_dir, cache_dir)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _analyse(
+    frame: pd.DataFrame,
+    taxonomy: list[Mapping[str, object]],
+    id_column: str,
+    text_column: str,
+    overrides: Iterable[Mapping[str, object]],
+    corpus_dir: Path,
+    corpora_dir: Path | None,
+    cache_dir: Path | None,
+) -> pd.DataFrame:
     raw = [t if isinstance(t, str) else "" for t in frame[text_column].tolist()]
     codes, uniques = pd.factorize(pd.Series(raw, dtype="object"), sort=False)
     texts: list[str] = [str(t) for t in uniques]
@@ -133,9 +154,10 @@ def analyse_texts(
     redacted = [redact_pii(t) for t in texts]
     # a text redaction left unchanged is one find_pii found nothing in: only changed texts are looked at again
     remaining = [",".join(pii_kinds(find_pii(r))) if r != t else "" for t, (r, _) in zip(texts, redacted, strict=True)]
-    grams = ngrams([t.lower() for t in cleaned])  # one n-gram pass read by both models (as text_grams)
-    causes = models.causes.predict(texts, languages, grams)
-    sentiments = sentiment_scores(texts, languages, models.sentiment, grams)
+    # one n-gram pass (as text_grams), looked up and counted once for both models' vocabularies
+    batch = models.batch(ngrams([t.lower() for t in cleaned]))
+    causes = models.causes.predict(texts, languages, batch)
+    sentiments = sentiment_scores(texts, languages, models.sentiment, batch)
 
     unique = pd.DataFrame(
         {

@@ -29,7 +29,7 @@ from cxpipe.complaints.text import clean_text, segment_chinese, stems, words
 RULE_BASED = frozenset({"en"})
 
 if TYPE_CHECKING:
-    from cxpipe.complaints.features import Grams
+    from cxpipe.complaints.features import Batch, Grams
     from cxpipe.complaints.model import SentimentModel
 
 #: Valence lexicons (language, word, valence) for the languages VADER does not know.
@@ -108,11 +108,14 @@ def sentiment_score(text: str | None, language: str) -> float | None:
 
 
 def sentiment_scores(
-    texts: Sequence[str], languages: Sequence[str], model: SentimentModel | None, grams: Grams | None = None
+    texts: Sequence[str],
+    languages: Sequence[str],
+    model: SentimentModel | None,
+    grams: Grams | Batch | None = None,
 ) -> list[float | None]:
     """Sentiment of each text (``None`` when empty): the learned model of its language, else VADER/lexicon.
 
-    ``grams``: the n-grams of ``texts`` when the caller has them already (shared with the root-cause model).
+    ``grams``: the n-grams (or batch) of ``texts`` when the caller has them already (shared with the root cause).
     """
     out: list[float | None] = [None] * len(texts)
     by_language: dict[str, list[int]] = {}
@@ -121,12 +124,8 @@ def sentiment_scores(
             by_language.setdefault(language, []).append(i)
     for language, positions in by_language.items():
         if model is not None and language in model.models and language not in RULE_BASED:
-            subset = None
-            if grams is not None:
-                mask = np.zeros(len(texts), dtype=bool)
-                mask[positions] = True
-                subset = grams.subset(mask)
-            values = model.scores([texts[i] for i in positions], language, subset)
+            rows = np.asarray(positions) if grams is not None else None
+            values = model.scores([texts[i] for i in positions], language, grams, rows)
             for i, value in zip(positions, values, strict=True):
                 out[i] = float(value)
         else:

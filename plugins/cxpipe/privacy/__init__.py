@@ -240,16 +240,17 @@ def _phone_pieces(candidate: str, offset: int) -> list[Span]:
     """The phone numbers in a run of digit groups: pieces of valid shape, split where one cannot continue."""
     groups = [(m.start(), m.end()) for m in _GROUPS.finditer(candidate)]
     pieces: list[list[Span]] = [[groups[0]]]
+    counts = [groups[0][1] - groups[0][0]]  # digits per piece, kept as pieces grow (a long run stays linear)
     for previous, group in itertools.pairwise(groups):
-        piece = pieces[-1]
-        digits = sum(end - start for start, end in piece) + group[1] - group[0]
+        digits = counts[-1] + group[1] - group[0]
         if _valid_gap(candidate[previous[1] : group[0]]) and digits <= _MAX_PHONE_DIGITS:
-            piece.append(group)
+            pieces[-1].append(group)
+            counts[-1] = digits
         else:
             pieces.append([group])
+            counts.append(group[1] - group[0])
     spans: list[Span] = []
-    for piece in pieces:
-        digits = sum(end - start for start, end in piece)
+    for piece, digits in zip(pieces, counts, strict=True):
         single = sum(1 for start, end in piece if end - start == 1)
         if not _MIN_DIGITS <= digits <= _MAX_PHONE_DIGITS or single > 2:
             continue
