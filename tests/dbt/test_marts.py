@@ -206,16 +206,22 @@ def test_dbt_docs_generate_documents_the_marts_metrics_and_dashboards(warehouse_
     catalog = json.loads((target / "catalog.json").read_text())["nodes"]
     manifest = json.loads((target / "manifest.json").read_text())
     marts = ("customer_segments", "segment_summary", "satisfaction_index", "expectation_gap", "expectation_levels")
+    # the reporting models are versioned: their ids end in the version (model.cxpipe.<name>.v1)
+    ids = {
+        uid: node["name"]
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node.get("version") == node.get("latest_version")
+    }
+    latest = {name: uid for uid, name in ids.items()}
     for model in marts:
-        assert f"model.cxpipe.{model}" in catalog, model
-        node = manifest["nodes"][f"model.cxpipe.{model}"]
-        assert node["description"], model
+        assert latest[model] in catalog, model
+        assert manifest["nodes"][latest[model]]["description"], model
     # doc blocks are rendered into the column descriptions
-    columns = manifest["nodes"]["model.cxpipe.satisfaction_index"]["columns"]
+    columns = manifest["nodes"][latest["satisfaction_index"]]["columns"]
     assert columns["nps"]["description"].startswith("NPS: percentage of promoters")
     assert (
         "first rule that matches wins"
-        in manifest["nodes"]["model.cxpipe.customer_segments"]["columns"]["rfm_segment"]["description"]
+        in manifest["nodes"][latest["customer_segments"]]["columns"]["rfm_segment"]["description"]
     )
     dashboards = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
     assert set(dashboards) == {
@@ -223,4 +229,4 @@ def test_dbt_docs_generate_documents_the_marts_metrics_and_dashboards(warehouse_
         "satisfaction_overview_dashboard",
         "promise_keeping_dashboard",
     }
-    assert {n.removeprefix("model.cxpipe.") for deps in dashboards.values() for n in deps} == set(marts)
+    assert {ids[n] for deps in dashboards.values() for n in deps} == set(marts)

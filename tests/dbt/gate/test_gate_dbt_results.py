@@ -54,7 +54,8 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
     results = json.loads((built / "run_results.json").read_text())
     tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
     half = len(results["results"]) // 2
-    failing = next(r for r in tests if r["unique_id"].startswith("test.cxpipe.unique_"))
+    # a test upstream of the reporting tables (the semantic layer's time spine is not)
+    failing = next(r for r in tests if r["unique_id"].startswith("test.cxpipe.unique_stg_"))
     for n, part in enumerate((results["results"][:half], results["results"][half:])):
         project = tmp_path / f"cosmos-task-{n}"  # what Cosmos' temporary project copy holds after one dbt command
         (project / "target").mkdir(parents=True)
