@@ -4,9 +4,10 @@ Floor vs dbt, per relation (seeds, models, snapshot): the row count and an order
 hash of every row (``sum(hash(row))``), each computed in its own database file (the views of
 each file read that file's tables): ``equal``. Where the hashes differ, both relations are
 read, sorted by every column, and compared row by row: every column exactly, except
-``DOUBLE`` columns, which may differ by :data:`FLOAT_RTOL` (relative): ``equal_within_tolerance``
-(a sum over many doubles depends on the order DuckDB's threads add them in, which changes the
-last bits from one run to the next); otherwise ``different``.
+``DOUBLE`` columns, which may differ by :data:`FLOAT_RTOL` (relative), or by one unit of the last
+decimal where both sides are rounded (a rounding tie): ``equal_within_tolerance``. A sum over
+many doubles depends on the order DuckDB's threads add them in, which changes its last bits from
+one run to the next, and, rarely, the side of a tie ``round()`` falls on. Otherwise ``different``.
 
 pandas vs marts (:func:`compare_frames`): the same key set, integers, text, dates and
 booleans exactly, floats within an absolute tolerance named per column.
@@ -51,22 +52,47 @@ def _read(database: Path, relation: str) -> tuple[pd.DataFrame, list[str]]:
     return frame, floats
 
 
-def _rows_apart(expected: pd.DataFrame, actual: pd.DataFrame, floats: list[str]) -> int:
-    """Rows that differ once both frames are sorted by every column (doubles within FLOAT_RTOL)."""
+def _rounding_unit(*columns: np.ndarray) -> float:
+    """10^-d when every value of the columns is rounded to d decimals, 1 ≤ d ≤ 4 (the fewest such d);
+    0 when they are not rounded (or are whole numbers, where no tie is allowed)."""
+    values = np.concatenate(columns)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return 0.0
+    scale = 1e-9 * np.maximum(1.0, np.abs(values))
+    for decimals in range(0, 5):
+        if (np.abs(np.round(values, decimals) - values) <= scale).all():
+            return 10.0**-decimals if decimals >= 1 else 0.0
+    return 0.0
+
+
+def _rows_apart(expected: pd.DataFrame, actual: pd.DataFrame, floats: list[str]) -> tuple[int, dict[str, int]]:
+    """Rows that differ once both frames are sorted by every column, and the rounding ties per column.
+
+    Doubles may differ by FLOAT_RTOL; in a column rounded to d decimals (every value on both sides
+    a multiple of 10^-d, 1 ≤ d ≤ 4), a value may also differ by one unit of that decimal: a
+    rounding tie, where the unrounded sums differed in their last bits."""
     others = [c for c in expected.columns if c not in floats]
     order = others + floats
     a = expected.sort_values(order, na_position="last", kind="stable").reset_index(drop=True)
     b = actual[list(expected.columns)].sort_values(order, na_position="last", kind="stable").reset_index(drop=True)
     apart = np.zeros(len(a), dtype=bool)
+    ties: dict[str, int] = {}
     for column in expected.columns:
         x, y = a[column], b[column]
         if column in floats:
-            same = np.isclose(x.to_numpy(float), y.to_numpy(float), rtol=FLOAT_RTOL, atol=FLOAT_RTOL, equal_nan=True)
+            xs, ys = x.to_numpy(float), y.to_numpy(float)
+            same = np.isclose(xs, ys, rtol=FLOAT_RTOL, atol=FLOAT_RTOL, equal_nan=True)
+            unit = _rounding_unit(xs, ys)
+            tie = ~same & (unit > 0) & (np.abs(xs - ys) <= unit * (1 + 1e-9))
+            if tie.any():
+                ties[column] = int(tie.sum())
+            same |= tie
         else:
             equal = (x == y).astype("boolean").fillna(False).to_numpy(dtype=bool, na_value=False)
             same = equal | (x.isna() & y.isna()).to_numpy(dtype=bool)
         apart |= ~same
-    return int(apart.sum())
+    return int(apart.sum()), ties
 
 
 def compare_databases(expected: Path, actual: Path, relations: list[str]) -> dict[str, Any]:
@@ -86,8 +112,10 @@ def compare_databases(expected: Path, actual: Path, relations: list[str]) -> dic
             if list(a.columns) != list(b.columns):
                 entry.update(status="different", reason="columns differ")
             else:
-                apart = _rows_apart(a, b, floats)
+                apart, ties = _rows_apart(a, b, floats)
                 entry.update(rows_apart=apart, status="different" if apart else "equal_within_tolerance")
+                if ties:
+                    entry["rounding_ties"] = ties
         tables[relation] = entry
     return {
         "passed": all(t["status"] != "different" for t in tables.values()),

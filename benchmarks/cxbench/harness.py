@@ -330,7 +330,7 @@ class Bench:
                 **meta,
             )
             record["result"] = dbt_summary(target_full)
-            if not plan_path.exists() and record["returncode"] == 0:
+            if not plan_path.exists() and record["result"].get("relations_built"):
                 plan = make_plan(target_full, data / "warehouse" / "cx.duckdb", self.project)
                 plan_path.write_text(json.dumps(plan, indent=1), encoding="utf-8")
 
@@ -498,7 +498,16 @@ def dbt_summary(target: Path) -> dict[str, Any]:
             kind = "python model"
         seconds[kind] = round(seconds.get(kind, 0.0) + float(result.get("execution_time") or 0.0), 2)
         statuses[str(result["status"])] = statuses.get(str(result["status"]), 0) + 1
-    return {"seconds_by_type": seconds, "statuses": statuses, "nodes": len(results)}
+    relations = [r for r in results if r["unique_id"].split(".")[0] in {"seed", "model", "snapshot"}]
+    failed = [r["unique_id"] for r in results if str(r["status"]) in {"error", "fail", "skipped"}]
+    return {
+        "seconds_by_type": seconds,
+        "statuses": statuses,
+        "nodes": len(results),
+        # every seed, model and snapshot built (a failed test leaves the tables there: the floor can be planned)
+        "relations_built": bool(relations) and all(str(r["status"]) == "success" for r in relations),
+        "failed_nodes": failed[:20],
+    }
 
 
 def machine() -> dict[str, Any]:

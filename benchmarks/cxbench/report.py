@@ -1,9 +1,9 @@
 """``docs/benchmarks.md`` and its plot, regenerated from every ``bench_sf*.json`` of the results folder.
 
 Ratios first (each stage over its baseline, per repeat, then the median and the minimum over
-the repeats), then where the project stands against each target of issue #16, then the
-absolute figures with the machine and its load, the equality checks and the method. The
-hand-written observations in ``benchmarks/notes.md`` are copied in at the end.
+the repeats), then where the project stands against each target of issue #16 and the plot,
+then the hand-written reading of the figures (``benchmarks/notes.md``, copied in), then the
+absolute figures with the machine and its load, the equality checks and the method.
 """
 
 from __future__ import annotations
@@ -221,11 +221,15 @@ def stage_stats(scale: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _failures(scale: dict[str, Any]) -> list[str]:
-    return [
-        f"SF {scale['sf']:g} repeat {r['repeat']}: {r['stage']} exited with {r['returncode']}"
-        for r in scale["runs"]
-        if r.get("returncode") != 0
-    ]
+    out = []
+    for r in scale["runs"]:
+        if r.get("returncode") != 0:
+            nodes = r.get("result", {}).get("failed_nodes") if isinstance(r.get("result"), dict) else None
+            out.append(
+                f"SF {scale['sf']:g} repeat {r['repeat']}: {r['stage']} exited with {r['returncode']}"
+                + (f" (failed: {', '.join(nodes)})" if nodes else "")
+            )
+    return out
 
 
 # ------------------------------------------------------------------ targets
@@ -304,10 +308,12 @@ def targets(scales: list[dict[str, Any]]) -> list[tuple[str, dict[float, str], s
     if slopes:
         steep = {s: v for s, v in slopes.items() if v > 1.1 and s not in BASELINES}
         shown = {scales[-1]["sf"]: ", ".join(f"{s}: {v:.2f}" for s, v in slopes.items() if s not in BASELINES)}
+        span = f"between SF {scales[0]['sf']:g} and SF {scales[-1]['sf']:g}"
         verdict = (
-            "met (every stage's CPU grows with a log-log slope ≤ 1.1)"
+            f"met {span}: every stage's CPU time grows with a log-log slope ≤ 1.1 (below 1 where fixed "
+            "costs dominate the smaller SF); not measured beyond"
             if not steep
-            else "not met: " + ", ".join(f"{s} {v:.2f}" for s, v in steep.items())
+            else f"not met {span}: " + ", ".join(f"{s} {v:.2f}" for s, v in steep.items())
         )
     else:
         shown, verdict = {}, "needs two scale factors"
@@ -343,50 +349,67 @@ def _airflow_breakdown(scale: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 
 def _check_lines(scale: dict[str, Any]) -> list[str]:
-    lines = []
+    """One line per check, the repeats that gave the same outcome folded into one."""
+    outcomes: dict[str, list[int]] = {}
     for check in scale.get("checks", []):
-        where = f"SF {scale['sf']:g}, repeat {check['repeat']}"
-        floor = check.get("floor_vs_dbt", {})
-        relations = floor.get("relations", {})
-        if relations:
-            statuses = [v["status"] for v in relations.values()]
-            different = [k for k, v in relations.items() if v["status"] == "different"]
-            lines.append(
-                f"- {where}, transform floor vs dbt: {len(statuses)} relations, "
-                f"{statuses.count('equal')} with equal row counts and row hashes, "
-                f"{statuses.count('equal_within_tolerance')} equal with doubles within a relative "
-                f"{floor.get('float_rtol_on_hash_mismatch')}, {len(different)} different"
-                + (f" ({', '.join(different)})" if different else "")
-                + f" → **{'passed' if floor.get('passed') else 'FAILED'}**"
-            )
-        else:
-            lines.append(f"- {where}, transform floor vs dbt: **FAILED** ({floor.get('reason')})")
-        for table in ("satisfaction_index", "complaint_root_causes"):
-            result = check.get(f"pandas_vs_{table}", {})
-            if "columns" not in result:
-                lines.append(f"- {where}, pandas vs `{table}`: **FAILED** ({result.get('reason')})")
-                continue
-            near = [
-                f"{c} (max |Δ| {e['max_abs_diff']:.3g} in {e['cells_differing']} cells, tolerance {e['tolerance']})"
-                for c, e in result["columns"].items()
-                if "tolerance" in e and e["cells_differing"]
-            ]
-            boundary = [
-                f"{c} ({e['differs_at_boundary']} of {e['rows_at_boundary']} rows at the threshold differ)"
-                for c, e in result["columns"].items()
-                if e.get("differs_at_boundary")
-            ]
-            failed = [c for c, e in result["columns"].items() if not e["passed"]]
-            lines.append(
-                f"- {where}, pandas vs `{table}`: {result['rows_mart']} rows, same keys; "
-                + (
-                    "every column exactly equal"
-                    if not (near or boundary)
-                    else "exact except " + "; ".join(near + boundary)
+        for line in _check_outcomes(check):
+            outcomes.setdefault(line, []).append(int(check["repeat"]))
+    lines = []
+    for line, repeats in outcomes.items():
+        which = f"repeat {repeats[0]}" if len(repeats) == 1 else "repeats " + ", ".join(map(str, repeats))
+        lines.append(f"- SF {scale['sf']:g}, {which}, {line}")
+    return lines
+
+
+def _check_outcomes(check: dict[str, Any]) -> list[str]:
+    lines = []
+    floor = check.get("floor_vs_dbt", {})
+    relations = floor.get("relations", {})
+    if relations:
+        statuses = [v["status"] for v in relations.values()]
+        different = [k for k, v in relations.items() if v["status"] == "different"]
+        lines.append(
+            f"transform floor vs dbt: {len(statuses)} relations, "
+            f"{statuses.count('equal')} with equal row counts and row hashes, "
+            f"{statuses.count('equal_within_tolerance')} equal with doubles within a relative "
+            f"{floor.get('float_rtol_on_hash_mismatch')}, {len(different)} different"
+            + (f" ({', '.join(different)})" if different else "")
+            + (
+                "; rounding ties (one unit of the rounded decimal): "
+                + ", ".join(
+                    f"{relation.split('.')[-1].strip(chr(34))}.{column} {n}"
+                    for relation, v in relations.items()
+                    for column, n in v.get("rounding_ties", {}).items()
                 )
-                + (f"; outside tolerance: {', '.join(failed)}" if failed else "")
-                + f" → **{'passed' if result.get('passed') else 'FAILED'}**"
+                if any(v.get("rounding_ties") for v in relations.values())
+                else ""
             )
+            + f" → **{'passed' if floor.get('passed') else 'FAILED'}**"
+        )
+    else:
+        lines.append(f"transform floor vs dbt: **FAILED** ({floor.get('reason')})")
+    for table in ("satisfaction_index", "complaint_root_causes"):
+        result = check.get(f"pandas_vs_{table}", {})
+        if "columns" not in result:
+            lines.append(f"pandas vs `{table}`: **FAILED** ({result.get('reason')})")
+            continue
+        near = [
+            f"{c} (max |Δ| {e['max_abs_diff']:.3g} in {e['cells_differing']} cells, tolerance {e['tolerance']})"
+            for c, e in result["columns"].items()
+            if "tolerance" in e and e["cells_differing"]
+        ]
+        boundary = [
+            f"{c} ({e['differs_at_boundary']} of {e['rows_at_boundary']} rows at the threshold differ)"
+            for c, e in result["columns"].items()
+            if e.get("differs_at_boundary")
+        ]
+        failed = [c for c, e in result["columns"].items() if not e["passed"]]
+        lines.append(
+            f"pandas vs `{table}`: {result['rows_mart']} rows, same keys; "
+            + ("every column exactly equal" if not (near or boundary) else "exact except " + "; ".join(near + boundary))
+            + (f"; outside tolerance: {', '.join(failed)}" if failed else "")
+            + f" → **{'passed' if result.get('passed') else 'FAILED'}**"
+        )
     return lines
 
 
@@ -429,7 +452,7 @@ def plot(scales: list[dict[str, Any]], path: Path) -> None:
         (axes[2], "Peak RSS of the largest process", "GB"),
     ):
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set_yscale("log" if ax is not axes[2] else "linear")
         ax.set_xlabel("scale factor (SF 1 ≈ 100 k order lines)")
         ax.set_ylabel(unit)
         ax.set_title(title, fontsize=10)
@@ -438,8 +461,11 @@ def plot(scales: list[dict[str, Any]], path: Path) -> None:
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
-    axes[2].axhline(4.0, color="red", linewidth=0.8, linestyle="--", label="4 GB target")
-    handles, labels = axes[2].get_legend_handles_labels()
+    target = axes[2].axhline(4.0, color="red", linewidth=0.8, linestyle="--", label="4 GB target (at SF 100)")
+    axes[2].set_ylim(0, 4.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(target)
+    labels.append(str(target.get_label()))
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -509,9 +535,10 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
     out += [
         f"![CPU time, wall time and peak memory against scale factor]({_rel(plot_path, doc.parent)})",
         "",
-        "## Absolute figures",
-        "",
     ]
+    if NOTES.exists():
+        out += ["## Reading the figures", "", NOTES.read_text(encoding="utf-8").strip(), ""]
+    out += ["## Absolute figures", ""]
     for scale in scales:
         machine = scale["machine"]
         load = scale["load_1m"]
@@ -527,7 +554,7 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
             + ".",
             f"**Load average (1 min) during the run: median {load['median']:.1f}, min {load['min']:.1f}, "
             f"max {load['max']:.1f}** on {machine['logical_cpus']} CPUs (sampled before and after every stage): "
-            "other work shared the machine, which stretches wall times, not CPU times.",
+            "other work shared the machine, which stretches wall times far more than CPU times.",
             f"Generated rows over both landing dates: {', '.join(f'{entity} {n:,}' for entity, n in rows.items())} "
             f"({scale['landing_mb']} MB of files, {scale['history_days']} days of history in the first date). "
             f"Complaint models fitted (or loaded from `--model-cache`) before anything was timed: "
@@ -580,7 +607,9 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
         "database file; where the hashes differ, both sides are sorted by every column and compared row by "
         "row, every column exactly but doubles, which may differ by a relative 1e-9 (a sum of many doubles "
         "depends on the order DuckDB's threads add them in: `revenue` and the shares built on it differ in "
-        "their last bits from one build to the next). The pandas tables are compared with the marts by key; "
+        "their last bits from one build to the next) or, in a column rounded to 1–4 decimals, by one unit "
+        "of that decimal (such a sum, rounded, can fall on either side of a tie). "
+        "The pandas tables are compared with the marts by key; "
         "integers, text, dates and booleans exactly, each float column within one unit of the last decimal "
         "the mart rounds it to (0.01, `ces` 0.001, `change_vs_previous_month_pct` 0.1). Why not exactly:",
         "",
@@ -589,7 +618,8 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
         "apart, the two can round to either side of a tie (x.xx5), one unit of the last decimal apart;",
         "- **`is_vital_few`**: a cause is in the vital few when the causes ranked above it hold less than "
         "80 % of the month's complaints. Where they hold exactly 80 % (e.g. 308 of 385), the floating-point "
-        "sum of their rounded shares decides: DuckDB's window sum lands just below 80 (true), pandas' "
+        "sum of their shares (each 100 × count / total as a double) decides: DuckDB's window sum lands "
+        "just below 80 (true), pandas' "
         "running sum on 80 or above (false). The script marks those rows from the integer counts "
         "(100 × above = 80 × total); a difference there is counted, not failed — any other fails;",
         "- rounding itself is not a reason: the script rounds as DuckDB's `round` does (the exact binary "
@@ -629,8 +659,6 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
         "`CX_MODEL_CACHE_DIR`, as a deployment does after its first build); the fitting is shown once.",
         "",
     ]
-    if NOTES.exists():
-        out += ["## Notes", "", NOTES.read_text(encoding="utf-8").strip(), ""]
     return "\n".join(out)
 
 

@@ -85,7 +85,7 @@ def test_compare_databases_accepts_last_bit_float_differences_and_nulls_only(tmp
             con.execute(
                 f"create table near as {rows.replace('0.1::double + 0.2::double', '0.3::double') if swap else rows}"
             )
-            con.execute(f"create table off as {rows.replace('1.5::double', '1.6::double') if swap else rows}")
+            con.execute(f"create table off as {rows.replace('1.5::double', '1.7::double') if swap else rows}")
             con.execute(f"create table flag as {rows.replace('true', 'null') if swap else rows}")
     result = compare_databases(
         tmp_path / "dbt" / "cx.duckdb", tmp_path / "floor" / "cx.duckdb", ["same", "near", "off", "flag"]
@@ -98,3 +98,23 @@ def test_compare_databases_accepts_last_bit_float_differences_and_nulls_only(tmp
         "flag": "different",
     }
     assert not result["passed"]
+
+
+def test_compare_databases_allows_one_unit_of_the_rounded_decimal_and_no_more(tmp_path: Path) -> None:
+    # a column rounded to 2 decimals: a sum whose last bits differ may round to either side of a tie
+    sides = {"dbt": "(1, 10.01), (2, 20.5), (3, 7.25)", "floor": "(1, 10.02), (2, 20.5), (3, 7.25)"}
+    wide = {"dbt": "(1, 10.01), (2, 20.5), (3, 7.25)", "floor": "(1, 10.03), (2, 20.5), (3, 7.25)"}
+    whole = {"dbt": "(1, 10.0), (2, 20.0)", "floor": "(1, 11.0), (2, 20.0)"}
+    for name in ("dbt", "floor"):
+        (tmp_path / name).mkdir()
+        with duckdb.connect(str(tmp_path / name / "cx.duckdb")) as con:
+            for table, rows in (("tie", sides), ("wide", wide), ("whole", whole)):
+                con.execute(f"create table {table} as select k, x::double as x from (values {rows[name]}) t(k, x)")
+    result = compare_databases(
+        tmp_path / "dbt" / "cx.duckdb", tmp_path / "floor" / "cx.duckdb", ["tie", "wide", "whole"]
+    )
+    relations = result["relations"]
+    assert relations["tie"]["status"] == "equal_within_tolerance"
+    assert relations["tie"]["rounding_ties"] == {"x": 1}
+    assert relations["wide"]["status"] == "different"  # two units apart
+    assert relations["whole"]["status"] == "different"  # whole numbers: no tie allowed
