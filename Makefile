@@ -9,13 +9,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_START ?= 2026-11-01
 DEMO_DAYS ?= 1
+# `make bench`: scale factors (SF 1 ≈ 100k order lines) and paired repeats per scale factor
+SF ?= 1
+REPEATS ?= 3
 
 export GX_ANALYTICS_ENABLED := false
 # `make demo` and `make run` are the demo: they may pseudonymise with the built-in demo key
 demo run: export CX_DEMO_MODE ?= true
 export DO_NOT_TRACK := true
 
-.PHONY: help env run demo report status test test-fast lint format docs clean contracts-check contracts-state
+.PHONY: help env run demo report status test test-fast lint format docs bench clean contracts-check contracts-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -72,6 +75,11 @@ docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog 
 	else \
 		CX_BUILD_DB=:memory: ../$(BIN)/dbt docs generate --profiles-dir . --empty-catalog ; \
 	fi
+
+# Every stage beside its baseline (DuckDB ingest floor, the compiled SQL run directly, a pandas script),
+# on the same data, repeated; writes benchmarks/results/bench_sf<SF>.json, docs/benchmarks.md and its plot.
+bench: env ## benchmark at scale factors SF="1 10" with REPEATS=3 paired runs -> docs/benchmarks.md
+	$(BIN)/python benchmarks/harness.py --sf $(SF) --repeats $(REPEATS)
 
 clean: ## remove all generated state
 	rm -rf data .airflow dbt_project/target dbt_project/logs expectations/gx/uncommitted .pytest_cache .ruff_cache .mypy_cache

@@ -5,7 +5,8 @@ the DAGs folder is parsed and written to Airflow's metadata database once, then 
 run is ``DAG.test()`` in order (its tasks executed by Airflow's task runner, in this
 process, recorded in the metadata database) and its task instances are read back. The
 first run that does not succeed stops the list. ``RESULT`` (a JSON file) holds the task
-states of each run done and the error, if any; the caller checks them
+states, wall time and CPU time (this process and its children) of each run done and the
+error, if any; the caller checks them
 (:func:`cxpipe.runner.check_dag_run`).
 
 Started by :func:`cxpipe.runner.run_dags` with the Airflow environment of the run
@@ -15,6 +16,7 @@ Started by :func:`cxpipe.runner.run_dags` with the Airflow environment of the ru
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -72,6 +74,11 @@ def _task_states(dag_id: str, run_id: str) -> list[dict[str, Any]]:
     return [{"task_id": task_id, "state": None if state is None else str(state)} for task_id, state in rows]
 
 
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run(runs: Sequence[tuple[str, date]], result: Path) -> None:
     """Run ``runs`` in order, writing each one's task states to ``result`` as it ends; stop after the
     first run that scheduled no task or whose tasks did not all succeed (the caller says why:
@@ -86,13 +93,22 @@ def run(runs: Sequence[tuple[str, date]], result: Path) -> None:
         for dag_id, day in runs:
             if dag_id not in dags:
                 raise RunError(f"{dag_id}: no such DAG in {conf.get('core', 'dags_folder')} (known: {sorted(dags)})")
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), _cpu_seconds()
             print(f"$ DAG.test {dag_id} {day.isoformat()}", flush=True)
             dag_run = dags[dag_id].test(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC))
             states = _task_states(dag_id, dag_run.run_id)
-            done.append({"dag_id": dag_id, "date": day.isoformat(), "states": states})
+            wall_s, cpu_s = time.monotonic() - started, _cpu_seconds() - cpu_started
+            done.append(
+                {
+                    "dag_id": dag_id,
+                    "date": day.isoformat(),
+                    "states": states,
+                    "wall_s": round(wall_s, 3),
+                    "cpu_s": round(cpu_s, 3),
+                }
+            )
             result.write_text(json.dumps(report))
-            print(f"  done in {time.monotonic() - started:.1f} s: {len(states)} task(s)", flush=True)
+            print(f"  done in {wall_s:.1f} s ({cpu_s:.1f} CPU-s): {len(states)} task(s)", flush=True)
             if not states or any(t["state"] not in DONE_STATES for t in states):
                 break
     except RunError as exc:

@@ -177,12 +177,13 @@ def check_dag_run(dag_id: str, logical_date: date, task_states: list[dict[str, A
         raise RunError(f"{dag_id} for {logical_date}: not every task succeeded: {', '.join(not_done)}")
 
 
-def run_dags(runs: Sequence[tuple[str, date]], env: dict[str, str], cwd: Path) -> None:
+def run_dags(runs: Sequence[tuple[str, date]], env: dict[str, str], cwd: Path) -> list[dict[str, Any]]:
     """Run ``runs`` (DAG id, logical date) in order through Airflow in one process (:mod:`cxpipe.dag_runs`:
     the DAG files parsed once, each run ``DAG.test()``, its tasks read back and checked); raise
-    :class:`RunError` naming the DAG, the date and the reason at the first run that does not succeed."""
+    :class:`RunError` naming the DAG, the date and the reason at the first run that does not succeed.
+    Return each run's record (DAG id, date, task states, wall and CPU seconds)."""
     if not runs:
-        return
+        return []
     with tempfile.TemporaryDirectory(prefix="cxpipe-dag-runs-") as scratch:
         result = Path(scratch) / "result.json"
         cmd = [sys.executable, "-m", "cxpipe.dag_runs", str(result), *(f"{d}={day.isoformat()}" for d, day in runs)]
@@ -201,6 +202,7 @@ def run_dags(runs: Sequence[tuple[str, date]], env: dict[str, str], cwd: Path) -
             f"{dag_id} for {day}: Airflow stopped with exit code {completed.returncode} "
             f"after {done} of {len(runs)} DAG run(s); its output above says why"
         )
+    return list(report["done"])
 
 
 def run_through_airflow(settings: Settings, airflow_home: Path, load_dates: list[date]) -> None:

@@ -44,7 +44,9 @@ def test_a_run_before_the_start_date_is_an_error_and_the_runner_window_runs_it(
 
     widened = {**airflow_env(settings, home, [EARLY]), "CX_PII_KEY": settings.pii_key}
     assert widened["CX_START_DATE"] == "2025-03-01"
-    run_dags([("cx_ingest_sales", EARLY)], widened, settings.project_dir)
+    (ran,) = run_dags([("cx_ingest_sales", EARLY)], widened, settings.project_dir)
+    assert (ran["dag_id"], ran["date"]) == ("cx_ingest_sales", EARLY.isoformat())
+    assert ran["cpu_s"] > 0 and ran["wall_s"] > 0 and {t["state"] for t in ran["states"]} <= {"success", "skipped"}
     assert (settings.lake_dir / "_load_audit" / "sales" / "load_date=2025-03-01" / "part-0.parquet").exists()
 
 

@@ -129,7 +129,11 @@ final as (
         coalesce(returned_orders.returned_orders, 0) as returned_orders,
         100.0 * coalesce(returned_orders.returned_orders, 0) / nullif(scored.orders, 0) as return_rate_pct,
         top_category.category_affinity,
-        top_category.category_affinity_share_pct,
+        -- 100.0 * spend / spend can round to 100.00000000000001 (it failed the 0-100 test at SF 1)
+        case
+            when top_category.category_affinity_share_pct > 100 then 100.0
+            else top_category.category_affinity_share_pct
+        end as category_affinity_share_pct,
         case
             when scored.orders is null then 'prospect'
             when

@@ -1,0 +1,120 @@
+"""The benchmark harness's own logic: SQL rounding in the pandas baseline, the equality checks.
+
+The harness itself (every stage, every baseline) runs at a tiny scale in tests/e2e/test_benchmark_smoke.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxpipe.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+from cxbench.compare import compare_databases, compare_frames
+from cxbench.pandas_team import quintile_score, sql_round
+
+
+@pytest.mark.parametrize("decimals", [1, 2, 3])
+def test_sql_round_rounds_as_duckdb_does(decimals: int) -> None:
+    values = [3.125, 2.675, -3.125, 0.005, 1.005, 12.345, -0.5, 71.42857142857143, 100.00000000000001, 1e-9]
+    with duckdb.connect() as con:
+        expected = [con.execute(f"select round({v!r}::double, {decimals})").fetchall()[0][0] for v in values]
+    assert sql_round(pd.Series(values), decimals).tolist() == expected
+
+
+def test_sql_round_keeps_missing_values() -> None:
+    assert sql_round(pd.Series([np.nan, 1.25]), 1).isna().tolist() == [True, False]
+
+
+def test_quintile_score_is_the_marts_formula() -> None:
+    # ten distinct values: 1 + floor(5 × (rank - 1) / 9); ties share the lower score; all equal: 3
+    assert quintile_score(pd.Series(range(10))).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert quintile_score(pd.Series([1, 1, 2])).tolist() == [1, 1, 5]
+    assert quintile_score(pd.Series([7, 7])).tolist() == [3, 3]
+
+
+def _mart() -> pd.DataFrame:
+    return pd.DataFrame({"k": ["a", "b", "c"], "n": [1, 2, 3], "x": [1.00, 2.50, None], "flag": [True, False, True]})
+
+
+def test_compare_frames_passes_within_tolerance_and_matches_nulls() -> None:
+    pandas = _mart().assign(x=[1.01, 2.49, None], n=[1.0, 2.0, 3.0])  # counts as floats are still equal
+    result = compare_frames(_mart(), pandas.iloc[::-1], ["k"], {"x": 0.01})
+    assert result["passed"], result
+    assert result["columns"]["x"]["cells_differing"] == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"x": [1.02, 2.5, None]},  # outside the tolerance
+        {"x": [1.0, 2.5, 0.0]},  # a null became a value
+        {"n": [1, 2, 4]},  # an integer differs
+        {"k": ["a", "b", "d"]},  # a key differs
+    ],
+)
+def test_compare_frames_fails_on_any_other_difference(change: dict[str, list[object]]) -> None:
+    assert not compare_frames(_mart(), _mart().assign(**change), ["k"], {"x": 0.01})["passed"]
+
+
+def test_compare_frames_counts_a_flag_that_differs_at_its_threshold_without_failing() -> None:
+    pandas = _mart().assign(flag=[False, False, True], at_threshold=[True, False, False])
+    result = compare_frames(_mart(), pandas, ["k"], {"x": 0.01}, {"flag": "at_threshold"})
+    assert result["passed"]
+    assert result["columns"]["flag"]["differs_at_boundary"] == 1
+    off_threshold = pandas.assign(flag=[True, True, True])
+    assert not compare_frames(_mart(), off_threshold, ["k"], {"x": 0.01}, {"flag": "at_threshold"})["passed"]
+
+
+def test_compare_databases_accepts_last_bit_float_differences_and_nulls_only(tmp_path: Path) -> None:
+    rows = (
+        "select * from (values ('a', 0.1::double + 0.2::double, null::boolean), ('b', 1.5::double, true), "
+        "('c', null, false)) t(k, x, f)"
+    )
+    for name, swap in (("dbt", False), ("floor", True)):
+        (tmp_path / name).mkdir()
+        with duckdb.connect(str(tmp_path / name / "cx.duckdb")) as con:
+            con.execute(f"create table same as {rows}")
+            # 0.3 and 0.1 + 0.2 differ in the last bit: a different summation order gives either
+            con.execute(
+                f"create table near as {rows.replace('0.1::double + 0.2::double', '0.3::double') if swap else rows}"
+            )
+            con.execute(f"create table off as {rows.replace('1.5::double', '1.7::double') if swap else rows}")
+            con.execute(f"create table flag as {rows.replace('true', 'null') if swap else rows}")
+    result = compare_databases(
+        tmp_path / "dbt" / "cx.duckdb", tmp_path / "floor" / "cx.duckdb", ["same", "near", "off", "flag"]
+    )
+    statuses = {name: entry["status"] for name, entry in result["relations"].items()}
+    assert statuses == {
+        "same": "equal",
+        "near": "equal_within_tolerance",
+        "off": "different",
+        "flag": "different",
+    }
+    assert not result["passed"]
+
+
+def test_compare_databases_allows_one_unit_of_the_rounded_decimal_and_no_more(tmp_path: Path) -> None:
+    # a column rounded to 2 decimals: a sum whose last bits differ may round to either side of a tie
+    sides = {"dbt": "(1, 10.01), (2, 20.5), (3, 7.25)", "floor": "(1, 10.02), (2, 20.5), (3, 7.25)"}
+    wide = {"dbt": "(1, 10.01), (2, 20.5), (3, 7.25)", "floor": "(1, 10.03), (2, 20.5), (3, 7.25)"}
+    whole = {"dbt": "(1, 10.0), (2, 20.0)", "floor": "(1, 11.0), (2, 20.0)"}
+    for name in ("dbt", "floor"):
+        (tmp_path / name).mkdir()
+        with duckdb.connect(str(tmp_path / name / "cx.duckdb")) as con:
+            for table, rows in (("tie", sides), ("wide", wide), ("whole", whole)):
+                con.execute(f"create table {table} as select k, x::double as x from (values {rows[name]}) t(k, x)")
+    result = compare_databases(
+        tmp_path / "dbt" / "cx.duckdb", tmp_path / "floor" / "cx.duckdb", ["tie", "wide", "whole"]
+    )
+    relations = result["relations"]
+    assert relations["tie"]["status"] == "equal_within_tolerance"
+    assert relations["tie"]["rounding_ties"] == {"x": 1}
+    assert relations["wide"]["status"] == "different"  # two units apart
+    assert relations["whole"]["status"] == "different"  # whole numbers: no tie allowed
