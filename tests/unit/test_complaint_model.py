@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import MODEL_CACHE
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
+from cxpipe.complaints.classify import KeywordClassifier
 from cxpipe.complaints.corpora import (
     SHARED_CORPORA_DIR,
     held_out,
@@ -22,7 +24,7 @@ from cxpipe.complaints.corpora import (
     public_sentiment_rows,
 )
 from cxpipe.complaints.evaluate import balanced_accuracy, held_out_figures, held_out_markdown, macro_f1
-from cxpipe.complaints.model import fit_models, training_key
+from cxpipe.complaints.model import CauseModel, fit_models, training_key
 from cxpipe.complaints.pipeline import override_rows, training_rows
 from cxpipe.settings import REPO_ROOT
 
@@ -117,15 +119,29 @@ def test_scoring_arithmetic() -> None:
 
 
 def test_training_is_deterministic_and_keyed_by_its_data() -> None:
-    rows = [r for r in load_project_corpus() if r["split"] == "train"]
-    cause_rows = [{"language": r["language"], "text": r["text"], "root_cause": r["root_cause"]} for r in rows]
+    rows = [r for r in load_project_corpus() if r["split"] == "train"][::3]  # a third: two fits stay quick
     texts = ["the wardrobe still has not arrived", "快递太慢了", "стекло разбито"]
-    first = fit_models(TAXONOMY, cause_rows, []).causes.probabilities(texts, ["en", "zh", "ru"])
-    changed = training_key(TAXONOMY, cause_rows[:-1])
-    assert changed != training_key(TAXONOMY, cause_rows)
-    refit = fit_models(TAXONOMY, cause_rows[:-1], [])  # another key: trained again
-    refit = fit_models(TAXONOMY, cause_rows, [])
-    assert (refit.causes.probabilities(texts, ["en", "zh", "ru"]) == first).all()
+
+    def fitted() -> CauseModel:  # trained afresh, past the caches of fit_models
+        return CauseModel(KeywordClassifier(TAXONOMY)).fit(
+            [r["text"] for r in rows], [r["language"] for r in rows], [r["root_cause"] for r in rows]
+        )
+
+    first, second = fitted(), fitted()
+    assert first is not second
+    assert (first.probabilities(texts, ["en", "zh", "ru"]) == second.probabilities(texts, ["en", "zh", "ru"])).all()
+    cause_rows = [{"language": r["language"], "text": r["text"], "root_cause": r["root_cause"]} for r in rows]
+    assert training_key(TAXONOMY, cause_rows[:-1]) != training_key(TAXONOMY, cause_rows)
+    assert training_key(TAXONOMY[:-1], cause_rows) != training_key(TAXONOMY, cause_rows)
+    assert training_key(TAXONOMY, list(cause_rows)) == training_key(TAXONOMY, cause_rows)
+
+
+def test_models_are_kept_in_memory_per_training_set() -> None:
+    rows = list(training_rows(corpora_dir=None)[0])[::7]
+    a = fit_models(TAXONOMY, rows, [])
+    b = fit_models(TAXONOMY, rows[:-1], [])
+    assert a.causes is not b.causes and a.key != b.key
+    assert fit_models(TAXONOMY, rows, []).causes is a.causes  # the first set is still kept
 
 
 def test_models_are_cached_on_disk_by_training_data(tmp_path: Path) -> None:
@@ -151,9 +167,9 @@ def test_overrides_become_training_rows_with_their_complaints_text() -> None:
 def test_an_override_teaches_the_model_a_new_wording() -> None:
     text = "zorblax fizzwump"  # words no training text has
     frame = pd.DataFrame({"complaint_id": [f"t:{i}" for i in range(30)], "complaint_text": [text] * 30})
-    before = analyse_texts(frame, TAXONOMY, corpora_dir=None)
+    before = analyse_texts(frame, TAXONOMY, corpora_dir=None, cache_dir=MODEL_CACHE)
     overrides = [{"complaint_id": f"t:{i}", "root_cause": "assembly"} for i in range(30)]
-    after = analyse_texts(frame, TAXONOMY, overrides=overrides, corpora_dir=None)
+    after = analyse_texts(frame, TAXONOMY, overrides=overrides, corpora_dir=None, cache_dir=MODEL_CACHE)
     assert (before["root_cause"] != "assembly").all()
     assert (after["root_cause"] == "assembly").all()
     assert (after["classified_by"] == "model").all()
@@ -168,7 +184,12 @@ def test_an_override_teaches_the_model_a_new_wording() -> None:
     ],
 )
 def test_languages_without_rows_are_labelled_as_themselves_and_still_classified(text: str, language: str) -> None:
-    out = analyse_texts(pd.DataFrame({"complaint_id": ["a"], "complaint_text": [text]}), TAXONOMY, corpora_dir=None)
+    out = analyse_texts(
+        pd.DataFrame({"complaint_id": ["a"], "complaint_text": [text]}),
+        TAXONOMY,
+        corpora_dir=None,
+        cache_dir=MODEL_CACHE,
+    )
     assert out.loc[0, "language"] == language
     assert out.loc[0, "classified_by"] == "model"
     assert 0 < out.loc[0, "confidence"] <= 1
@@ -176,7 +197,7 @@ def test_languages_without_rows_are_labelled_as_themselves_and_still_classified(
 
 def test_a_second_cause_named_by_keywords_is_kept_when_the_model_has_none() -> None:
     cause_rows, sentiment_rows = training_rows(corpora_dir=None)
-    models = fit_models(TAXONOMY, cause_rows, sentiment_rows)
+    models = fit_models(TAXONOMY, cause_rows, sentiment_rows, MODEL_CACHE)
     text = "Charged twice for one order, and the parcel never arrived: заказ так и не привезли"
     (prediction,) = models.causes.predict([text], ["en"])
     assert {prediction.root_cause, prediction.secondary_cause} == {"price_billing", "late_delivery"}

@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import MODEL_CACHE
 
 from cxpipe.complaints import (
     CAUSES,
@@ -191,7 +192,7 @@ def test_analyse_texts_returns_redacted_text_and_never_the_raw_text() -> None:
         }
     )
     rows = load_taxonomy(SEEDS / "complaint_taxonomy.csv")
-    out = analyse_texts(frame, rows).set_index("complaint_id")
+    out = analyse_texts(frame, rows, cache_dir=MODEL_CACHE).set_index("complaint_id")
     assert "complaint_text" not in out.columns
     assert out.loc["a", "redacted_text"] == "Charged twice, call me at [PHONE]"
     assert out.loc["a", "pii_found"] == "phone"
@@ -217,7 +218,9 @@ def test_pii_remaining_reports_what_redaction_let_through(monkeypatch: pytest.Mo
             "complaint_text": ["card 4111 1111 1111 1111, mail a@b.se", "parcel BR123456789BR, paid {$110000.00}"],
         }
     )
-    out = analyse_texts(frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}]).set_index("complaint_id")
+    out = analyse_texts(
+        frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}], cache_dir=MODEL_CACHE
+    ).set_index("complaint_id")
     assert out.loc["a", "pii_remaining"] == "card"
     assert out.loc["b", "pii_remaining"] == ""  # tracking codes and amounts are not PII
 
@@ -225,7 +228,7 @@ def test_pii_remaining_reports_what_redaction_let_through(monkeypatch: pytest.Mo
 @pytest.mark.parametrize("texts", [[], ["hmm"]])
 def test_analyse_texts_columns_have_warehouse_types_even_when_empty_or_null(texts: list[str]) -> None:
     frame = pd.DataFrame({"complaint_id": [str(i) for i in range(len(texts))], "complaint_text": texts})
-    out = analyse_texts(frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}])
+    out = analyse_texts(frame, [{"root_cause": "staff", "language": "en", "keyword": "rude"}], cache_dir=MODEL_CACHE)
     with duckdb.connect() as con:
         con.register("out", out)
         types = dict(con.execute("select column_name, column_type from (describe select * from out)").fetchall())

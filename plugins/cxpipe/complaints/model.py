@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,13 +315,17 @@ def _part_digest(part: Sequence[Mapping[str, object]]) -> bytes:
     return value
 
 
-_MEMORY: dict[str, Any] = {}
+#: Fitted models of this process, most recently used last; a process that alternates between a few
+#: training sets (the review command, the held-out evaluation, tests) keeps each instead of refitting.
+_MEMORY: OrderedDict[str, Any] = OrderedDict()
+_MEMORY_SIZE = 6
 
 
 def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
     """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
     name = f"complaint_{kind}_{key}"
     if name in _MEMORY:
+        _MEMORY.move_to_end(name)
         return _MEMORY[name]
     path = cache_dir / f"{name}.pkl" if cache_dir is not None else None
     if path is not None and path.is_file():
@@ -334,9 +339,9 @@ def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any
             with tmp.open("wb") as fh:
                 pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)
-    for old in [k for k in _MEMORY if k.startswith(f"complaint_{kind}_")]:
-        del _MEMORY[old]
     _MEMORY[name] = model
+    while len(_MEMORY) > _MEMORY_SIZE:
+        _MEMORY.popitem(last=False)
     return model
 
 
