@@ -33,7 +33,10 @@ import sys
 from collections import deque
 from collections.abc import Collection, Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxpipe.contracts import ContractError
 
@@ -164,6 +167,64 @@ def _check_header(header: list[str], path: str, line: int, expected: Collection[
         seen[name] = position
 
 
+def _unquoted(text: str, start: int, width: int) -> bool:
+    """Whether the records from ``start`` on can be split without the CSV reader: no quote character, no
+    carriage return but before a line break, and more than one column (a line holding no delimiter
+    then is blank or has the wrong number of fields). Each physical line is then one record whose
+    fields are the line split at the delimiters, which is what the reader would return."""
+    return width > 1 and text.find('"', start) < 0 and text.count("\r", start) == text.count("\r\n", start)
+
+
+def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
+    """The records of ``body`` (no quotes, see :func:`_unquoted`), split in Arrow; ``first`` is the
+    physical line number of its first line. Returns the records with the header's number of fields
+    (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
+    :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
+    of fields, and a last line without a line break, are looked at one by one in Python."""
+    width = len(header)
+    pieces = pc.list_flatten(pc.split_pattern(pa.array([body], type=pa.large_string()), "\n"))
+    ended = body.endswith("\n") or not body
+    complete = pieces.slice(0, len(pieces) - 1) if ended else pieces
+    fields = pc.split_pattern(pc.replace_substring(complete, "\r", ""), ",")
+    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+    numbers = np.arange(first, first + len(complete), dtype="int64")
+    fits = counts == width
+    if not ended:
+        fits[-1] = False
+    aside: list[dict[str, object]] = []
+    blank = 0
+    for index in np.flatnonzero(~fits).tolist():
+        number = int(numbers[index])
+        line = complete[index].as_py() + ("\n" if ended or index < len(complete) - 1 else "")
+        if not line.strip():
+            blank += 1
+        elif not line.endswith("\n"):
+            aside.append(_aside(number, line, f"line {number}: {_NO_LINE_END}"))
+        else:
+            aside.append(
+                _aside(
+                    number,
+                    line,
+                    f"line {number}: expected {width} fields as in the header, found {int(counts[index])}; "
+                    "quote values that contain the delimiter",
+                )
+            )
+    kept = fields.filter(pa.array(fits))
+    rows = numbers[fits]
+    frame = pd.DataFrame(
+        {
+            "_source_row": pd.Series(rows, dtype="int64"),
+            "_last_line": pd.Series(rows, dtype="int64"),
+            **{name: pd.Series(pc.list_element(kept, j), dtype=str) for j, name in enumerate(header)},
+        }
+    )
+    return frame, aside, blank
+
+
+def _aside(number: int, line: str, error: str) -> dict[str, object]:
+    return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
+
+
 def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFrame:
     """Parse CSV text into string columns plus ``_source_row`` and ``_last_line`` (physical lines).
 
@@ -231,7 +292,13 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             }
         )
 
-    while True:
+    split = _unquoted(text, lines.pos, width)
+    if split:
+        records, aside, blank_after = _unquoted_records(text[lines.pos :], header_lines + 1, header)
+        chunks.append(records)
+        bad.extend(aside)
+        blank += blank_after
+    while not split:
         lines.mark()
         try:
             fields = next(reader)
