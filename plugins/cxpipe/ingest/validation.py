@@ -281,7 +281,8 @@ def deduplicate(entity: Entity, frame: pd.DataFrame, typed: pd.DataFrame, reason
     earlier = keys.duplicated(keep="last")
     if not earlier.any():
         return 0
-    last = keys[~keys.duplicated(keep="last")]
+    last = keys[~earlier]
+    last = last[last.isin(keys[earlier])]  # only the keys that superseded a row are named
     where = frame.loc[last.index, "_source_file"] + " line " + frame.loc[last.index, "_source_row"].astype(str)
     winner = pd.Series(where.to_numpy(), index=last.to_numpy())
     mask = pd.Series(False, index=frame.index)
