@@ -394,6 +394,10 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
     records: list[dict[str, object]] = []
     blank = 0
     total = count_lines(text)
+    # The keys of the last object and whether they are usable names: lines mostly repeat them.
+    last_keys: tuple[str, ...] = ()
+    last_names: list[str] = []
+    last_usable = False
     for number, line in enumerate(text.split("\n"), start=1):
         if number > total:
             break
@@ -416,12 +420,16 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             )
             continue
         record: dict[str, object] = {"_source_row": number, "_last_line": number, "_raw_error": ""}
-        names = [str(name).strip() for name in parsed]
-        if INTERNAL_COLUMNS.intersection(names) or len(set(names)) != len(names):
+        keys = tuple(parsed)
+        if keys != last_keys:
+            last_keys, last_names = keys, [str(name).strip() for name in parsed]
+            last_usable = not INTERNAL_COLUMNS.intersection(last_names) and len(set(last_names)) == len(last_names)
+        names = last_names
+        if not last_usable:
             problem = "a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
             continue
-        values = [_as_text(value) for value in parsed.values()]
+        values = [value if type(value) is str else _as_text(value) for value in parsed.values()]
         if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
             problem = "a \\u escape that is half of a character (a lone surrogate)"
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
