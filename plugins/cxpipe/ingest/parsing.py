@@ -182,10 +182,12 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
     of fields, and a last line without a line break, are looked at one by one in Python."""
     width = len(header)
-    pieces = pc.list_flatten(pc.split_pattern(pa.array([body], type=pa.large_string()), "\n"))
+    crlf = body.count("\r\n")
+    eol = "\r\n" if crlf and crlf == body.count("\n") else "\n"  # lines end alike: split at the whole ending
+    pieces = pc.list_flatten(pc.split_pattern(pa.array([body], type=pa.large_string()), eol))
     ended = body.endswith("\n") or not body
     complete = pieces.slice(0, len(pieces) - 1) if ended else pieces
-    fields = pc.split_pattern(pc.replace_substring(complete, "\r", ""), ",")
+    fields = pc.split_pattern(complete if eol == "\r\n" or not crlf else pc.replace_substring(complete, "\r", ""), ",")
     counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     numbers = np.arange(first, first + len(complete), dtype="int64")
     fits = counts == width
@@ -195,7 +197,7 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     blank = 0
     for index in np.flatnonzero(~fits).tolist():
         number = int(numbers[index])
-        line = complete[index].as_py() + ("\n" if ended or index < len(complete) - 1 else "")
+        line = complete[index].as_py() + (eol if ended or index < len(complete) - 1 else "")
         if not line.strip():
             blank += 1
         elif not line.endswith("\n"):
@@ -209,7 +211,7 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
                     "quote values that contain the delimiter",
                 )
             )
-    kept = fields.filter(pa.array(fits))
+    kept = fields if fits.all() else fields.filter(pa.array(fits))
     rows = numbers[fits]
     frame = pd.DataFrame(
         {
