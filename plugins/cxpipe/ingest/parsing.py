@@ -20,6 +20,12 @@ none of its inner lines would be a complete record on its own; otherwise only
 its first line is quarantined and reading resumes on the next line, so the other
 lines are loaded or quarantined one by one.
 
+Records of a CSV file without any quote character (and no carriage return but
+before a line break) are split in Arrow, one record per physical line, which is
+what the CSV reader returns for such text; only the lines with another number of
+fields, blank lines and a last line without a line break are looked at one by
+one. Files with quotes go through the CSV reader line by line as described above.
+
 Error messages name the file, line and column position, never a value: a
 headerless file's first line is a customer's row.
 """
@@ -397,7 +403,7 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
     blank = 0
     total = count_lines(text)
     # The keys of the last object and whether they are usable names: lines mostly repeat them.
-    last_keys: tuple[str, ...] = ()
+    last_keys: tuple[str, ...] | None = None
     last_names: list[str] = []
     last_usable = False
     for number, line in enumerate(text.split("\n"), start=1):

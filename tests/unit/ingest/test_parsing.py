@@ -159,3 +159,13 @@ def test_quotes_and_lone_carriage_returns_go_through_the_csv_reader(body: str) -
 
     assert not parsing._unquoted("id,x,y\n" + body, len("id,x,y\n"), 3)
     assert not parsing._unquoted("id\nR1\n", len("id\n"), 1)  # one column: a blank line has as many fields
+
+
+def test_json_lines_keys_are_judged_per_key_set_even_when_lines_repeat_or_alternate_them() -> None:
+    from cxpipe.ingest import parsing
+
+    text = '{}\n{}\n{"a": "1", "a ": "2"}\n{"a": "1", "a ": "2"}\n{"a": 3}\n{}\n{"_raw": 1}\n{"a": 4}\n'
+    frame = parsing.parse_jsonl(text, "x.jsonl")
+    twice = "line {}: a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
+    assert list(frame["_raw_error"]) == ["", "", twice.format(3), twice.format(4), "", "", twice.format(7), ""]
+    assert list(frame["a"].fillna("-")) == ["-", "-", "-", "-", "3", "-", "-", "4"]
