@@ -65,6 +65,7 @@ like phone numbers and is redacted unless labelled; a phone number glued to a wo
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import itertools
 import re
@@ -202,13 +203,14 @@ def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     Values are trimmed and lower-cased first, so ``A@X.com `` and ``a@x.com`` agree. Each
     distinct value is hashed once.
     """
-    secret = key.encode()
+    keyed = hmac.new(key.encode(), digestmod=hashlib.sha256)  # copied per value: the key is not set up again
 
     def one(value: object) -> object:
         if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == "":
             return None
-        text = str(value).strip().lower()
-        return hmac.digest(secret, text.encode(), "sha256").hex()[:24]
+        digest = keyed.copy()
+        digest.update(str(value).strip().lower().encode())
+        return digest.hexdigest()[:24]
 
     return _per_distinct(values, one)
 
