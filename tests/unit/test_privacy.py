@@ -6,6 +6,9 @@ numbers that fail the Luhn check). Every table row also checks that redaction an
 agree: after redact_pii, find_pii finds nothing.
 """
 
+import hashlib
+import hmac
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +32,17 @@ def test_pseudonymise_is_keyed_and_stable() -> None:
     assert hashed[0] == hashed[1]
     assert pd.isna(hashed[2]) and pd.isna(hashed[3])
     assert pseudonymise(values, "k2")[0] != hashed[0]
+
+
+def test_pseudonymise_is_hmac_sha256_of_the_trimmed_lower_cased_value_once_per_distinct_value() -> None:
+    values = pd.Series(["C1", " c1", "C2", None, "C1", "", "Åsa@X.se"] * 3, dtype="string", name="customer_id")
+    hashed = pseudonymise(values, "key")
+    expected = [
+        None if v is pd.NA or v == "" else hmac.new(b"key", v.strip().lower().encode(), hashlib.sha256).hexdigest()[:24]
+        for v in values
+    ]
+    assert [None if pd.isna(h) else h for h in hashed] == expected
+    assert (hashed.dtype, hashed.name, list(hashed.index)) == ("string", "customer_id", list(values.index))
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -287,6 +301,9 @@ def test_masking_a_column_is_redact_pii_of_each_value() -> None:
     masked = mask_contact_details(pd.Series(texts))
     assert list(masked[:7]) == [redact_pii(text)[0] for text in texts[:7]]
     assert pd.isna(masked[7])
+    repeated = mask_contact_details(pd.Series(texts * 3, index=range(100, 100 + 3 * len(texts)), dtype="string"))
+    assert [None if pd.isna(m) else m for m in repeated] == [None if pd.isna(m) else m for m in masked] * 3
+    assert list(repeated.index) == list(range(100, 100 + 3 * len(texts)))
     assert list(masked[:3]) == ["card [CARD], mail [EMAIL]", "我的电话[PHONE]，请回电", "call [PHONE] or [PHONE]"]
 
 

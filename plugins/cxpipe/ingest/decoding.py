@@ -83,6 +83,23 @@ def _candidates(declared: str | Sequence[str] | None) -> tuple[str, ...]:
     return (declared,) if isinstance(declared, str) else tuple(declared)
 
 
+def _utf8_counts(data: bytes) -> tuple[int, int]:
+    """(bytes that are not UTF-8 plus private-use characters of :data:`UNDECODABLE`, other non-ASCII
+    characters) of ``data`` read as UTF-8 with each undecodable byte kept as one character: what
+    reading it with the keep-bytes handler and counting would give, counted by the codecs in C
+    (undecodable bytes become lone surrogates, which UTF-8 cannot encode) rather than one
+    handler call per undecodable byte."""
+    try:
+        text = data.decode("utf-8", errors="surrogateescape")
+    except UnicodeDecodeError:  # an undecodable run holding an ASCII byte: count the slow way
+        text = data.decode("utf-8", errors=_KEEP_BYTES)
+        undecodable = len(UNDECODABLE.findall(text))
+    else:
+        escaped = len(text) - len(text.encode("utf-8", errors="ignore").decode("utf-8"))
+        undecodable = escaped + len(UNDECODABLE.findall(text))
+    return undecodable, len(text) - len(text.encode("ascii", errors="ignore")) - undecodable
+
+
 def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str = "") -> tuple[str, str]:
     """Return the text of a landing file and the encoding it was read with.
 
@@ -118,11 +135,9 @@ def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str =
             return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    lenient = data.decode("utf-8", errors=_KEEP_BYTES)
-    undecodable = len(UNDECODABLE.findall(lenient))
-    non_ascii = len(lenient) - len(lenient.encode("ascii", errors="ignore")) - undecodable
+    undecodable, non_ascii = _utf8_counts(data)
     if utf8 and non_ascii >= 10 * undecodable:
-        return lenient, "utf-8"
+        return data.decode("utf-8", errors=_KEEP_BYTES), "utf-8"
     others = [c for c in candidates if not _is_utf8(c)]
     best = charset_normalizer.from_bytes(data, cp_isolation=others).best() if others else None
     if best is None:  # no verdict: the first other candidate that decodes every byte, else UTF-8
@@ -137,5 +152,6 @@ def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str =
         return data.decode(fallback, errors=_KEEP_BYTES), fallback
     text = data.decode(best.encoding, errors=_KEEP_BYTES)
     if utf8 and mojibake_line(text, best.encoding) is not None:
-        return lenient, "utf-8"  # UTF-8 text among bytes of another encoding: those rows are quarantined
+        # UTF-8 text among bytes of another encoding: those rows are quarantined
+        return data.decode("utf-8", errors=_KEEP_BYTES), "utf-8"
     return text, best.encoding

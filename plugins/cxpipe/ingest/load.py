@@ -190,10 +190,12 @@ def _stage_entity(
             len(values),
             sum(values.values()),
         )
-    loaded = typed[good].copy()
+    loaded = typed[good]  # a new frame already; the typed and loaded frames are let go as soon as they are done
+    del typed
     loaded["_source_file"] = frame.loc[good, "_source_file"]
     loaded["_source_row"] = frame.loc[good, "_source_row"].astype("int64")
     table = pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False)
+    del loaded
     staged.write(table, partition(settings.lake_dir, entity, load_date))
 
     if entity.event_column is not None and table.num_rows:

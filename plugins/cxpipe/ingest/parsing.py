@@ -20,6 +20,12 @@ none of its inner lines would be a complete record on its own; otherwise only
 its first line is quarantined and reading resumes on the next line, so the other
 lines are loaded or quarantined one by one.
 
+Records of a CSV file without any quote character (and no carriage return but
+before a line break) are split in Arrow, one record per physical line, which is
+what the CSV reader returns for such text; only the lines with another number of
+fields, blank lines and a last line without a line break are looked at one by
+one. Files with quotes go through the CSV reader line by line as described above.
+
 Error messages name the file, line and column position, never a value: a
 headerless file's first line is a customer's row.
 """
@@ -33,7 +39,10 @@ import sys
 from collections import deque
 from collections.abc import Collection, Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxpipe.contracts import ContractError
 
@@ -164,6 +173,66 @@ def _check_header(header: list[str], path: str, line: int, expected: Collection[
         seen[name] = position
 
 
+def _unquoted(text: str, start: int, width: int) -> bool:
+    """Whether the records from ``start`` on can be split without the CSV reader: no quote character, no
+    carriage return but before a line break, and more than one column (a line holding no delimiter
+    then is blank or has the wrong number of fields). Each physical line is then one record whose
+    fields are the line split at the delimiters, which is what the reader would return."""
+    return width > 1 and text.find('"', start) < 0 and text.count("\r", start) == text.count("\r\n", start)
+
+
+def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
+    """The records of ``body`` (no quotes, see :func:`_unquoted`), split in Arrow; ``first`` is the
+    physical line number of its first line. Returns the records with the header's number of fields
+    (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
+    :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
+    of fields, and a last line without a line break, are looked at one by one in Python."""
+    width = len(header)
+    crlf = body.count("\r\n")
+    eol = "\r\n" if crlf and crlf == body.count("\n") else "\n"  # lines end alike: split at the whole ending
+    pieces = pc.list_flatten(pc.split_pattern(pa.array([body], type=pa.large_string()), eol))
+    ended = body.endswith("\n") or not body
+    complete = pieces.slice(0, len(pieces) - 1) if ended else pieces
+    fields = pc.split_pattern(complete if eol == "\r\n" or not crlf else pc.replace_substring(complete, "\r", ""), ",")
+    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+    numbers = np.arange(first, first + len(complete), dtype="int64")
+    fits = counts == width
+    if not ended:
+        fits[-1] = False
+    aside: list[dict[str, object]] = []
+    blank = 0
+    for index in np.flatnonzero(~fits).tolist():
+        number = int(numbers[index])
+        line = complete[index].as_py() + (eol if ended or index < len(complete) - 1 else "")
+        if not line.strip():
+            blank += 1
+        elif not line.endswith("\n"):
+            aside.append(_aside(number, line, f"line {number}: {_NO_LINE_END}"))
+        else:
+            aside.append(
+                _aside(
+                    number,
+                    line,
+                    f"line {number}: expected {width} fields as in the header, found {int(counts[index])}; "
+                    "quote values that contain the delimiter",
+                )
+            )
+    kept = fields if fits.all() else fields.filter(pa.array(fits))
+    rows = numbers[fits]
+    frame = pd.DataFrame(
+        {
+            "_source_row": pd.Series(rows, dtype="int64"),
+            "_last_line": pd.Series(rows, dtype="int64"),
+            **{name: pd.Series(pc.list_element(kept, j), dtype=str) for j, name in enumerate(header)},
+        }
+    )
+    return frame, aside, blank
+
+
+def _aside(number: int, line: str, error: str) -> dict[str, object]:
+    return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
+
+
 def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFrame:
     """Parse CSV text into string columns plus ``_source_row`` and ``_last_line`` (physical lines).
 
@@ -231,7 +300,13 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             }
         )
 
-    while True:
+    split = _unquoted(text, lines.pos, width)
+    if split:
+        records, aside, blank_after = _unquoted_records(text[lines.pos :], header_lines + 1, header)
+        chunks.append(records)
+        bad.extend(aside)
+        blank += blank_after
+    while not split:
         lines.mark()
         try:
             fields = next(reader)
@@ -327,6 +402,10 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
     records: list[dict[str, object]] = []
     blank = 0
     total = count_lines(text)
+    # The keys of the last object and whether they are usable names: lines mostly repeat them.
+    last_keys: tuple[str, ...] | None = None
+    last_names: list[str] = []
+    last_usable = False
     for number, line in enumerate(text.split("\n"), start=1):
         if number > total:
             break
@@ -349,12 +428,16 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             )
             continue
         record: dict[str, object] = {"_source_row": number, "_last_line": number, "_raw_error": ""}
-        names = [str(name).strip() for name in parsed]
-        if INTERNAL_COLUMNS.intersection(names) or len(set(names)) != len(names):
+        keys = tuple(parsed)
+        if keys != last_keys:
+            last_keys, last_names = keys, [str(name).strip() for name in parsed]
+            last_usable = not INTERNAL_COLUMNS.intersection(last_names) and len(set(last_names)) == len(last_names)
+        names = last_names
+        if not last_usable:
             problem = "a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
             continue
-        values = [_as_text(value) for value in parsed.values()]
+        values = [value if type(value) is str else _as_text(value) for value in parsed.values()]
         if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
             problem = "a \\u escape that is half of a character (a lone surrogate)"
             records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})

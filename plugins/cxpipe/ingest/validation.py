@@ -27,11 +27,14 @@ beyond the short unreadable value kept beside the row's raw content in the quara
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxpipe.contracts import STANDARDS, Column, Entity, country_code, standard_codes
 from cxpipe.ingest.decoding import UNDECODABLE
@@ -43,6 +46,10 @@ _FALSE = {"false", "f", "no", "n", "0"}
 _OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 #: ISO 8601 (extended format): a date, optionally a time of day and an offset.
 ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?))?)?"
+#: Python's ``\s`` on ASCII text (``\t\n\v\f\r``, the separators U+001C-U+001F, space) as a class RE2 reads alike.
+_ASCII_SPACE = "[" + "".join(f"\\x{i:02x}" for i in range(128) if re.fullmatch(r"\s", chr(i))) + "]"
+#: :data:`ISO_8601` for Arrow's RE2 on ASCII values, where ``\d`` already means the same as in Python.
+_ISO_8601_RE2 = "^(?:" + ISO_8601.replace(r"\s", _ASCII_SPACE) + ")$"
 #: A plain decimal number; an integer (``12`` or ``12.0``).
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
 INTEGER = r"[+-]?\d+(?:\.0*)?"
@@ -60,10 +67,22 @@ UNKNOWN_VALUES_KEPT = 20
 _Problems = list[tuple[pd.Series, str]]
 
 
+def _iso_8601(text: pd.Series) -> pd.Series:
+    """``text.str.fullmatch(ISO_8601)``, by Arrow's RE2 for ASCII values and Python's ``re`` for the others
+    (pandas hands the whole column to ``re`` one value at a time, since RE2's ``\\s`` is narrower)."""
+    values = pa.array(text.array)
+    matched = pc.fill_null(pc.match_substring_regex(values, _ISO_8601_RE2), False).to_numpy(zero_copy_only=False)
+    other = ~pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
+    if other.any():
+        pattern = re.compile(ISO_8601)
+        matched[other] = [pattern.fullmatch(value) is not None for value in text[other]]
+    return pd.Series(matched, index=text.index)
+
+
 def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Timestamps in UTC (NaT where unreadable) and a mask of values the declared formats read
     differently: ISO 8601, then the source's formats, then its timezone."""
-    iso = present & text.str.fullmatch(ISO_8601)
+    iso = present & _iso_8601(text)
     stamps = pd.to_datetime(text.where(iso, None), utc=True, errors="coerce", format="ISO8601")
     ambiguous = pd.Series(False, index=text.index)
     rest = present & ~iso
@@ -146,7 +165,7 @@ def _cast(
                 value: country_code(value) or (value.strip().upper() if value.strip().upper() in extra else value)
                 for value in text[present].unique()
             }
-            text = text.map(lambda value: codes.get(value, value))
+            text = text.map(codes)  # values that are not present become missing, as they do below
         elif column.standard is not None:
             text = text.str.upper()
         return text.where(present, None).astype("string"), pd.Series(False, index=text.index), []
@@ -281,7 +300,8 @@ def deduplicate(entity: Entity, frame: pd.DataFrame, typed: pd.DataFrame, reason
     earlier = keys.duplicated(keep="last")
     if not earlier.any():
         return 0
-    last = keys[~keys.duplicated(keep="last")]
+    last = keys[~earlier]
+    last = last[last.isin(keys[earlier])]  # only the keys that superseded a row are named
     where = frame.loc[last.index, "_source_file"] + " line " + frame.loc[last.index, "_source_row"].astype(str)
     winner = pd.Series(where.to_numpy(), index=last.to_numpy())
     mask = pd.Series(False, index=frame.index)

@@ -69,7 +69,9 @@ import hashlib
 import hmac
 import itertools
 import re
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from cxpipe.privacy.free_text import (
@@ -183,25 +185,34 @@ _GROUPS = re.compile(r"\d+")
 Span = tuple[int, int]
 
 
+def _per_distinct(values: pd.Series, one: Callable[[object], object]) -> pd.Series:
+    """``values.map(one).astype("string")``, with ``one`` called once per distinct value (missing
+    values are passed through as missing): columns repeat their values, a keyed hash or a redaction
+    costs far more than a lookup."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    done = np.array([one(value) for value in distinct], dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    found = codes >= 0
+    out[found] = done[codes[found]]
+    return pd.Series(out, index=values.index, name=values.name).astype("string")
+
+
 def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     """Replace each non-empty value by a keyed hash (HMAC-SHA256, 24 hex chars).
 
-    Values are trimmed and lower-cased first, so ``A@X.com `` and ``a@x.com`` agree.
+    Values are trimmed and lower-cased first, so ``A@X.com `` and ``a@x.com`` agree. Each
+    distinct value is hashed once.
     """
-    secret = key.encode()
-    cache: dict[str, str] = {}
+    keyed = hmac.new(key.encode(), digestmod=hashlib.sha256)  # copied per value: the key is not set up again
 
     def one(value: object) -> object:
         if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == "":
             return None
-        text = str(value).strip().lower()
-        digest = cache.get(text)
-        if digest is None:
-            digest = hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:24]
-            cache[text] = digest
-        return digest
+        digest = keyed.copy()
+        digest.update(str(value).strip().lower().encode())
+        return digest.hexdigest()[:24]
 
-    return values.map(one).astype("string")
+    return _per_distinct(values, one)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -343,7 +354,8 @@ def redact_pii(text: str | None) -> tuple[str, list[str]]:
 
 
 def mask_contact_details(values: pd.Series) -> pd.Series:
-    """:func:`redact_pii` applied to each text of a free-text column (missing values stay missing).
+    """:func:`redact_pii` applied to each text of a free-text column (missing values stay missing),
+    once per distinct text.
 
     Texts without ``@``, digits, capital letters, Chinese characters or the word ``at``
     cannot hold anything to redact and are returned as they are without running the patterns.
@@ -356,4 +368,4 @@ def mask_contact_details(values: pd.Series) -> pd.Series:
             return value
         return redact_pii(value)[0]
 
-    return values.map(one).astype("string")
+    return _per_distinct(values, one)

@@ -73,3 +73,22 @@ def test_corrupt_bytes_quarantine_only_their_row_naming_line_and_column(settings
     assert str(bad["reason"]).startswith("line 6, comment: bytes that are not valid utf-8")
     assert "CX_ENCODING_SURVEYS" in str(bad["reason"])
     assert "caf\\xe9 was cold" in str(bad["raw"])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "中文 text".encode("gbk"),
+        "привет, мир".encode("cp1251") + "ä".encode(),
+        b"ok \xff\xfe \xed\xa0\x80 " + "\uf701 kept".encode(),  # bad bytes, an encoded surrogate, private use
+        b"plain ascii",
+        b"",
+    ],
+)
+def test_undecodable_bytes_are_counted_as_the_keep_bytes_reading_shows_them(data: bytes) -> None:
+    from cxpipe.ingest import decoding
+
+    kept = data.decode("utf-8", errors="cxpipe-keep-bytes")
+    undecodable = len(decoding.UNDECODABLE.findall(kept))
+    non_ascii = len(kept) - len(kept.encode("ascii", errors="ignore")) - undecodable
+    assert decoding._utf8_counts(data) == (undecodable, non_ascii)

@@ -106,3 +106,66 @@ def test_parsing_in_chunks_gives_the_same_rows_as_in_one_piece(monkeypatch: pyte
     assert chunked.fillna("").to_dict("records") == whole.fillna("").to_dict("records")
     assert list(whole["_source_row"]) == [2, 3, 4, 6, 7, 8, 9, 10]
     assert whole.loc[whole["_source_row"] == 9, "_raw"].item() == rows[6] + "\n"
+
+
+UNQUOTED_BODIES = [
+    "R1,a,b\nR2,c,d\n",
+    "R1,a,b\r\n\r\nR2,c,d\r\n",  # CRLF, a blank line
+    "R1,a,b\n  \t\nR2,c\nR3,d,e,f\nR4,g,h",  # blank, too few, too many fields, no line break at the end
+    "\n\nR1,é,中\n,,\n\x0c\n",  # blank lines first, empty fields, a form feed alone is blank
+    "R1,a,b\n   ",  # a last line of blanks without a line break is blank
+    "",
+]
+
+
+@pytest.mark.parametrize("body", UNQUOTED_BODIES)
+def test_records_without_quotes_read_as_the_csv_reader_reads_them(body: str) -> None:
+    """Without quote characters the records are split in Arrow, not by the CSV reader; a quoted
+    first field (the same value once unquoted) sends the same text through the reader."""
+    from cxpipe.ingest import parsing
+
+    text = "id,x,y\n" + body
+    assert parsing._unquoted(text, len("id,x,y\n"), 3)
+    quoted = "id,x,y\n" + body.replace("R1", '"R1"', 1) if "R1" in body else "id,x,y\n" + body + '"R9",a,b\n'
+    split, reader = parsing.parse_csv(text, "x.csv"), parsing.parse_csv(quoted, "x.csv")
+    if "R1" not in body:  # the reader's text has one record more at the end
+        reader = reader[reader["_source_row"] <= len(body.split("\n"))]
+    assert split.attrs["blank_lines"] == reader.attrs["blank_lines"]
+    assert split.dtypes.to_dict() == reader.dtypes.to_dict()
+    keep = [c for c in split.columns if c != "_raw"]
+    raw = {"_raw": lambda s: s.fillna("").str.replace('"R1"', "R1")} if "_raw" in split.columns else {}
+    assert split[keep].fillna("").to_dict("records") == reader[keep].fillna("").to_dict("records")
+    if raw:
+        assert list(split["_raw"].fillna("")) == list(raw["_raw"](reader["_raw"]))
+
+
+def test_records_without_quotes_keep_their_lines_and_reasons() -> None:
+    from cxpipe.ingest import parsing
+
+    frame = parsing.parse_csv("id,x,y\r\nR1,a,b\r\n\r\nR2,c\r\nR3,d,e", "x.csv")
+    assert list(frame["_source_row"]) == [2, 4, 5]
+    assert list(frame["_raw_error"]) == [
+        "",
+        "line 4: expected 3 fields as in the header, found 2; quote values that contain the delimiter",
+        f"line 5: {parsing._NO_LINE_END}",
+    ]
+    assert list(frame["_raw"].fillna("")) == ["", "R2,c\r\n", "R3,d,e"]
+    assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (4, 1)
+
+
+@pytest.mark.parametrize("body", ['R1,"a",b\n', "R1,a\rb,c\n", "R1,a,b\r"])
+def test_quotes_and_lone_carriage_returns_go_through_the_csv_reader(body: str) -> None:
+    from cxpipe.ingest import parsing
+
+    assert not parsing._unquoted("id,x,y\n" + body, len("id,x,y\n"), 3)
+    assert not parsing._unquoted("id\nR1\n", len("id\n"), 1)  # one column: a blank line has as many fields
+
+
+def test_json_lines_keys_are_judged_per_key_set_even_when_lines_repeat_or_alternate_them() -> None:
+    from cxpipe.ingest import parsing
+
+    text = '{}\n{}\n{"a": "1", "a ": "2"}\n{"a": "1", "a ": "2"}\n{"a": 3}\n{}\n{"_raw": 1}\n{"a": 4}\n'
+    frame = parsing.parse_jsonl(text, "x.jsonl")
+    twice = "line {}: a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
+    assert list(frame["_raw_error"]) == ["", "", twice.format(3), twice.format(4), "", "", twice.format(7), ""]
+    assert list(frame["a"].fillna("-")) == ["-", "-", "-", "-", "3", "-", "-", "4"]

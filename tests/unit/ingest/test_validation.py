@@ -74,3 +74,31 @@ def test_an_invalid_later_row_does_not_evict_a_valid_earlier_one(settings: Setti
     (result,) = ingest_source(settings, "surveys", DAY)
     assert (result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (1, 1, 0)
     assert _lake(settings, "surveys", "responses")[0]["nps"] == 10
+
+
+def test_iso_8601_check_by_arrow_agrees_with_python_re_on_every_kind_of_value() -> None:
+    import re
+
+    import pandas as pd
+
+    from cxpipe.ingest.validation import ISO_8601, _iso_8601
+
+    values = [
+        "2026-11-01",
+        "2026-11-01T10:00:00Z",
+        "2026-11-01 10:00:00 +01:00",
+        "2026-11-01T10:00:00.123456789+0100",
+        "2026-11-01T10:00\x1cZ",  # an ASCII separator: whitespace to Python's re, not to RE2's \s
+        "2026-11-01T10:00\x0bZ",
+        "2026-11-01T10:00\xa0Z",  # a no-break space: not ASCII, read by re
+        "٢٠٢٦-١١-٠١",  # Arabic-Indic digits: \d to Python
+        "2026-11-01\n",
+        "2026-11-1",
+        "",
+        "now",
+    ]
+    text = pd.Series(values * 2, dtype=str, index=range(5, 5 + 2 * len(values)))
+    expected = [re.fullmatch(ISO_8601, v) is not None for v in text]
+    assert _iso_8601(text).tolist() == expected
+    assert list(_iso_8601(text).index) == list(text.index)
+    assert expected[:8] == [True] * 8 and expected[8:12] == [False] * 4
