@@ -462,6 +462,9 @@ class GateSettings:
         ),
     ] = None
     """where `run_results.json` and `manifest.json` of the build are"""
+    gx_sample_rows: Annotated[_Count, _Env("CX_GATE_GX_SAMPLE_ROWS", "a whole number ≥ 0, e.g. 10000")] = 10000
+    """rows of each reporting table Great Expectations validates for the Data Docs (a seeded sample of bigger \
+tables; 0: no Data Docs); the blocking verdict is computed in DuckDB over every row"""
 
 
 @_settings_class
