@@ -53,14 +53,13 @@ atomically) and, when `CX_REPORTING_POSTGRES_URL` is set, the PostgreSQL schema
 `CX_ALERT_WEBHOOK_URL`. The offline HTML report of the publication is written to
 `reports/report.html` and `reports/report-<publication id>.html`.
 
-**Tasks:** `check_lake` → `prepare_build` → `dbt` (Cosmos: one task per seed and per
-model, each running `dbt build --select <node>`, i.e. the model and then its tests, so
-one failed model or test is one red task (not retried: fix the model or data and clear it)
-and its downstream models wait; a
-test that spans two models, such as `relationships`, is its own task after both, and the tests
-declared on each source table are one task `dbt.<source>_<table>_source_test` before its staging
-model; with
-`CX_DBT_TASKS=build`, one task `dbt.build` runs the whole `dbt build` instead) →
+**Tasks:** `check_lake` → `prepare_build` → `dbt.build` (Cosmos: the whole `dbt build`, seeds,
+snapshot, models and their tests in dbt's order, as one task; a failed model or test fails it at
+once, not retried, naming every failed node in its message, and dbt's log lists every node; with
+`CX_DBT_TASKS=node`, one task per seed and per model instead, each running
+`dbt build --select <node>`, a test that spans two models as its own task after both, and the
+tests declared on each source table as one task `dbt.<source>_<table>_source_test` before its
+staging model) →
 `quality_gate` (a `pass` of every blocking dbt test in this run's results, a test that did not
 run blocks + Great Expectations suites
 + freshness, shares and drift; blocking) → `publish` (write, audit, swap; both targets) →

@@ -145,8 +145,8 @@ RATIOS: list[tuple[str, str, Callable[[Run, str], float | None]]] = [
     ),
     (
         "transform through Airflow / transform floor",
-        "`dbt parse` + the transform DAG run by Airflow (one Cosmos task per node, then gate and publish) "
-        "over the transform floor",
+        "`dbt parse` + the transform DAG run by Airflow (dbt as `CX_DBT_TASKS` says: one `dbt build` task "
+        "by default, then gate and publish) over the transform floor",
         lambda r, m: _ratio(_transform_dag(r, m), r.get(TRANSFORM_FLOOR, {}).get(m)),
     ),
     (

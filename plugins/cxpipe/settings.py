@@ -355,10 +355,10 @@ class ScheduleSettings:
     """first retry delay; it doubles up to 30 minutes"""
     task_timeout_minutes: Annotated[_Positive, _Env("CX_TASK_TIMEOUT_MINUTES", "a whole number ≥ 1, e.g. 60")] = 60
     """execution timeout of every task"""
-    dbt_tasks: Annotated[_DbtTasks, _Env("CX_DBT_TASKS", f"one of {', '.join(DBT_TASK_MODES)}")] = "node"
-    """how the transform DAG runs dbt: `node`, one Airflow task per seed and model (`dbt build --select` it, \
-then its tests), or `build`, one task for the whole `dbt build` (far fewer task starts; one red task for any \
-failure, named in its log and in the gate's report)"""
+    dbt_tasks: Annotated[_DbtTasks, _Env("CX_DBT_TASKS", f"one of {', '.join(DBT_TASK_MODES)}")] = "build"
+    """how the transform DAG runs dbt: `build`, one task for the whole `dbt build` (a failed node fails it at once, \
+named in its message, its log and the gate's report), or `node`, one Airflow task per seed and model (`dbt build \
+--select` it, then its tests: a per-model grid, at about 1.4 CPU-s of task start per node)"""
 
     @pydantic.field_validator("end_date")
     @classmethod
@@ -462,6 +462,9 @@ class GateSettings:
         ),
     ] = None
     """where `run_results.json` and `manifest.json` of the build are"""
+    gx_sample_rows: Annotated[_Count, _Env("CX_GATE_GX_SAMPLE_ROWS", "a whole number ≥ 0, e.g. 10000")] = 10000
+    """rows of each reporting table Great Expectations validates for the Data Docs (a seeded sample of bigger \
+tables; 0: no Data Docs); the blocking verdict is computed in DuckDB over every row"""
 
 
 @_settings_class

@@ -2,7 +2,7 @@
 
 Demo data -> four ingest DAGs -> transform DAG (Cosmos dbt tasks, quality gate,
 publish) on a temporary Airflow home and data folder; then a second run whose
-gate fails must leave the publication byte-identical (with dbt as one task, CX_DBT_TASKS=build).
+gate fails must leave the publication byte-identical (with dbt as one task, the default CX_DBT_TASKS=build).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ pytestmark = pytest.mark.timeout(30 * 60)
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, airflow_db: Path) -> dict[str, object]:
     root = tmp_path_factory.mktemp("e2e")
-    env = cxpipe_run_env(root, airflow_db)
+    # one Cosmos task per dbt node (CX_DBT_TASKS=node) in this run; the default, one `dbt build` task,
+    # runs in the failing-gate run below and in the scheduler and profile tests
+    env = {**cxpipe_run_env(root, airflow_db), "CX_DBT_TASKS": "node"}
     cxpipe = [sys.executable, "-m", "cxpipe"]
     subprocess.run([*cxpipe, "demo", "--history-days", "60", "--customers", "150"], env=env, check=True)
     run = subprocess.run([*cxpipe, "run"], env=env, capture_output=True, text=True, check=False)

@@ -25,9 +25,13 @@ TRANSFORM = "cx_transform_publish"
 
 @pytest.fixture(scope="module")
 def dagbag(dbt_manifest: Path) -> Any:
+    """The DAGs with one dbt task per node (``CX_DBT_TASKS=node``), the richest shape; the default
+    (one ``dbt.build`` task) is checked in its own parse below."""
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CX_DBT_TASKS", "node")
+        return DagBag(dag_folder=str(REPO_ROOT / "dags"))
 
 
 def test_every_dag_file_imports_without_errors(dagbag: Any) -> None:
@@ -232,8 +236,9 @@ def test_source_tests_run_as_tasks_before_their_staging_models_and_the_gate_requ
     assert set(source_tests) <= set(expected_tests(manifest, REPORTING_TABLES))
 
 
-def test_cx_dbt_tasks_build_runs_the_whole_dbt_build_as_one_task_between_the_same_neighbours(
-    dbt_manifest: Path, tmp_path: Path
+@pytest.mark.parametrize("mode", [None, "BUILD"])
+def test_by_default_the_whole_dbt_build_runs_as_one_task_between_the_same_neighbours(
+    dbt_manifest: Path, tmp_path: Path, mode: str | None
 ) -> None:
     code = """
 import json, sys
@@ -253,7 +258,9 @@ print(json.dumps({
     "callbacks": build.callback,
 }))
 """
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "CX_DBT_TASKS": "BUILD"}
+    env = {k: v for k, v in os.environ.items() if k != "CX_DBT_TASKS"} | {"AIRFLOW_HOME": str(tmp_path)}
+    if mode is not None:
+        env["CX_DBT_TASKS"] = mode
     dags = str(REPO_ROOT / "dags")
     done = subprocess.run([sys.executable, "-c", code, dags], env=env, capture_output=True, text=True, check=True)
     parsed = json.loads(done.stdout.strip().splitlines()[-1])

@@ -8,8 +8,10 @@ Three kinds of checks run against the audited build (``warehouse/cx.duckdb``):
   blocks unless its result is ``pass``: a failure, and a test that did not run
   (no result, or skipped), both block; ``warn`` results are warnings.
 * **Great Expectations suites** — ``expectations/gx/expectations/<table>.json``,
-  one per reporting table, run through the table's checkpoint on a pandas frame
-  (GX's SQL route on DuckDB is broken) and rendered into the Data Docs.
+  one per reporting table, computed as aggregates in DuckDB over every row
+  (:mod:`~cxpipe.gate.sql_expectations`; GX's own SQL route on DuckDB is broken); what
+  that module does not know runs in GX on the whole table as a pandas frame. GX renders
+  the Data Docs from a seeded sample of each big table (``CX_GATE_GX_SAMPLE_ROWS``).
   Expectations of severity ``critical`` block; ``warning``/``info`` ones do not.
 * **Generic checks**, generated from the suite's ``meta.cxpipe`` block so that a
   new reporting table only needs its suite: freshness of the newest data, shares
@@ -22,7 +24,8 @@ blocked run also adds a ``blocked`` row to the operations ``publication_log``.
 
 Modules: :mod:`~cxpipe.gate.results` (what a run reports), :mod:`~cxpipe.gate.suites`
 (configuration), :mod:`~cxpipe.gate.dbt_results` (dbt test results),
-:mod:`~cxpipe.gate.checks` (generic checks), :mod:`~cxpipe.gate.gx` (Great Expectations)
+:mod:`~cxpipe.gate.checks` (generic checks), :mod:`~cxpipe.gate.sql_expectations` (the suites in
+DuckDB), :mod:`~cxpipe.gate.gx` (Great Expectations)
 and :mod:`~cxpipe.gate.run` (running and recording). The DAG names the Cosmos callback
 ``cxpipe.gate.collect_dbt_results``, so it is re-exported here with the rest of the API.
 """

@@ -15,8 +15,10 @@ import duckdb
 from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
 from cxpipe.gate.checks import generic_checks
 from cxpipe.gate.dbt_results import dbt_checks
-from cxpipe.gate.gx import gx_checks
+from cxpipe.gate.gx import GxBatch, gx_checks
 from cxpipe.gate.results import CheckRecord, GateBlockedError, GateResult
+from cxpipe.gate.sql_expectations import evaluate, split_suite
+from cxpipe.gate.suites import suite_expectations
 from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops, connect_read_only, release_inprocess_dbt, tables_expected_empty
 
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: The GX expectation that a table has rows: skipped for a table the deployment's sources cannot feed.
 ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
+#: The seed of the Data Docs' samples: the same build gives the same sample.
+SAMPLE_SEED = 16
 
 
 def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES, run_id: str | None = None) -> GateResult:
@@ -42,13 +46,20 @@ def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES, run
     result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
     for record in dbt_checks(settings, tables, run_id):
         result.add(record)
+    batches: dict[str, GxBatch] = {}
     with connect_read_only(settings.build_db) as build:
-        frames = {t: build.execute(f'select * from {MARTS_SCHEMA}."{t}"').df() for t in tables}
-        skipped = tables_expected_empty(settings, {t: len(frame) for t, frame in frames.items()})
+        rows = {t: int(build.execute(f'select count(*) from {MARTS_SCHEMA}."{t}"').fetchall()[0][0]) for t in tables}
+        skipped = tables_expected_empty(settings, rows)
         result.skipped_tables = skipped
         for table, reason in skipped.items():
             log.warning("%s is empty and not checked for rows, freshness, shares or drift: %s", table, reason)
             result.add(CheckRecord("generic", table, "freshness_shares_drift", None, "critical", True, None, reason))
+        for table in tables:
+            in_sql, in_gx = split_suite(suite_expectations(settings, table))
+            for record in evaluate(build, f'{MARTS_SCHEMA}."{table}"', table, in_sql):
+                result.add(_skip_row_count(record, skipped))
+            if batch := _gx_batch(build, table, rows[table], in_gx, settings.gate.gx_sample_rows):
+                batches[table] = batch
         previous = (
             duckdb.connect(str(settings.reporting_db), read_only=True) if settings.reporting_db.exists() else None
         )
@@ -59,17 +70,41 @@ def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES, run
         finally:
             if previous is not None:
                 previous.close()
-    for record in gx_checks(settings, frames):
-        if record.table in skipped and record.check == ROW_COUNT_EXPECTATION:
-            record = replace(record, passed=True, skipped=skipped[record.table])
-        result.add(record)
+    for record in gx_checks(settings, batches):
+        result.add(_skip_row_count(record, skipped))
     result.passed = not result.failures
     index = settings.data_docs_index
-    result.data_docs = index.as_uri() if index.exists() else ""
+    result.data_docs = index.as_uri() if batches and index.exists() else ""  # not built when GX did not run
     for warning in result.warnings:
         log.warning("gate warning (not blocking): %s", warning.describe())
     record_gate_run(settings, result, started)
     return result
+
+
+def _skip_row_count(record: CheckRecord, skipped: dict[str, str]) -> CheckRecord:
+    """The row-count expectation of a table the deployment cannot feed: recorded as skipped, with the reason."""
+    if record.table in skipped and record.check == ROW_COUNT_EXPECTATION:
+        return replace(record, passed=True, skipped=skipped[record.table])
+    return record
+
+
+def _gx_batch(
+    build: duckdb.DuckDBPyConnection, table: str, rows: int, in_gx: list[dict[str, Any]], sample_rows: int
+) -> GxBatch | None:
+    """What GX validates of ``table``: the whole table when part of its suite is left to GX (``in_gx``),
+    else — for the Data Docs only — at most ``sample_rows`` rows (a seeded reservoir sample); None when
+    nothing is left to GX and ``sample_rows`` is 0."""
+    relation = f'{MARTS_SCHEMA}."{table}"'
+    if in_gx:
+        return GxBatch(build.execute(f"select * from {relation}").df(), rows, sampled=False, counts_untranslated=True)
+    if sample_rows == 0:
+        return None
+    if rows <= sample_rows:
+        return GxBatch(build.execute(f"select * from {relation}").df(), rows, sampled=False, counts_untranslated=False)
+    sample = build.execute(
+        f"select * from {relation} using sample reservoir({sample_rows} rows) repeatable ({SAMPLE_SEED})"
+    ).df()
+    return GxBatch(sample, rows, sampled=True, counts_untranslated=False)
 
 
 def record_gate_run(settings: Settings, result: GateResult, started: datetime) -> None:

@@ -31,6 +31,19 @@ def table_config(settings: Settings, table: str) -> dict[str, Any]:
     return config
 
 
+def suite_expectations(settings: Settings, table: str) -> list[dict[str, Any]]:
+    """The expectations of a table's GX suite as its JSON file holds them (``type``, ``kwargs``, ``severity``)."""
+    path = suite_path(settings, table)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: every reporting table needs a GX suite (see docs/gate.md, 'Adding a table')"
+        )
+    expectations = json.loads(path.read_text(encoding="utf-8")).get("expectations") or []
+    if not isinstance(expectations, list):
+        raise ValueError(f"{path}: expectations must be a list")
+    return expectations
+
+
 def as_of_date(settings: Settings) -> date:
     """The date freshness is measured against: ``settings.gate.as_of``, else the newest load date in the lake."""
     if settings.gate.as_of is not None:
