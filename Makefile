@@ -23,12 +23,15 @@ export DO_NOT_TRACK := true
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set, every process (dbt, Airflow,
+# each test's subprocess) would otherwise compile its imports again (about 10 CPU-s for Airflow, dbt,
+# Great Expectations and pandas; 6-7 CPU-s once compiled).
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
 
-env: $(VENV)/.synced ## set up the locked Python environment (uv sync --frozen)
+env: $(VENV)/.synced ## set up the locked Python environment (uv sync --frozen, bytecode compiled)
 
 demo: env ## write demo landing files for all four sources
 	$(BIN)/cxpipe demo --start $(DEMO_START) --days $(DEMO_DAYS)
