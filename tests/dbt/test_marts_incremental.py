@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-from conftest import DEMO_DATE, run_dbt, settings_for
+from conftest import DEMO_DATE, comparable_columns, run_dbt, settings_for
 
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
@@ -54,20 +54,6 @@ def _build(settings: Settings, *flags: str) -> tuple[str, int, int, int]:
     assert len(found) == 1, result.stdout[-4000:]
     key, *counts = found[0]
     return key, int(counts[0]), int(counts[1]), int(counts[2])
-
-
-def _comparable(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The columns of ``table`` to compare: all of them, the DOUBLE columns of an intermediate table to
-    12 decimals. A sum of doubles depends on the order DuckDB adds them in, which differs between an
-    incremental table and a full rebuild in the last bit (``int_customers_rfm``'s category share:
-    39.98719635002108 against …07); the reporting tables round their figures and are compared exactly."""
-    schema, name = table.split(".")
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = 'daily' and table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name],
-    ).fetchall()
-    return ", ".join(f'round("{c}", 12)' if schema == "intermediate" and t == "DOUBLE" else f'"{c}"' for c, t in rows)
 
 
 def _tables(db: Path) -> list[str]:
@@ -122,7 +108,7 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
                 f"select (select count(*) from daily.{table}), (select count(*) from once.{table})"
             ).fetchone()
             assert counts is not None and counts[0] == counts[1] > 0, (table, counts)
-            columns = _comparable(con, table)
+            columns = comparable_columns(con, "daily", table)
             for left, right in (("daily", "once"), ("once", "daily")):
                 diff = con.execute(
                     f"select count(*) from (select {columns} from {left}.{table} "
