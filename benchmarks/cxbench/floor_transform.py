@@ -15,8 +15,9 @@ build executed, and writes it as a plan of steps:
   with ``ref()`` answered from the same database, the frame written with
   ``create table … as select * from frame``, as dbt-duckdb does.
 
-Hooks are not run (the one post-hook, ``drop_withdrawn_promises``, deletes nothing on a full
-build; the equality check of :mod:`cxbench.compare` would show it if it did). The database
+Hooks are not run (the post-hooks, ``drop_withdrawn_promises`` and the complaint analysis' removal
+of complaints that are no longer candidates, delete nothing on a full build; the equality check of
+:mod:`cxbench.compare` would show it if they did). The database
 file is named ``cx.duckdb`` like dbt's, because the compiled SQL names the database ``cx``.
 """
 
@@ -76,11 +77,15 @@ def make_plan(target: Path, built_db: Path, project_dir: Path) -> dict[str, Any]
 
 
 class _Dbt:
-    """What a dbt Python model sees as ``dbt``: ``ref`` and ``config``, answered from ``con``."""
+    """What a dbt Python model sees as ``dbt`` in a full build: ``ref`` and ``config``, answered from
+    ``con``; ``is_incremental`` false (an incremental Python model builds from scratch, as dbt's first run)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, refs: dict[str, str]) -> None:
+    is_incremental = False
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, refs: dict[str, str], relation: str) -> None:
         self._con = con
         self._refs = refs
+        self.this = relation
 
     def ref(self, name: str) -> duckdb.DuckDBPyRelation:
         return self._con.sql(f"select * from {self._refs[name]}")
@@ -94,7 +99,7 @@ def _python_model(con: duckdb.DuckDBPyConnection, step: dict[str, Any]) -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    frame = module.model(_Dbt(con, step["refs"]), con)
+    frame = module.model(_Dbt(con, step["refs"], step["relation"]), con)
     con.register("floor_python_model_frame", frame)
     con.execute(f"create table {step['relation']} as select * from floor_python_model_frame")
     con.unregister("floor_python_model_frame")

@@ -129,6 +129,8 @@ class Bench:
                 "CX_BUILD_DB": str(data_dir / "warehouse" / "cx.duckdb"),
                 "CX_SOURCES": "sales,crm,surveys,social",
                 "CX_REPORTING_CURRENCY": "EUR",
+                # a production build, as cxpipe runs dbt (Settings.dbt_env): dbt's unit tests are left to CI
+                "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
                 "GX_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "true",
                 "SCARF_ANALYTICS": "false",

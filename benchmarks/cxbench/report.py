@@ -123,8 +123,8 @@ RATIOS: list[tuple[str, str, Callable[[Run, str], float | None]]] = [
     ),
     (
         "dbt build (full) / transform floor",
-        "`dbt build` (seeds, snapshot, models, data and unit tests) over the compiled SQL and the Python "
-        "model run directly",
+        "`dbt build` (seeds, snapshot, models and data tests; unit tests left to CI, as in production) over "
+        "the compiled SQL and the Python model run directly",
         lambda r, m: _ratio(r.get(DBT_FULL, {}).get(m), r.get(TRANSFORM_FLOOR, {}).get(m)),
     ),
     (
@@ -633,8 +633,9 @@ def render(scales: list[dict[str, Any]], doc: Path, plot_path: Path, results: Pa
         "",
         "- **Stages** run as the deployment runs them, each in a fresh child process: `cxpipe demo --scale SF` "
         "(two landing dates: the history, then one new day); `cxpipe.ingest.ingest_source` for the four "
-        "sources; `dbt build` (the production command: seeds, snapshot, models, data tests and dbt unit "
-        "tests) into an empty warehouse after `prepare_build`; the complaint text analysis alone "
+        "sources; `dbt build` (the production command: seeds, snapshot, models and data tests; dbt's unit "
+        "tests are left out, `DBT_EXCLUDE_RESOURCE_TYPES=unit_test`, and run in CI) into an empty warehouse "
+        "after `prepare_build`; the complaint text analysis alone "
         "(`analyse_texts` on every complaint candidate, as the dbt Python model calls it); the gate "
         "(`check_gate` on that build's dbt results); `publish`; the new day's ingest; an incremental "
         "`dbt build`; and `cxpipe run` (`DAG.test()` of the four ingest DAGs and the transform DAG in one "

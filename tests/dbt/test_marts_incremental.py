@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-from conftest import DEMO_DATE, run_dbt, settings_for
+from conftest import DEMO_DATE, comparable_columns, run_dbt, settings_for
 
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
@@ -16,7 +17,10 @@ from cxpipe.settings import Settings
 
 SPEC = DemoSpec(start=DEMO_DATE, days=2, history_days=45, customers=100, orders_per_day=10)
 NEXT_DAY = DEMO_DATE + timedelta(days=1)
-INCREMENTAL_MODELS = ("int_orders_enriched", "int_promises")
+INCREMENTAL_MODELS = ("int_orders_enriched", "int_promises", "int_complaint_texts_nlp")
+ANALYSED = re.compile(
+    r"complaint analysis (\w+): (\d+) candidates, (\d+) new or changed; (\d+) distinct texts analysed"
+)
 
 
 def _ingest(settings: Settings, day: date) -> None:
@@ -42,9 +46,14 @@ def _correct_a_first_day_order(settings: Settings) -> str:
     return str(row[0])
 
 
-def _build(settings: Settings, *flags: str) -> None:
+def _build(settings: Settings, *flags: str) -> tuple[str, int, int, int]:
+    """Build; the complaint analysis' key, candidates, new or changed candidates and texts analysed."""
     result = run_dbt(settings, "build", *flags)
     assert result.returncode == 0, result.stdout[-4000:]
+    found = ANALYSED.findall(result.stdout)
+    assert len(found) == 1, result.stdout[-4000:]
+    key, *counts = found[0]
+    return key, int(counts[0]), int(counts[1]), int(counts[2])
 
 
 def _tables(db: Path) -> list[str]:
@@ -67,10 +76,14 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
     generate(daily.landing_dir, SPEC)
 
     _ingest(daily, DEMO_DATE)
-    _build(daily)
+    key, candidates, new, analysed = _build(daily)
+    assert candidates == new > analysed > 0
     _ingest(daily, NEXT_DAY)
     corrected = _correct_a_first_day_order(daily)
-    _build(daily)
+    next_key, next_candidates, next_new, next_analysed = _build(daily)
+    # the second build analyses the new day's complaints only, each new text once
+    assert next_key == key and next_candidates > candidates
+    assert 0 < next_new <= next_candidates - candidates and next_analysed <= next_new
     target = daily.data_dir / "dbt_target"
     compiled = next((target / "compiled").rglob("int_orders_enriched.sql")).read_text()
     executed = next((target / "run").rglob("int_orders_enriched.sql")).read_text()
@@ -78,7 +91,8 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
 
     incremental_db = tmp_path / "incremental.duckdb"
     shutil.copyfile(daily.build_db, incremental_db)
-    _build(daily, "--full-refresh")
+    full_key, full_candidates, full_new, _ = _build(daily, "--full-refresh")
+    assert (full_key, full_candidates, full_new) == (key, next_candidates, next_candidates)
     executed = next((target / "run").rglob("int_orders_enriched.sql")).read_text()
     assert "delete from" not in executed, "the full refresh ran incrementally"
 
@@ -94,9 +108,11 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
                 f"select (select count(*) from daily.{table}), (select count(*) from once.{table})"
             ).fetchone()
             assert counts is not None and counts[0] == counts[1] > 0, (table, counts)
+            columns = comparable_columns(con, "daily", table)
             for left, right in (("daily", "once"), ("once", "daily")):
                 diff = con.execute(
-                    f"select count(*) from (select * from {left}.{table} except all select * from {right}.{table})"
+                    f"select count(*) from (select {columns} from {left}.{table} "
+                    f"except all select {columns} from {right}.{table})"
                 ).fetchone()
                 assert diff == (0,), f"{table}: rows in the {left} build missing from the {right} build"
         # the late correction replaced the first-day version of the order in the incremental table

@@ -16,7 +16,9 @@ import pytest
 from cxpipe.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+from conftest import settings_for
 from cxbench.compare import compare_databases, compare_frames
+from cxbench.harness import Bench
 from cxbench.pandas_team import quintile_score, sql_round
 
 
@@ -118,3 +120,12 @@ def test_compare_databases_allows_one_unit_of_the_rounded_decimal_and_no_more(tm
     assert relations["tie"]["rounding_ties"] == {"x": 1}
     assert relations["wide"]["status"] == "different"  # two units apart
     assert relations["whole"]["status"] == "different"  # whole numbers: no tie allowed
+
+
+def test_the_benchmark_builds_with_dbt_as_production_runs_it(tmp_path: Path) -> None:
+    """Every dbt setting cxpipe gives a production build (unit tests left out) is in the benchmark's environment."""
+    bench = Bench(tmp_path / "bench", history_days=1)
+    env = bench.env(tmp_path / "data")
+    production = {k: v for k, v in settings_for(tmp_path).dbt_env().items() if k.startswith("DBT_")}
+    assert production
+    assert {k: env.get(k) for k in production} == production

@@ -97,6 +97,7 @@ def analyse_texts(
     corpus_dir: Path = PROJECT_CORPUS_DIR,
     corpora_dir: Path | None = SHARED_CORPORA_DIR,
     cache_dir: Path | None = None,
+    models: Models | None = None,
 ) -> pd.DataFrame:
     """One output row per input row: language, redacted text, root cause, evidence, confidence, sentiment.
 
@@ -111,6 +112,9 @@ def analyse_texts(
     :func:`cxpipe.privacy.find_pii` still finds in the redacted text — empty unless redaction
     and the definition of PII have come apart, which the dbt test
     ``assert_complaints_have_no_raw_pii`` fails on.
+
+    ``models``: the fitted models to use (:func:`complaint_models`), when the caller has them;
+    otherwise they are fitted here, with the overrides' texts taken from ``frame``.
     """
     for column in (id_column, text_column):
         if column not in frame.columns:
@@ -120,10 +124,48 @@ def analyse_texts(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyse(frame, list(taxonomy), id_column, text_column, overrides, corpus_dir, corpora_dir, cache_dir)
+        if models is None:
+            by_id = dict(zip(frame[id_column].astype("string").tolist(), frame[text_column].tolist(), strict=True))
+            models = complaint_models(taxonomy, overrides, by_id, corpus_dir, corpora_dir, cache_dir)
+        return _analyse(frame, list(taxonomy), id_column, text_column, models, corpus_dir, corpora_dir)
     finally:
         if collecting:
             gc.enable()
+
+
+def complaint_models(
+    taxonomy: Iterable[Mapping[str, object]],
+    overrides: Iterable[Mapping[str, object]] = (),
+    texts: Mapping[str, object] | None = None,
+    corpus_dir: Path = PROJECT_CORPUS_DIR,
+    corpora_dir: Path | None = SHARED_CORPORA_DIR,
+    cache_dir: Path | None = None,
+) -> Models:
+    """The fitted models :func:`analyse_texts` scores with: trained on the project corpus, the public
+    corpora, the keyword ``taxonomy`` and the analysts' ``overrides``, each with its complaint's text
+    from ``texts`` (complaint id → raw text; an override whose complaint has no text is left out)."""
+    taxonomy = list(taxonomy)
+    cause_rows, sentiment_rows = training_rows(corpus_dir, corpora_dir)
+    overrides = list(overrides)
+    by_id = {str(k): v for k, v in (texts or {}).items() if isinstance(v, str) and v}
+    wanted = {str(r.get("complaint_id")) for r in overrides} & set(by_id)
+    if wanted:
+        override_texts = sorted({by_id[i] for i in wanted})
+        languages = detect_languages(override_texts, _languages(taxonomy, cause_rows, sentiment_rows))
+        language_of = {t: lang for t, (lang, _) in zip(override_texts, languages, strict=True)}
+        # a new tuple: the shared one stays
+        cause_rows += tuple(override_rows(overrides, {i: by_id[i] for i in wanted}, language_of))
+    return fit_models(taxonomy, cause_rows, sentiment_rows, cache_dir)
+
+
+def _languages(
+    taxonomy: Iterable[Mapping[str, object]],
+    cause_rows: Iterable[Mapping[str, str]],
+    sentiment_rows: Iterable[Mapping[str, str]],
+) -> set[str]:
+    """The languages detection chooses from: the taxonomy's, the training rows' and the sentiment lexicons'."""
+    extra = {str(r.get("language", "")) for r in taxonomy} | {r["language"] for r in (*cause_rows, *sentiment_rows)}
+    return extra | set(lexicons())
 
 
 def _analyse(
@@ -131,24 +173,16 @@ def _analyse(
     taxonomy: list[Mapping[str, object]],
     id_column: str,
     text_column: str,
-    overrides: Iterable[Mapping[str, object]],
+    models: Models,
     corpus_dir: Path,
     corpora_dir: Path | None,
-    cache_dir: Path | None,
 ) -> pd.DataFrame:
     raw = [t if isinstance(t, str) else "" for t in frame[text_column].tolist()]
     codes, uniques = pd.factorize(pd.Series(raw, dtype="object"), sort=False)
     texts: list[str] = [str(t) for t in uniques]
     cause_rows, sentiment_rows = training_rows(corpus_dir, corpora_dir)
-    extra = {str(r.get("language", "")) for r in taxonomy} | {r["language"] for r in cause_rows + sentiment_rows}
     cleaned = [clean_text(t) for t in texts]
-    detected = detect_languages(texts, extra | set(lexicons()), cleaned)
-    language_of = {t: lang for t, (lang, _) in zip(texts, detected, strict=True)}
-    overrides = list(overrides)
-    if overrides:
-        by_id = dict(zip(frame[id_column].astype("string").tolist(), raw, strict=True))
-        cause_rows += tuple(override_rows(overrides, by_id, language_of))  # a new tuple: the shared one stays
-    models: Models = fit_models(taxonomy, cause_rows, sentiment_rows, cache_dir)
+    detected = detect_languages(texts, _languages(taxonomy, cause_rows, sentiment_rows), cleaned)
 
     languages = [lang for lang, _ in detected]
     redacted = [redact_pii(t) for t in texts]

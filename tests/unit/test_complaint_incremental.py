@@ -1,0 +1,144 @@
+"""Incremental complaint analysis: only new complaints and new texts are analysed, with the same results."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cxpipe.complaints import analyse_texts, load_taxonomy
+from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR
+from cxpipe.complaints.incremental import KEY_COLUMNS, analyse_increment, analysis_key, code_digest
+from cxpipe.complaints.pipeline import OUTPUT_COLUMNS, complaint_models
+from cxpipe.settings import REPO_ROOT
+
+TAXONOMY = load_taxonomy(REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv")
+
+FIRST = [
+    ("ticket:1", "The sofa arrived three weeks late and nobody called me."),
+    ("ticket:2", "The sofa arrived three weeks late and nobody called me."),
+    ("survey:3", "Стол привезли с царапинами, очень недоволен"),
+    ("social:4", "快递太慢了，说好的送货时间又延迟了"),
+    ("ticket:5", None),
+    ("ticket:6", "Call me at +44 20 7946 0958, the refund never came."),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small training corpus (the first 80 train rows per language), so the models fit in seconds."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in sorted(PROJECT_CORPUS_DIR.glob("complaints_*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = [r for r in reader if r["split"] == "train"][:80]
+            fields = reader.fieldnames or []
+        with (folder / path.name).open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str | None]]) -> duckdb.DuckDBPyRelation:
+    con.execute("create or replace table candidates (complaint_id varchar, complaint_text varchar)")
+    con.executemany("insert into candidates values (?, ?)", [list(r) for r in rows])
+    return con.table("candidates")
+
+
+def _store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """What dbt's delete+insert on complaint_id does with the increment, then the post-hook's delete."""
+    con.register("increment", rows)
+    if not con.execute("select count(*) from information_schema.tables where table_name = 'nlp'").fetchone()[0]:  # type: ignore[index]
+        con.execute("create table nlp as select * from increment")
+    else:
+        con.execute("delete from nlp where complaint_id in (select complaint_id from increment)")
+        con.execute("insert into nlp select * from increment")
+    con.execute("delete from nlp where complaint_id not in (select complaint_id from candidates)")
+    con.unregister("increment")
+
+
+def _full(
+    rows: list[tuple[str, str | None]], corpus: Path, cache: Path, overrides: list[dict[str, str]]
+) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["complaint_id", "complaint_text"])
+    out = analyse_texts(frame, TAXONOMY, overrides=overrides, corpus_dir=corpus, corpora_dir=None, cache_dir=cache)
+    return out.sort_values("complaint_id").reset_index(drop=True)
+
+
+def _held(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    frame = con.execute(f"select {', '.join(OUTPUT_COLUMNS)} from nlp order by complaint_id").df()
+    for column in frame.columns:
+        frame[column] = frame[column].astype("float64" if frame[column].dtype.kind == "f" else "string")
+    return frame
+
+
+def test_a_second_build_analyses_only_new_complaints_and_new_texts(corpus: Path, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
+
+    first = analyse_increment(_candidates(con, FIRST), None, TAXONOMY, **kwargs)
+    assert list(first.rows.columns) == [*OUTPUT_COLUMNS, *KEY_COLUMNS]
+    assert (first.candidates, first.new, first.analysed, first.reused) == (6, 6, 5, 0)
+    _store(con, first.rows)
+    pd.testing.assert_frame_equal(_held(con), _full(FIRST, corpus, tmp_path, []))
+
+    second_rows = [
+        *[r for r in FIRST if r[0] != "survey:3"],  # survey:3 is no longer a candidate
+        ("ticket:7", "Стол привезли с царапинами, очень недоволен"),  # a new complaint, a text seen before
+        ("ticket:8", "The wardrobe doors do not close, poor quality."),  # a new complaint, a new text
+    ]
+    second_rows[0] = ("ticket:1", "The sofa arrived three weeks late, still no call.")  # a changed text
+    second = analyse_increment(_candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
+    assert second.key == first.key
+    assert sorted(second.rows["complaint_id"]) == ["ticket:1", "ticket:7", "ticket:8"]
+    assert (second.candidates, second.new, second.analysed, second.reused) == (7, 3, 2, 1)
+    _store(con, second.rows)
+    pd.testing.assert_frame_equal(_held(con), _full(second_rows, corpus, tmp_path, []))
+
+    third = analyse_increment(_candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
+    assert (third.new, third.analysed, third.reused, len(third.rows)) == (0, 0, 0, 0)
+
+
+def test_new_overrides_or_taxonomy_analyse_every_complaint_again(corpus: Path, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
+    first = analyse_increment(_candidates(con, FIRST), None, TAXONOMY, **kwargs)
+    _store(con, first.rows)
+
+    overrides = [{"complaint_id": "ticket:6", "root_cause": "returns_refunds", "reason": "refund"}]
+    overridden = analyse_increment(_candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
+    assert overridden.key != first.key
+    assert (overridden.new, overridden.analysed) == (6, 5)
+    _store(con, overridden.rows)
+    pd.testing.assert_frame_equal(_held(con), _full(FIRST, corpus, tmp_path, overrides))
+    # the override's complaint is not new in the next build, but its text still trains the model
+    again = analyse_increment(_candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
+    assert (again.key, again.new) == (overridden.key, 0)
+
+    taxonomy = [dict(r) for r in TAXONOMY]
+    taxonomy[0]["weight"] = float(str(taxonomy[0].get("weight", 1.0))) + 1.0
+    retaxed = analyse_increment(_candidates(con, FIRST), "nlp", taxonomy, overrides, **kwargs)
+    assert retaxed.key not in {first.key, overridden.key}
+    assert retaxed.new == 6
+
+
+def test_the_key_follows_the_analysis_code_and_library_versions(corpus: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "rules.py").write_text("LIMIT = 1\n", encoding="utf-8")
+    (code / "notes.txt").write_text("not code\n", encoding="utf-8")
+    before = code_digest([code], ["numpy"])
+    (code / "notes.txt").write_text("still not code\n", encoding="utf-8")
+    assert code_digest([code], ["numpy"]) == before
+    assert code_digest([code], ["numpy", "no-such-library"]) != before
+    (code / "rules.py").write_text("LIMIT = 2\n", encoding="utf-8")
+    assert code_digest([code], ["numpy"]) != before
+
+    models = complaint_models(TAXONOMY, corpus_dir=corpus, corpora_dir=None, cache_dir=tmp_path)
+    assert analysis_key(models, "a") != analysis_key(models, "b")
+    assert analysis_key(models, "a") == analysis_key(models, "a")
+    assert len(code_digest()) == 64
