@@ -138,7 +138,12 @@ def evaluate(
     flags = [
         f"({p.unexpected}) as u{i}, ({p.counted}) as c{i}" for i, p in enumerate(plans) if p.unexpected is not None
     ]
-    sums = ["count(*)"] + [f"count_if(u{i}), count_if(c{i})" for i, p in enumerate(plans) if p.unexpected is not None]
+    # count_if over no rows is NULL in DuckDB, not 0: an empty table has no unexpected value
+    sums = ["count(*)"] + [
+        f"coalesce(count_if(u{i}), 0), coalesce(count_if(c{i}), 0)"
+        for i, p in enumerate(plans)
+        if p.unexpected is not None
+    ]
     inner = f"select {', '.join(flags)} from {relation}" if flags else f"select 1 from {relation}"
     row = con.execute(f"select {', '.join(sums)} from ({inner})").fetchone()
     assert row is not None  # an aggregate without group by always returns one row

@@ -47,6 +47,19 @@ def test_row_count_between_is_inclusive(con: duckdb.DuckDBPyConnection) -> None:
     ]
 
 
+def test_an_empty_table_has_no_unexpected_value(con: duckdb.DuckDBPyConnection) -> None:
+    """A partial deployment publishes empty reporting tables: each check passes except a row-count floor."""
+    con.execute("delete from marts.t")
+    assert verdicts(
+        con,
+        expectation("expect_column_values_to_not_be_null", column="id"),
+        expectation("expect_column_values_to_be_between", column="score", min_value=0, max_value=1, mostly=0.9),
+        expectation("expect_column_values_to_be_in_set", column="code", value_set=["a"]),
+        expectation("expect_column_values_to_be_unique", column="id"),
+        expectation("expect_table_row_count_to_be_between", min_value=1),
+    ) == [(True, None), (True, None), (True, None), (True, None), (False, 0)]
+
+
 def test_not_null_counts_the_nulls(con: duckdb.DuckDBPyConnection) -> None:
     kind = "expect_column_values_to_not_be_null"
     assert verdicts(con, expectation(kind, column="id"), expectation(kind, column="grp")) == [
