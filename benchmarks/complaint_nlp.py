@@ -223,6 +223,8 @@ VARIANTS = {
 
 
 def main() -> None:
+    from cxbench import portable_command  # benchmarks/, the folder of this script, is on sys.path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--texts", type=int, default=20_000)
     parser.add_argument("--baseline-texts", type=int, default=2_000)
@@ -257,7 +259,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "public_corpora": corpora is not None,
-        "command": "benchmarks/complaint_nlp.py " + " ".join(sys.argv[1:]),
+        "command": portable_command("benchmarks/complaint_nlp.py", sys.argv[1:]),
         "before_commit": args.before,
         "threads": SINGLE_THREADED,
     }

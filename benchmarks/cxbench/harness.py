@@ -44,7 +44,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cxbench import report
+from cxbench import portable_command, report
 from cxbench.compare import compare_databases, compare_frames
 from cxbench.floor_transform import make_plan
 
@@ -164,7 +164,9 @@ class Bench:
             check=True,
         )
         usage = json.loads(out.read_text(encoding="utf-8"))
-        record: dict[str, Any] = {"stage": name, **meta, **usage, "load_1m_before": round(load, 2), "log": str(log)}
+        # the log relative to the work folder: the results keep no path of this machine
+        relative_log = str(log.relative_to(self.workdir))
+        record: dict[str, Any] = {"stage": name, **meta, **usage, "load_1m_before": round(load, 2), "log": relative_log}
         record["load_1m_after"] = round(os.getloadavg()[0], 2)
         self.load_samples.append(record["load_1m_after"])
         if result is not None and result.exists():
@@ -241,7 +243,7 @@ class Bench:
             repeat=0,
         )
         landing = gen / "landing"
-        landing_rows = _generated_rows(Path(generated["log"]))
+        landing_rows = _generated_rows(self.workdir / generated["log"])
         plan_path = sf_dir / "floor_plan.json"
         checks: list[dict[str, Any]] = []
         for repeat in range(repeats):
@@ -573,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         repeat=0,
     )
     bench.model_fitting = {k: warm[k] for k in ("cpu_s", "wall_s", "max_rss_mb")}
-    bench.command = "benchmarks/harness.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    bench.command = portable_command("benchmarks/harness.py", sys.argv[1:] if argv is None else argv)
     args.results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     for sf in args.sf:

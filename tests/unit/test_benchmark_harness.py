@@ -129,3 +129,13 @@ def test_the_benchmark_builds_with_dbt_as_production_runs_it(tmp_path: Path) -> 
     production = {k: v for k, v in settings_for(tmp_path).dbt_env().items() if k.startswith("DBT_")}
     assert production
     assert {k: env.get(k) for k in production} == production
+
+
+def test_recorded_commands_carry_no_path_of_this_machine(tmp_path: Path) -> None:
+    from cxbench import portable_command
+
+    corpora = REPO_ROOT.parent / "shared" / "corpora"
+    argv = ["--sf", "1", "--corpora", str(corpora), "--workdir", str(tmp_path / "cxb-sf1"), "--doc", "docs/b.md"]
+    assert portable_command("benchmarks/harness.py", argv) == (
+        "benchmarks/harness.py --sf 1 --corpora ../shared/corpora --workdir <cxb-sf1> --doc docs/b.md"
+    )
