@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import ComplementNB
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
 
 from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, format_evidence
 from cxpipe.complaints.features import Batch, FeatureSpace, Grams, Vocabulary, ngrams
@@ -46,7 +46,7 @@ METHOD = "model"
 SECONDARY_MIN_PROBABILITY = 0.15
 #: ``other`` is chosen only when its probability exceeds the best real cause's by this much. Cross-validated on
 #: the corpus' train split (0, 0.05, 0.1, 0.2): macro-F1 within 0.004 from 0 to 0.1, while the share of real
-#: complaints falling to `other` halves (en 2.9 -> 2.1 %, zh 1.5 -> 0.9 %, ru 3.8 -> 3.1 %).
+#: complaints falling to `other` drops (en 2.9 -> 2.1 %, zh 1.5 -> 0.9 %, ru 3.8 -> 3.1 %).
 OTHER_MARGIN = 0.1
 #: Root cause: complement naive Bayes smoothing, and the temperature that turns its per-class scores into
 #: probabilities (softmax of score / temperature). Both chosen by 5-fold cross-validation on the corpus' train
