@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import json
+import json.scanner
 import re
 import sys
 from collections import deque
@@ -393,19 +394,47 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return record
 
 
+#: The JSON decoder's scanner: one value read from a position, without the checks :func:`json.loads`
+#: makes around it (leading and trailing blanks, a byte order mark), which a line that starts with
+#: ``{`` and ends where the object ends does not need; other lines go to :func:`json.loads` itself,
+#: so a malformed line fails with its message.
+_SCAN_OBJECT = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed names the C type
+
+
+class _KeySet:
+    """The records of one set of key names: where each sits in the frame and its values, as parsed."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.rows: list[int] = []
+        self.values: list[tuple[object, ...]] = []
+
+
 def parse_jsonl(text: str, path: str) -> pd.DataFrame:
     """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
 
     A line must hold one JSON object with each key once. A last line without a line break is
     loaded only when it is a complete object (its closing brace shows it was not cut off).
+
+    Records are gathered by their set of keys (lines mostly repeat one) and turned into columns
+    per set; the columns come in the order their keys first appear, after ``_source_row``,
+    ``_last_line`` and ``_raw_error`` (and ``_raw`` where the first malformed line comes).
     """
-    records: list[dict[str, object]] = []
     blank = 0
     total = count_lines(text)
-    # The keys of the last object and whether they are usable names: lines mostly repeat them.
+    numbers: list[int] = []
+    errors: dict[int, tuple[str, str]] = {}  # position in the frame -> (error, raw line)
+    columns: dict[str, None] = dict.fromkeys(("_source_row", "_last_line", "_raw_error"))
+    key_sets: dict[tuple[str, ...], _KeySet] = {}
+    # The keys of the last object and what they map to: lines mostly repeat them.
     last_keys: tuple[str, ...] | None = None
-    last_names: list[str] = []
-    last_usable = False
+    last_set: _KeySet | None = None
+
+    def set_aside(number: int, error: str, line: str) -> None:
+        errors[len(numbers)] = (error, line)
+        numbers.append(number)
+        columns.setdefault("_raw")
+
     for number, line in enumerate(text.split("\n"), start=1):
         if number > total:
             break
@@ -414,7 +443,17 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             blank += 1
             continue
         try:
-            parsed = json.loads(line)
+            parsed = None
+            if line[0] == "{":
+                try:
+                    parsed, end = _SCAN_OBJECT(line, 0)
+                except (StopIteration, ValueError):
+                    parsed = None
+                else:
+                    if end != len(line):
+                        parsed = None
+            if parsed is None:
+                parsed = json.loads(line)
             if not isinstance(parsed, dict):
                 raise ValueError(f"expected a JSON object, found {type(parsed).__name__}")
             if line.count('":') > len(parsed):  # perhaps a key twice (or nested objects): read it strictly
@@ -423,27 +462,65 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             problem = f"malformed JSON ({exc})"
             if number == total and not text.endswith("\n"):
                 problem += f"; {_NO_LINE_END}"
-            records.append(
-                {"_source_row": number, "_last_line": number, "_raw_error": f"line {number}: {problem}", "_raw": line}
-            )
+            set_aside(number, f"line {number}: {problem}", line)
             continue
-        record: dict[str, object] = {"_source_row": number, "_last_line": number, "_raw_error": ""}
         keys = tuple(parsed)
         if keys != last_keys:
-            last_keys, last_names = keys, [str(name).strip() for name in parsed]
-            last_usable = not INTERNAL_COLUMNS.intersection(last_names) and len(set(last_names)) == len(last_names)
-        names = last_names
-        if not last_usable:
+            last_keys = keys
+            names = [str(name).strip() for name in parsed]
+            usable = not INTERNAL_COLUMNS.intersection(names) and len(set(names)) == len(names)
+            last_set = key_sets.setdefault(tuple(names), _KeySet(names)) if usable else None
+        if last_set is None:
             problem = "a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
-            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
+            set_aside(number, f"line {number}: {problem}", line)
             continue
-        values = [value if type(value) is str else _as_text(value) for value in parsed.values()]
-        if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
-            problem = "a \\u escape that is half of a character (a lone surrogate)"
-            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
-            continue
-        record.update(zip(names, values, strict=True))
-        records.append(record)
-    if not records:
+        values = tuple(parsed.values())
+        if "\\u" in line:
+            text_values = [value if type(value) is str else _as_text(value) for value in values]
+            if _SURROGATE.search("".join(last_set.names) + "".join(text_values)):
+                problem = "a \\u escape that is half of a character (a lone surrogate)"
+                set_aside(number, f"line {number}: {problem}", line)
+                continue
+        if not last_set.rows:
+            columns.update(dict.fromkeys(last_set.names))
+        last_set.rows.append(len(numbers))
+        last_set.values.append(values)
+        numbers.append(number)
+    if not numbers:
         return _accounted(_empty_frame(), total, blank)
-    return _accounted(pd.DataFrame.from_records(records), total, blank)
+    return _accounted(_jsonl_frame(numbers, errors, columns, key_sets), total, blank)
+
+
+def _jsonl_frame(
+    numbers: list[int],
+    errors: dict[int, tuple[str, str]],
+    columns: dict[str, None],
+    key_sets: dict[tuple[str, ...], _KeySet],
+) -> pd.DataFrame:
+    """The frame of :func:`parse_jsonl`'s records: values as text, missing where a record lacks a key."""
+    size = len(numbers)
+    data: dict[str, object] = {"_source_row": numbers, "_last_line": numbers}
+    failed = np.fromiter(errors, dtype="int64", count=len(errors))
+    for name in list(columns)[2:]:
+        column = np.full(size, "" if name == "_raw_error" else None, dtype=object)
+        if name in ("_raw_error", "_raw"):
+            column[failed] = [error if name == "_raw_error" else raw for error, raw in errors.values()]
+        data[name] = column
+    for key_set in key_sets.values():
+        if not key_set.rows:
+            continue
+        whole = len(key_set.rows) == size  # every record has these keys: its values are the column
+        rows = np.array(key_set.rows, dtype="int64")
+        for name, values in zip(key_set.names, zip(*key_set.values, strict=True), strict=True):
+            if set(map(type, values)) != {str}:
+                values = tuple(value if type(value) is str else _as_text(value) for value in values)
+            if whole:
+                data[name] = values
+                continue
+            filled = data[name]
+            assert isinstance(filled, np.ndarray)
+            filled[rows] = values
+    # every column but the line numbers is text (missing where a record lacks a key)
+    return pd.DataFrame(
+        {name: v if name in ("_source_row", "_last_line") else pd.Series(v, dtype="str") for name, v in data.items()}
+    )

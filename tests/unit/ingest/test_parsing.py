@@ -169,3 +169,25 @@ def test_json_lines_keys_are_judged_per_key_set_even_when_lines_repeat_or_altern
     twice = "line {}: a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
     assert list(frame["_raw_error"]) == ["", "", twice.format(3), twice.format(4), "", "", twice.format(7), ""]
     assert list(frame["a"].fillna("-")) == ["-", "-", "-", "-", "3", "-", "-", "4"]
+
+
+def test_json_lines_columns_follow_the_first_appearance_of_keys_and_records_keep_their_lines() -> None:
+    from cxpipe.ingest import parsing
+
+    text = (
+        '{"b": "x", "a": 1.50}\n'
+        "not json\n"
+        '{"a": true, "c": {"k": [1, "é"]}}\n'
+        "\n"
+        '  {"b": null, "a": 12345678901234567890}  \n'
+        '{"a": "last"}'
+    )
+    frame = parsing.parse_jsonl(text, "x.jsonl")
+    assert list(frame.columns) == ["_source_row", "_last_line", "_raw_error", "b", "a", "_raw", "c"]
+    assert list(frame["_source_row"]) == [1, 2, 3, 5, 6]
+    assert list(frame["a"].fillna("-")) == ["1.5", "-", "true", "12345678901234567890", "last"]
+    assert list(frame["b"].fillna("-")) == ["x", "-", "-", "", "-"]  # null reads as an empty value
+    assert list(frame["c"].fillna("-")) == ["-", "-", '{"k": [1, "é"]}', "-", "-"]
+    assert list(frame["_raw"].fillna("-")) == ["-", "not json", "-", "-", "-"]
+    assert frame["_raw_error"][1].startswith("line 2: malformed JSON (Expecting value: line 1 column 1")
+    assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (6, 1)
