@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from cxpipe.contracts import ContractError
 
@@ -230,6 +231,76 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     return frame, aside, blank
 
 
+#: What a field that needs quotes holds (the delimiter, the quote, a line break), as written by
+#: :data:`csv.QUOTE_MINIMAL`.
+_NEEDS_QUOTES = '[",\r\n]'
+
+
+def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+    """The records of ``body`` read by Arrow's CSV reader, or None when the CSV reader of
+    :func:`parse_csv` must read them line by line.
+
+    Arrow's records are used only when they are what that reader would return: written back
+    with the fewest quotes (:data:`csv.QUOTE_MINIMAL`, a value quoted only when it holds the
+    delimiter, a quote or a line break; quotes doubled) and the file's line ending, they give
+    ``body`` exactly, so every record was well formed and had the header's number of fields,
+    and no line was blank. A record over several lines must also pass the reader's rules
+    (:data:`MAX_RECORD_LINES`, no inner line that would be a record on its own). Each record's
+    physical lines follow from the line breaks inside its values."""
+    width = len(header)
+    eol = "\r\n" if body.endswith("\r\n") else "\n"
+    if width < 2 or not body.endswith("\n"):
+        return None
+    try:
+        data = body.encode("utf-8")
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                quote_char='"', double_quote=True, escape_char=False, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (UnicodeEncodeError, pa.ArrowInvalid):
+        return None
+    columns = [table.column(j).combine_chunks() for j in range(width)]
+    written = list(columns)
+    breaks = np.zeros(table.num_rows, dtype="int64")  # line breaks inside each record's values
+    for j, column in enumerate(columns):
+        quoted = pc.match_substring_regex(column, _NEEDS_QUOTES)
+        if not pc.any(quoted).as_py():
+            continue  # no value of this column needs quotes (nor holds a line break)
+        written[j] = pc.if_else(
+            quoted, pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', ""), column
+        )
+        breaks += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+    records = pc.binary_join_element_wise(*written, ",")
+    if eol.join(records.to_pylist()) + eol != body:
+        return None
+    starts = first + np.concatenate(([0], np.cumsum(breaks + 1)[:-1])).astype("int64")
+    if (breaks >= MAX_RECORD_LINES).any():
+        return None
+    long = np.flatnonzero(breaks > 1)
+    if len(long):
+        body_lines = body.split("\n")
+        for index in long.tolist():
+            start = int(starts[index]) - first
+            inner = body_lines[start + 1 : start + int(breaks[index])]
+            if any(_one_record(line + "\n") >= width for line in inner):
+                return None
+    return pd.DataFrame(
+        {
+            "_source_row": pd.Series(starts, dtype="int64"),
+            "_last_line": pd.Series(starts + breaks, dtype="int64"),
+            **{name: pd.Series(column, dtype=str) for name, column in zip(header, columns, strict=True)},
+        }
+    )
+
+
 def _aside(number: int, line: str, error: str) -> dict[str, object]:
     return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
 
@@ -307,6 +378,9 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
         chunks.append(records)
         bad.extend(aside)
         blank += blank_after
+    elif (quoted := _quoted_records(text[lines.pos :], header_lines + 1, header)) is not None:
+        chunks.append(quoted)
+        split = True
     while not split:
         lines.mark()
         try:

@@ -191,3 +191,35 @@ def test_json_lines_columns_follow_the_first_appearance_of_keys_and_records_keep
     assert list(frame["_raw"].fillna("-")) == ["-", "not json", "-", "-", "-"]
     assert frame["_raw_error"][1].startswith("line 2: malformed JSON (Expecting value: line 1 column 1")
     assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (6, 1)
+
+
+def test_a_well_formed_quoted_file_is_read_by_arrow_with_each_records_physical_lines() -> None:
+    from cxpipe.ingest import parsing
+
+    body = 'R1,"a, b",x\nR2,"line one\nline two",y\nR3,"say ""hi""",z\n'
+    records = parsing._quoted_records(body, 2, ["id", "text", "other"])
+    assert records is not None
+    assert list(records["_source_row"]) == [2, 3, 5]
+    assert list(records["_last_line"]) == [2, 4, 5]
+    assert list(records["text"]) == ["a, b", "line one\nline two", 'say "hi"']
+    frame = parsing.parse_csv("id,text,other\n" + body, "x.csv")
+    assert list(frame["_source_row"]) == [2, 3, 5]
+    assert list(frame["text"]) == ["a, b", "line one\nline two", 'say "hi"']
+    assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (4, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'R1,"a",x\n',  # quotes the value does not need: not what Arrow's records would be written as
+        'R1,"a, b",x\n\nR2,c,y\n',  # a blank line
+        'R1,"a, b"\n',  # too few fields
+        'R1,"a, b",x\nR2,"open,y\nR3,c,z\n',  # a quote that never closes
+        'R1,"a\nR9,b,c\nd",x\n',  # a record over lines of which one would be a record on its own
+        'R1,"a, b",x',  # no line break at the end
+    ],
+)
+def test_quoted_files_that_arrow_may_read_otherwise_go_through_the_csv_reader(body: str) -> None:
+    from cxpipe.ingest import parsing
+
+    assert parsing._quoted_records(body, 2, ["id", "text", "other"]) is None
