@@ -240,16 +240,23 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
 _NEEDS_QUOTES = '[",\r\n]'
 
 
+def _writes_back(columns: list[pa.Array], eol: str, body: str) -> bool:
+    """Whether ``columns`` (each value as written in the file), joined by the delimiter and ``eol``, are ``body``."""
+    records = pc.binary_join_element_wise(*columns, ",")
+    return bool(eol.join(records.to_pylist()) + eol == body)
+
+
 def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
     """The records of ``body`` read by Arrow's CSV reader, or None when the CSV reader of
     :func:`parse_csv` must read them line by line.
 
     Arrow's records are used only when they are what that reader would return: written back
     with the fewest quotes (:data:`csv.QUOTE_MINIMAL`, a value quoted only when it holds the
-    delimiter, a quote or a line break; quotes doubled) and the file's line ending, they give
-    ``body`` exactly, so every record was well formed and had the header's number of fields,
-    and no line was blank. A record over several lines must also pass the reader's rules
-    (:data:`MAX_RECORD_LINES`, no inner line that would be a record on its own). Each record's
+    delimiter, a quote or a line break; quotes doubled), or with every value quoted
+    (:data:`csv.QUOTE_ALL`), and the file's line ending, they give ``body`` exactly, so every
+    record was well formed and had the header's number of fields, and no line was blank. A
+    record over several lines must also pass the reader's rules (:data:`MAX_RECORD_LINES`, no
+    inner line that would be a record on its own). Each record's
     physical lines follow from the line breaks inside its values."""
     width = len(header)
     eol = "\r\n" if body.endswith("\r\n") else "\n"
@@ -282,9 +289,10 @@ def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | 
             quoted, pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', ""), column
         )
         breaks += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
-    records = pc.binary_join_element_wise(*written, ",")
-    if eol.join(records.to_pylist()) + eol != body:
-        return None
+    if not _writes_back(written, eol, body):
+        every = [pc.binary_join_element_wise('"', pc.replace_substring(c, '"', '""'), '"', "") for c in columns]
+        if not _writes_back(every, eol, body):  # nor with every value quoted (csv.QUOTE_ALL)
+            return None
     starts = first + np.concatenate(([0], np.cumsum(breaks + 1)[:-1])).astype("int64")
     if (breaks >= MAX_RECORD_LINES).any():
         return None

@@ -223,3 +223,21 @@ def test_quoted_files_that_arrow_may_read_otherwise_go_through_the_csv_reader(bo
     from cxpipe.ingest import parsing
 
     assert parsing._quoted_records(body, 2, ["id", "text", "other"]) is None
+
+
+def test_a_file_with_every_value_quoted_is_read_by_arrow_as_the_csv_reader_reads_it() -> None:
+    import csv
+    import io
+
+    from cxpipe.ingest import parsing
+
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerows([["id", "text"], ["R1", 'say "hi", then\r\nleave'], ["R2", ""]])
+    body = out.getvalue().split("\r\n", 1)[1]
+    records = parsing._quoted_records(body, 2, ["id", "text"])
+    assert records is not None
+    assert list(records["text"]) == ['say "hi", then\r\nleave', ""]
+    assert (list(records["_source_row"]), list(records["_last_line"])) == ([2, 4], [3, 4])
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
+    assert list(parsing.parse_csv(out.getvalue(), "x.csv")["text"]) == [text for _, text in rows]
