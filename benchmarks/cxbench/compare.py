@@ -11,17 +11,26 @@ one run to the next, and, rarely, the side of a tie ``round()`` falls on. Otherw
 
 pandas vs marts (:func:`compare_frames`): the same key set, integers, text, dates and
 booleans exactly, floats within an absolute tolerance named per column.
+
+Ingest vs ingest (:func:`compare_ingest_outputs`, ``python -m cxbench.compare ingest A B``): two
+data folders that ingested the same landing files (old and new code) hold the same Parquet files
+under ``lake/`` and ``quarantine/``, table for table, exactly; paths of landing files are compared
+with each folder's own path taken out, and the audit's ``ingested_at`` (when it ran) is left out.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 #: Relative difference allowed between two doubles when two builds' row hashes differ.
 FLOAT_RTOL = 1e-9
@@ -195,3 +204,49 @@ def compare_frames(
         report["columns"][column] = entry
     report["passed"] = passed
     return report
+
+
+#: Columns of the lake, quarantine and audit tables that name a landing file by its path.
+_PATH_COLUMNS = ("source_file",)
+
+
+def _ingest_table(folder: Path, relative: Path) -> pa.Table:
+    table = pq.read_table(folder / relative)
+    for name in _PATH_COLUMNS:
+        if name in table.column_names:
+            where = table.schema.get_field_index(name)
+            table = table.set_column(where, name, pc.replace_substring(table[name], str(folder), "<data>"))
+    if "ingested_at" in table.column_names:
+        table = table.drop_columns(["ingested_at"])
+    return table
+
+
+def compare_ingest_outputs(expected: Path, actual: Path) -> dict[str, Any]:
+    """Every Parquet file under ``lake/`` and ``quarantine/`` of two data folders, table for table:
+    ``{"files": n, "different": [paths], "passed": bool}`` (a file only one side has is different)."""
+
+    def files(folder: Path) -> set[Path]:
+        return {p.relative_to(folder) for top in ("lake", "quarantine") for p in (folder / top).rglob("*.parquet")}
+
+    left, right = files(expected), files(actual)
+    different = sorted(str(p) for p in left ^ right)
+    for relative in sorted(left & right):
+        a, b = _ingest_table(expected, relative), _ingest_table(actual, relative)
+        if not (a.schema.equals(b.schema, check_metadata=False) and a.equals(b)):
+            different.append(str(relative))
+    return {"files": len(left | right), "different": different, "passed": not different}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] != "ingest":
+        print("usage: python -m cxbench.compare ingest <data folder A> <data folder B>", file=sys.stderr)
+        return 2
+    result = compare_ingest_outputs(Path(argv[1]), Path(argv[2]))
+    print(f"{result['files']} files compared, {len(result['different'])} different")
+    for relative in result["different"]:
+        print(f"  different: {relative}")
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

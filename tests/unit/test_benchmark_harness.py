@@ -11,13 +11,15 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cxpipe.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 from conftest import settings_for
-from cxbench.compare import compare_databases, compare_frames
+from cxbench.compare import compare_databases, compare_frames, compare_ingest_outputs
 from cxbench.harness import Bench
 from cxbench.pandas_team import quintile_score, sql_round
 
@@ -139,3 +141,35 @@ def test_recorded_commands_carry_no_path_of_this_machine(tmp_path: Path) -> None
     assert portable_command("benchmarks/harness.py", argv) == (
         "benchmarks/harness.py --sf 1 --corpora ../shared/corpora --workdir <cxb-sf1> --doc docs/b.md"
     )
+
+
+def _ingested(folder: Path, reason: str = "x: required value is missing", when: str = "2026-11-01") -> Path:
+    """A data folder as ingest leaves it: one lake table, one quarantine table, one audit row."""
+    lake = folder / "lake" / "crm" / "customers" / "load_date=2026-11-01"
+    quarantine = folder / "quarantine" / "crm" / "customers" / "load_date=2026-11-01"
+    audit = folder / "lake" / "_load_audit" / "crm" / "load_date=2026-11-01"
+    for part in (lake, quarantine, audit):
+        part.mkdir(parents=True)
+    landing = f"{folder}/landing/crm/2026-11-01/customers.csv"
+    pq.write_table(pa.table({"customer_id": ["C1"], "_source_file": ["customers.csv"]}), lake / "part-0.parquet")
+    pq.write_table(
+        pa.table({"source_file": [landing], "source_row": [3], "reason": [reason]}), quarantine / "part-0.parquet"
+    )
+    pq.write_table(
+        pa.table({"source_file": [landing], "rows_in": [2], "ingested_at": pa.array([pd.Timestamp(when)])}),
+        audit / "part-0.parquet",
+    )
+    return folder
+
+
+def test_compare_ingest_outputs_ignores_the_folders_and_the_time_of_the_run_only(tmp_path: Path) -> None:
+    before = _ingested(tmp_path / "before")
+    assert compare_ingest_outputs(before, _ingested(tmp_path / "after", when="2026-12-02"))["passed"]
+    result = compare_ingest_outputs(before, _ingested(tmp_path / "changed", reason="x: below 0"))
+    assert result == {
+        "files": 3,
+        "different": ["quarantine/crm/customers/load_date=2026-11-01/part-0.parquet"],
+        "passed": False,
+    }
+    (tmp_path / "changed" / "lake" / "crm" / "customers" / "load_date=2026-11-01" / "part-0.parquet").unlink()
+    assert len(compare_ingest_outputs(before, tmp_path / "changed")["different"]) == 2

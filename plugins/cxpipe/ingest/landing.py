@@ -130,7 +130,7 @@ def read_file(
     :class:`ContractError`."""
     data = read_bytes(path, root if root is not None else path.parent)
     text, encoding = decode(data, declared, str(path))
-    lossy = UNDECODABLE.search(text) is not None
+    lossy = not text.isascii() and UNDECODABLE.search(text) is not None  # isascii: a flag of the string
     if entity.file_format == "csv":
         frame = parse_csv(text, str(path), entity.column_names)
     else:

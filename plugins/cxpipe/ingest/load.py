@@ -109,8 +109,10 @@ def drift_columns(entity: Entity, columns: list[str]) -> list[str]:
     return sorted(name if _SHOWN_NAME.fullmatch(name) else f"column {n}" for n, name in extra)
 
 
-def _lines(frame: pd.DataFrame) -> int:
-    return int((frame["_last_line"] - frame["_source_row"] + 1).sum()) if len(frame) else 0
+def _lines(frame: pd.DataFrame, rows: pd.Series) -> int:
+    """Physical lines of the records in ``rows`` (a mask): only the two line columns are read."""
+    spans = frame["_last_line"] - frame["_source_row"] + 1
+    return int(spans[rows].sum()) if rows.any() else 0
 
 
 def _stage_entity(
@@ -210,8 +212,8 @@ def _stage_entity(
     staged.write(quarantined, partition(settings.quarantine_dir, entity, load_date))
     result.rows_loaded = int(good.sum())
     result.rows_quarantined = len(bad)
-    result.lines_loaded = _lines(frame[good])
-    result.lines_quarantined = _lines(bad)
+    result.lines_loaded = _lines(frame, good)
+    result.lines_quarantined = _lines(frame, ~good)
     result.check_balance()
     log.info(
         "%s: %d rows in, %d loaded, %d quarantined (%d duplicates), %d late, %d superseding earlier dates",

@@ -24,7 +24,11 @@ Records of a CSV file without any quote character (and no carriage return but
 before a line break) are split in Arrow, one record per physical line, which is
 what the CSV reader returns for such text; only the lines with another number of
 fields, blank lines and a last line without a line break are looked at one by
-one. Files with quotes go through the CSV reader line by line as described above.
+one. A file with quotes is read by Arrow's CSV reader when its records, written
+back with the fewest quotes and the file's line ending, give its text exactly and
+its records over several lines pass the rules above (every record was then well
+formed, so the CSV reader would return the same); any other file with quotes goes
+through the CSV reader line by line as described above.
 
 Error messages name the file, line and column position, never a value: a
 headerless file's first line is a customer's row.
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import json
+import json.scanner
 import re
 import sys
 from collections import deque
@@ -43,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from cxpipe.contracts import ContractError
 
@@ -229,6 +235,84 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     return frame, aside, blank
 
 
+#: What a field that needs quotes holds (the delimiter, the quote, a line break), as written by
+#: :data:`csv.QUOTE_MINIMAL`.
+_NEEDS_QUOTES = '[",\r\n]'
+
+
+def _writes_back(columns: list[pa.Array], eol: str, body: str) -> bool:
+    """Whether ``columns`` (each value as written in the file), joined by the delimiter and ``eol``, are ``body``."""
+    records = pc.binary_join_element_wise(*columns, ",")
+    return bool(eol.join(records.to_pylist()) + eol == body)
+
+
+def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+    """The records of ``body`` read by Arrow's CSV reader, or None when the CSV reader of
+    :func:`parse_csv` must read them line by line.
+
+    Arrow's records are used only when they are what that reader would return: written back
+    with the fewest quotes (:data:`csv.QUOTE_MINIMAL`, a value quoted only when it holds the
+    delimiter, a quote or a line break; quotes doubled), or with every value quoted
+    (:data:`csv.QUOTE_ALL`), and the file's line ending, they give ``body`` exactly, so every
+    record was well formed and had the header's number of fields, and no line was blank. A
+    record over several lines must also pass the reader's rules (:data:`MAX_RECORD_LINES`, no
+    inner line that would be a record on its own). Each record's
+    physical lines follow from the line breaks inside its values."""
+    width = len(header)
+    eol = "\r\n" if body.endswith("\r\n") else "\n"
+    if width < 2 or not body.endswith("\n"):
+        return None
+    try:
+        data = body.encode("utf-8")
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                quote_char='"', double_quote=True, escape_char=False, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (UnicodeEncodeError, pa.ArrowInvalid):
+        return None
+    columns = [table.column(j).combine_chunks() for j in range(width)]
+    written = list(columns)
+    breaks = np.zeros(table.num_rows, dtype="int64")  # line breaks inside each record's values
+    for j, column in enumerate(columns):
+        quoted = pc.match_substring_regex(column, _NEEDS_QUOTES)
+        if not pc.any(quoted).as_py():
+            continue  # no value of this column needs quotes (nor holds a line break)
+        written[j] = pc.if_else(
+            quoted, pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', ""), column
+        )
+        breaks += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+    if not _writes_back(written, eol, body):
+        every = [pc.binary_join_element_wise('"', pc.replace_substring(c, '"', '""'), '"', "") for c in columns]
+        if not _writes_back(every, eol, body):  # nor with every value quoted (csv.QUOTE_ALL)
+            return None
+    starts = first + np.concatenate(([0], np.cumsum(breaks + 1)[:-1])).astype("int64")
+    if (breaks >= MAX_RECORD_LINES).any():
+        return None
+    long = np.flatnonzero(breaks > 1)
+    if len(long):
+        body_lines = body.split("\n")
+        for index in long.tolist():
+            start = int(starts[index]) - first
+            inner = body_lines[start + 1 : start + int(breaks[index])]
+            if any(_one_record(line + "\n") >= width for line in inner):
+                return None
+    return pd.DataFrame(
+        {
+            "_source_row": pd.Series(starts, dtype="int64"),
+            "_last_line": pd.Series(starts + breaks, dtype="int64"),
+            **{name: pd.Series(column, dtype=str) for name, column in zip(header, columns, strict=True)},
+        }
+    )
+
+
 def _aside(number: int, line: str, error: str) -> dict[str, object]:
     return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
 
@@ -306,6 +390,9 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
         chunks.append(records)
         bad.extend(aside)
         blank += blank_after
+    elif (quoted := _quoted_records(text[lines.pos :], header_lines + 1, header)) is not None:
+        chunks.append(quoted)
+        split = True
     while not split:
         lines.mark()
         try:
@@ -393,19 +480,47 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return record
 
 
+#: The JSON decoder's scanner: one value read from a position, without the checks :func:`json.loads`
+#: makes around it (leading and trailing blanks, a byte order mark), which a line that starts with
+#: ``{`` and ends where the object ends does not need; other lines go to :func:`json.loads` itself,
+#: so a malformed line fails with its message.
+_SCAN_OBJECT = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed names the C type
+
+
+class _KeySet:
+    """The records of one set of key names: where each sits in the frame and its values, as parsed."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.rows: list[int] = []
+        self.values: list[tuple[object, ...]] = []
+
+
 def parse_jsonl(text: str, path: str) -> pd.DataFrame:
     """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
 
     A line must hold one JSON object with each key once. A last line without a line break is
     loaded only when it is a complete object (its closing brace shows it was not cut off).
+
+    Records are gathered by their set of keys (lines mostly repeat one) and turned into columns
+    per set; the columns come in the order their keys first appear, after ``_source_row``,
+    ``_last_line`` and ``_raw_error`` (and ``_raw`` where the first malformed line comes).
     """
-    records: list[dict[str, object]] = []
     blank = 0
     total = count_lines(text)
-    # The keys of the last object and whether they are usable names: lines mostly repeat them.
+    numbers: list[int] = []
+    errors: dict[int, tuple[str, str]] = {}  # position in the frame -> (error, raw line)
+    columns: dict[str, None] = dict.fromkeys(("_source_row", "_last_line", "_raw_error"))
+    key_sets: dict[tuple[str, ...], _KeySet] = {}
+    # The keys of the last object and what they map to: lines mostly repeat them.
     last_keys: tuple[str, ...] | None = None
-    last_names: list[str] = []
-    last_usable = False
+    last_set: _KeySet | None = None
+
+    def set_aside(number: int, error: str, line: str) -> None:
+        errors[len(numbers)] = (error, line)
+        numbers.append(number)
+        columns.setdefault("_raw")
+
     for number, line in enumerate(text.split("\n"), start=1):
         if number > total:
             break
@@ -414,7 +529,17 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             blank += 1
             continue
         try:
-            parsed = json.loads(line)
+            parsed = None
+            if line[0] == "{":
+                try:
+                    parsed, end = _SCAN_OBJECT(line, 0)
+                except (StopIteration, ValueError):
+                    parsed = None
+                else:
+                    if end != len(line):
+                        parsed = None
+            if parsed is None:
+                parsed = json.loads(line)
             if not isinstance(parsed, dict):
                 raise ValueError(f"expected a JSON object, found {type(parsed).__name__}")
             if line.count('":') > len(parsed):  # perhaps a key twice (or nested objects): read it strictly
@@ -423,27 +548,65 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
             problem = f"malformed JSON ({exc})"
             if number == total and not text.endswith("\n"):
                 problem += f"; {_NO_LINE_END}"
-            records.append(
-                {"_source_row": number, "_last_line": number, "_raw_error": f"line {number}: {problem}", "_raw": line}
-            )
+            set_aside(number, f"line {number}: {problem}", line)
             continue
-        record: dict[str, object] = {"_source_row": number, "_last_line": number, "_raw_error": ""}
         keys = tuple(parsed)
         if keys != last_keys:
-            last_keys, last_names = keys, [str(name).strip() for name in parsed]
-            last_usable = not INTERNAL_COLUMNS.intersection(last_names) and len(set(last_names)) == len(last_names)
-        names = last_names
-        if not last_usable:
+            last_keys = keys
+            names = [str(name).strip() for name in parsed]
+            usable = not INTERNAL_COLUMNS.intersection(names) and len(set(names)) == len(names)
+            last_set = key_sets.setdefault(tuple(names), _KeySet(names)) if usable else None
+        if last_set is None:
             problem = "a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
-            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
+            set_aside(number, f"line {number}: {problem}", line)
             continue
-        values = [value if type(value) is str else _as_text(value) for value in parsed.values()]
-        if "\\u" in line and _SURROGATE.search("".join(names) + "".join(values)):
-            problem = "a \\u escape that is half of a character (a lone surrogate)"
-            records.append({**record, "_raw_error": f"line {number}: {problem}", "_raw": line})
-            continue
-        record.update(zip(names, values, strict=True))
-        records.append(record)
-    if not records:
+        values = tuple(parsed.values())
+        if "\\u" in line:
+            text_values = [value if type(value) is str else _as_text(value) for value in values]
+            if _SURROGATE.search("".join(last_set.names) + "".join(text_values)):
+                problem = "a \\u escape that is half of a character (a lone surrogate)"
+                set_aside(number, f"line {number}: {problem}", line)
+                continue
+        if not last_set.rows:
+            columns.update(dict.fromkeys(last_set.names))
+        last_set.rows.append(len(numbers))
+        last_set.values.append(values)
+        numbers.append(number)
+    if not numbers:
         return _accounted(_empty_frame(), total, blank)
-    return _accounted(pd.DataFrame.from_records(records), total, blank)
+    return _accounted(_jsonl_frame(numbers, errors, columns, key_sets), total, blank)
+
+
+def _jsonl_frame(
+    numbers: list[int],
+    errors: dict[int, tuple[str, str]],
+    columns: dict[str, None],
+    key_sets: dict[tuple[str, ...], _KeySet],
+) -> pd.DataFrame:
+    """The frame of :func:`parse_jsonl`'s records: values as text, missing where a record lacks a key."""
+    size = len(numbers)
+    data: dict[str, object] = {"_source_row": numbers, "_last_line": numbers}
+    failed = np.fromiter(errors, dtype="int64", count=len(errors))
+    for name in list(columns)[2:]:
+        column = np.full(size, "" if name == "_raw_error" else None, dtype=object)
+        if name in ("_raw_error", "_raw"):
+            column[failed] = [error if name == "_raw_error" else raw for error, raw in errors.values()]
+        data[name] = column
+    for key_set in key_sets.values():
+        if not key_set.rows:
+            continue
+        whole = len(key_set.rows) == size  # every record has these keys: its values are the column
+        rows = np.array(key_set.rows, dtype="int64")
+        for name, values in zip(key_set.names, zip(*key_set.values, strict=True), strict=True):
+            if set(map(type, values)) != {str}:
+                values = tuple(value if type(value) is str else _as_text(value) for value in values)
+            if whole:
+                data[name] = values
+                continue
+            filled = data[name]
+            assert isinstance(filled, np.ndarray)
+            filled[rows] = values
+    # every column but the line numbers is text (missing where a record lacks a key)
+    return pd.DataFrame(
+        {name: v if name in ("_source_row", "_last_line") else pd.Series(v, dtype="str") for name, v in data.items()}
+    )

@@ -190,7 +190,8 @@ def _per_distinct(values: pd.Series, one: Callable[[object], object]) -> pd.Seri
     values are passed through as missing): columns repeat their values, a keyed hash or a redaction
     costs far more than a lookup."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    done = np.array([one(value) for value in distinct], dtype=object)
+    # a list of Python values first: iterating an Arrow-backed array builds each value on its own
+    done = np.array([one(value) for value in distinct.tolist()], dtype=object)
     out = np.full(len(values), None, dtype=object)
     found = codes >= 0
     out[found] = done[codes[found]]

@@ -169,3 +169,75 @@ def test_json_lines_keys_are_judged_per_key_set_even_when_lines_repeat_or_altern
     twice = "line {}: a key cxpipe keeps for itself (_source_row, _raw, …) or the same key twice"
     assert list(frame["_raw_error"]) == ["", "", twice.format(3), twice.format(4), "", "", twice.format(7), ""]
     assert list(frame["a"].fillna("-")) == ["-", "-", "-", "-", "3", "-", "-", "4"]
+
+
+def test_json_lines_columns_follow_the_first_appearance_of_keys_and_records_keep_their_lines() -> None:
+    from cxpipe.ingest import parsing
+
+    text = (
+        '{"b": "x", "a": 1.50}\n'
+        "not json\n"
+        '{"a": true, "c": {"k": [1, "é"]}}\n'
+        "\n"
+        '  {"b": null, "a": 12345678901234567890}  \n'
+        '{"a": "last"}'
+    )
+    frame = parsing.parse_jsonl(text, "x.jsonl")
+    assert list(frame.columns) == ["_source_row", "_last_line", "_raw_error", "b", "a", "_raw", "c"]
+    assert list(frame["_source_row"]) == [1, 2, 3, 5, 6]
+    assert list(frame["a"].fillna("-")) == ["1.5", "-", "true", "12345678901234567890", "last"]
+    assert list(frame["b"].fillna("-")) == ["x", "-", "-", "", "-"]  # null reads as an empty value
+    assert list(frame["c"].fillna("-")) == ["-", "-", '{"k": [1, "é"]}', "-", "-"]
+    assert list(frame["_raw"].fillna("-")) == ["-", "not json", "-", "-", "-"]
+    assert frame["_raw_error"][1].startswith("line 2: malformed JSON (Expecting value: line 1 column 1")
+    assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (6, 1)
+
+
+def test_a_well_formed_quoted_file_is_read_by_arrow_with_each_records_physical_lines() -> None:
+    from cxpipe.ingest import parsing
+
+    body = 'R1,"a, b",x\nR2,"line one\nline two",y\nR3,"say ""hi""",z\n'
+    records = parsing._quoted_records(body, 2, ["id", "text", "other"])
+    assert records is not None
+    assert list(records["_source_row"]) == [2, 3, 5]
+    assert list(records["_last_line"]) == [2, 4, 5]
+    assert list(records["text"]) == ["a, b", "line one\nline two", 'say "hi"']
+    frame = parsing.parse_csv("id,text,other\n" + body, "x.csv")
+    assert list(frame["_source_row"]) == [2, 3, 5]
+    assert list(frame["text"]) == ["a, b", "line one\nline two", 'say "hi"']
+    assert (frame.attrs["lines"], frame.attrs["blank_lines"]) == (4, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'R1,"a",x\n',  # quotes the value does not need: not what Arrow's records would be written as
+        'R1,"a, b",x\n\nR2,c,y\n',  # a blank line
+        'R1,"a, b"\n',  # too few fields
+        'R1,"a, b",x\nR2,"open,y\nR3,c,z\n',  # a quote that never closes
+        'R1,"a\nR9,b,c\nd",x\n',  # a record over lines of which one would be a record on its own
+        'R1,"a, b",x',  # no line break at the end
+    ],
+)
+def test_quoted_files_that_arrow_may_read_otherwise_go_through_the_csv_reader(body: str) -> None:
+    from cxpipe.ingest import parsing
+
+    assert parsing._quoted_records(body, 2, ["id", "text", "other"]) is None
+
+
+def test_a_file_with_every_value_quoted_is_read_by_arrow_as_the_csv_reader_reads_it() -> None:
+    import csv
+    import io
+
+    from cxpipe.ingest import parsing
+
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerows([["id", "text"], ["R1", 'say "hi", then\r\nleave'], ["R2", ""]])
+    body = out.getvalue().split("\r\n", 1)[1]
+    records = parsing._quoted_records(body, 2, ["id", "text"])
+    assert records is not None
+    assert list(records["text"]) == ['say "hi", then\r\nleave', ""]
+    assert (list(records["_source_row"]), list(records["_last_line"])) == ([2, 4], [3, 4])
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
+    assert list(parsing.parse_csv(out.getvalue(), "x.csv")["text"]) == [text for _, text in rows]
