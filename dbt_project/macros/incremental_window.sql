@@ -58,3 +58,33 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Incremental strategy `replace_changed` (dbt calls get_incremental_<strategy>_sql): like
+    delete+insert on unique_key, but only for the rows the run computed differently from the
+    stored ones. A recomputed row equal in every column to the stored row of its key would be
+    deleted and inserted unchanged; here it is left in place, so a run whose lookback window
+    re-reads many rows writes only the new and changed ones. The result is the one
+    delete+insert gives as long as unique_key is unique in the model (its unique test).
+    `except` compares NULLs as equal, as a re-computation that yields NULL again is no change.
+-#}
+{% macro get_incremental_replace_changed_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- if not key or (key is sequence and key is not string) -%}
+        {{ exceptions.raise_compiler_error("replace_changed needs one unique_key column, got: " ~ key) }}
+    {%- endif -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set changed = make_temp_relation(target, '__changed') -%}
+    create or replace temporary table {{ changed.identifier }} as (
+        select {{ columns }} from {{ source }}
+        except
+        select {{ columns }} from {{ target }}
+    );
+    delete from {{ target }}
+    where {{ key }} in (select {{ key }} from {{ changed.identifier }});
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ changed.identifier }};
+    drop table {{ changed.identifier }}
+{%- endmacro %}

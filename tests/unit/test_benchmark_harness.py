@@ -20,7 +20,7 @@ from cxpipe.settings import REPO_ROOT
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 from conftest import settings_for
 from cxbench.compare import compare_databases, compare_frames, compare_ingest_outputs
-from cxbench.harness import Bench
+from cxbench.harness import Bench, reuse_partial_parse
 from cxbench.pandas_team import quintile_score, sql_round
 
 
@@ -173,3 +173,14 @@ def test_compare_ingest_outputs_ignores_the_folders_and_the_time_of_the_run_only
     }
     (tmp_path / "changed" / "lake" / "crm" / "customers" / "load_date=2026-11-01" / "part-0.parquet").unlink()
     assert len(compare_ingest_outputs(before, tmp_path / "changed")["different"]) == 2
+
+
+def test_the_incremental_build_starts_from_the_full_builds_parse_state(tmp_path: Path) -> None:
+    """As Cosmos does between scheduled builds: dbt's partial_parse.msgpack is carried over, when there is one."""
+    full, incremental = tmp_path / "target_full", tmp_path / "target_incremental"
+    full.mkdir()
+    assert reuse_partial_parse(full, incremental) is False
+    assert not (incremental / "partial_parse.msgpack").exists()
+    (full / "partial_parse.msgpack").write_bytes(b"\x81\xa7version\x01")
+    assert reuse_partial_parse(full, incremental) is True
+    assert (incremental / "partial_parse.msgpack").read_bytes() == b"\x81\xa7version\x01"

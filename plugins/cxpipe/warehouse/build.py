@@ -122,8 +122,8 @@ def rebuild_after_reloads(settings: Settings) -> list[str]:
     """Drop the incremental models when the lake changed under them; record the loads this build reads.
 
     Repairing a landing date means re-delivering its files and loading it again: ingest replaces
-    the date's partitions, so rows may change or disappear. The incremental models (``delete+insert``
-    over a lookback window) would keep removed rows, and miss changed ones older than the window;
+    the date's partitions, so rows may change or disappear. The incremental models (keyed
+    replacement over a lookback window) would keep removed rows, and miss changed ones older than the window;
     dropping them makes this run's dbt build them from the whole lake, as a full refresh would,
     while everything else (the CRM snapshot's history included) stays. The load audit seen here is
     recorded in the build warehouse (:data:`BUILT_LOADS`) before dbt runs: whatever loads later is

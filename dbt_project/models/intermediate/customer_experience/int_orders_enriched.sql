@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         unique_key='order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_changed',
         on_schema_change='append_new_columns',
     )
 }}

@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         unique_key='promise_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_changed',
         on_schema_change='append_new_columns',
         post_hook=[
             "{{ drop_withdrawn_promises() }}",
