@@ -69,8 +69,8 @@ format: env ## apply ruff and sqlfluff fixes
 test: lint ## lint, then every test tier: unit, dbt, integration (PostgreSQL), e2e (Airflow)
 	$(BIN)/pytest -n 2 --dist loadgroup tests
 
-test-fast: env ## the edit loop: unit and dbt tiers, no servers, no Airflow runs
-	$(BIN)/pytest -n 2 --dist loadgroup tests/unit tests/dbt
+test-fast: env ## the edit loop: unit and dbt tiers but their `slow` tests, no servers, no Airflow runs
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" tests/unit tests/dbt
 
 docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog after `make run`)
 	cd dbt_project && if [ -f ../data/warehouse/cx.duckdb ]; then \

@@ -3,7 +3,8 @@
 Tests live in tiers, one folder each, and every test is marked with its tier:
 ``unit`` (no dbt build, no server), ``dbt`` (a real dbt build of demo data),
 ``integration`` (a real PostgreSQL server, killed processes, headless Chromium) and ``e2e`` (real Airflow).
-``make test-fast`` runs unit + dbt; ``make test`` runs every tier.
+``make test-fast`` runs unit + dbt without the tests marked ``slow`` (a dbt-tier test that builds its own
+warehouse or parses the project several times); ``make test`` runs every test.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 from conftest import run_dbt
 
 from cxpipe.settings import Settings
@@ -54,6 +55,7 @@ def test_pareto_alerts_and_recovery_add_up_to_the_complaints(built_warehouse: Se
         assert mismatched == []
 
 
+@pytest.mark.slow
 def test_pii_in_a_ticket_text_never_reaches_the_complaints_table(warehouse_copy: Settings) -> None:
     lake = warehouse_copy.lake_dir / "crm" / "tickets"
     (partition,) = lake.glob("load_date=2026-11-01")

@@ -101,6 +101,7 @@ def _duplicate(settings: Settings, entity: Entity, ids: set[str], copies: int) -
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.slow
 def test_a_tripled_cause_in_one_region_and_week_raises_exactly_that_alert(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     generate(settings.landing_dir, SMALL_DEMO)

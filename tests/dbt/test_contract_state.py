@@ -16,6 +16,9 @@ import yaml
 from cxpipe.settings import REPO_ROOT
 from cxpipe.warehouse.contract_state import STATE_DIR, check_contracts, describe
 
+# Builds its own warehouse (or parses the project) several times: `make test` runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 MODEL_DIR = Path("models") / "marts" / "customer_experience"
 
 

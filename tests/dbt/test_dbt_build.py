@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import run_dbt
 
 from cxpipe.contracts import MARTS_SCHEMA, REPORTING_TABLES
@@ -57,6 +58,7 @@ def _results(settings: Settings) -> dict[str, dict[str, object]]:
     return {r["unique_id"]: r for r in results}
 
 
+@pytest.mark.slow
 def test_a_missing_exchange_rate_fails_the_build_and_names_currency_and_date(warehouse_copy: Settings) -> None:
     # an order in a currency the seed exchange_rates has no rate for: the error test on the
     # conversion model fails, and its stored failures name the currency and the date
@@ -72,6 +74,7 @@ def test_a_missing_exchange_rate_fails_the_build_and_names_currency_and_date(war
     assert [(c, str(d), n) for c, d, n in rows] == [("JPY", "2026-10-30", 1)]
 
 
+@pytest.mark.slow
 def test_an_unmapped_source_value_warns_with_its_count_and_does_not_block(warehouse_copy: Settings) -> None:
     # a channel no seed knows and a status spelled another way: the order is kept, its channel
     # is 'unmapped' (listed by a warning with the count), its status maps case-insensitively

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import run_dbt
 
 from cxpipe.contracts import MARTS_SCHEMA, PII_COLUMN_NAMES
@@ -102,6 +103,7 @@ def _write_partition(lake: Path, source: str, entity: str, load_date: date, sql:
         con.execute(f"copy ({sql}) to '{folder}/part-0.parquet' (format parquet)")
 
 
+@pytest.mark.slow
 def test_snapshot_keeps_the_membership_tier_a_customer_had_when_ordering(warehouse_copy: Settings) -> None:
     lake = warehouse_copy.lake_dir
     first = next((lake / "crm" / "customers").glob("load_date=*")) / "part-0.parquet"
@@ -199,6 +201,7 @@ def test_delivery_is_a_basic_expectation_in_the_demo_data(built_warehouse: Setti
     assert level == "basic"
 
 
+@pytest.mark.slow
 def test_dbt_docs_generate_documents_the_marts_metrics_and_dashboards(warehouse_copy: Settings) -> None:
     result = run_dbt(warehouse_copy, "docs", "generate")
     assert result.returncode == 0, result.stdout[-3000:]

@@ -8,12 +8,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import DEMO_DATE, comparable_columns, run_dbt, settings_for
 
 from cxpipe.contracts import SOURCES
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
 from cxpipe.settings import Settings
+
+# Builds its own warehouse (or parses the project) several times: `make test` runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 SPEC = DemoSpec(start=DEMO_DATE, days=2, history_days=45, customers=100, orders_per_day=10)
 NEXT_DAY = DEMO_DATE + timedelta(days=1)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import DEMO_DATE, SMALL_DEMO, run_dbt, settings_for
 
 from cxpipe.contracts import CUSTOMERS, REPORTING_TABLES
@@ -20,6 +21,9 @@ from cxpipe.lake import check_lake
 from cxpipe.publish import publish
 from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_ops, prepare_build
+
+# Builds its own warehouse (or parses the project) several times: `make test` runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def _deploy(root: Path, sources: tuple[str, ...], overrides: str = "") -> Settings:

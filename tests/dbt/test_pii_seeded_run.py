@@ -89,6 +89,7 @@ def _files(folder: Path) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_no_seeded_personal_data_leaves_landing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:

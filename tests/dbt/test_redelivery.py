@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import DEMO_DATE, comparable_columns, run_dbt, settings_for
 
 from cxpipe.contracts import REPORTING_TABLES, SOURCES
@@ -17,6 +18,9 @@ from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source
 from cxpipe.settings import Settings
 from cxpipe.warehouse import prepare_build
+
+# Builds its own warehouse (or parses the project) several times: `make test` runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 DAYS = 6
 SPEC = DemoSpec(start=DEMO_DATE, days=DAYS, history_days=45, customers=100, orders_per_day=10)
