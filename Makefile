@@ -81,8 +81,9 @@ docs: env ## dbt docs site into dbt_project/target/index.html (with the catalog 
 
 # Every stage beside its baseline (DuckDB ingest floor, the compiled SQL run directly, a pandas script),
 # on the same data, repeated; writes benchmarks/results/bench_sf<SF>.json, docs/benchmarks.md and its plot.
-bench: env ## benchmark at scale factors SF="1 10" with REPEATS=3 paired runs -> docs/benchmarks.md
-	$(BIN)/python benchmarks/harness.py --sf $(SF) --repeats $(REPEATS)
+# SPARK=1: also the same dbt build on Apache Spark (local mode), results in benchmarks/results/spark/ (docs/spark.md).
+bench: env ## benchmark at scale factors SF="1 10" with REPEATS=3 paired runs -> docs/benchmarks.md (SPARK=1: and Spark)
+	$(BIN)/python benchmarks/harness.py --sf $(SF) --repeats $(REPEATS) $(if $(SPARK),--spark --results benchmarks/results/spark --doc benchmarks/results/spark/benchmarks.md --plot benchmarks/results/spark/benchmarks.png)
 
 clean: ## remove all generated state
 	rm -rf data .airflow dbt_project/target dbt_project/logs expectations/gx/uncommitted .pytest_cache .ruff_cache .mypy_cache

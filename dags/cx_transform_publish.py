@@ -66,6 +66,8 @@ run blocks + Great Expectations suites
 `notify_complaint_alerts` (each new spike once) → `report` (the HTML report of the publication;
 a failed report leaves the publication in place: clear the task, or run `cxpipe report`). DuckDB has a single writer:
 `max_active_tasks=1` and `max_active_runs=1` keep every write to `cx.duckdb` sequential.
+With `CX_ENGINE=spark` the `dbt` group is one task, `dbt.build`: the same `dbt build` on Apache Spark,
+the reporting tables then exported into `cx.duckdb` for the gate and publish (docs/spark.md).
 """
 RUNBOOK_SECTIONS = [
     "When the transform runs (late sources)",
@@ -119,7 +121,19 @@ with DAG(
         # model fails its task without retry (a locked warehouse or a dbt crash keeps the retries)
         "callback": ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"],
     }
-    if settings.schedule.dbt_tasks == "build":
+    if settings.engine.name == "spark":
+        # CX_ENGINE=spark: the same dbt project on Spark, in one task (one SparkSession for dbt and the
+        # Python model); the reporting tables are exported into cx.duckdb, which the gate and publish read
+        with TaskGroup(group_id="dbt") as dbt:
+
+            @task(task_id="build")
+            def spark_build(**context: object) -> dict[str, object]:
+                from cxpipe.orchestration import build_on_spark
+
+                return build_on_spark(load_settings(), context)
+
+            spark_build()
+    elif settings.schedule.dbt_tasks == "build":
         # CX_DBT_TASKS=build: the whole `dbt build` (seeds, models, their tests, in dbt's order) as one task
         with TaskGroup(group_id="dbt") as dbt:
             DbtBuildLocalOperator(

@@ -112,6 +112,9 @@ class Bench:
         self.partial: Path | None = None
         self.model_fitting: dict[str, Any] = {}
         self.command = ""
+        #: also build on Spark after the DuckDB build (``--spark``), with this master
+        self.spark = False
+        self.spark_master = "local[2]"
 
     # -------------------------------------------------------------- environment and measurement
 
@@ -368,6 +371,8 @@ class Bench:
         if not stage_first:
             transform_floor()
         checks = self.check(data, floor_db, plan_path, run_dir)
+        if self.spark:
+            self.spark_build(data, run_dir, meta)
 
         # 3. text analysis, gate, publish
         self.measure(
@@ -442,6 +447,23 @@ class Bench:
         for leftover in ("floor_lake", "pandas_out", "airflow_data", "cosmos_cache"):
             shutil.rmtree(run_dir / leftover, ignore_errors=True)
         return checks
+
+    def spark_build(self, data: Path, run_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
+        """The same full ``dbt build`` on Apache Spark (local mode) from the same lake, on a data folder of
+        its own (its export writes a ``cx.duckdb``): ``--spark``, ``make bench SPARK=1``."""
+        spark_data = run_dir / "spark_data"
+        spark_data.mkdir(exist_ok=True)
+        lake = spark_data / "lake"
+        if not lake.exists():
+            lake.symlink_to(data / "lake", target_is_directory=True)
+        env = self.env(spark_data, CX_ENGINE="spark", CX_SPARK_MASTER=self.spark_master)
+        return self.measure(
+            "dbt build on Spark (full)",
+            self.python("cxbench.stages", "spark", run_dir / "spark.json"),
+            env,
+            result=run_dir / "spark.json",
+            **meta,
+        )
 
     # -------------------------------------------------------------- equality checks
 
@@ -576,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--airflow-db", type=Path, default=None, help="a migrated Airflow database to copy (default: migrate one)"
     )
+    parser.add_argument(
+        "--spark", action="store_true", help="also build on Apache Spark after each DuckDB build (docs/spark.md)"
+    )
+    parser.add_argument("--spark-master", default="local[2]", help="Spark master of the Spark build")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -583,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cxbench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(workdir, args.history_days, args.model_cache, args.airflow_db)
+    bench.spark, bench.spark_master = args.spark, args.spark_master
     print(f"work folder: {workdir}", flush=True)
     warm = bench.measure(
         "complaint model fitting (once)",

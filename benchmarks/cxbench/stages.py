@@ -11,6 +11,9 @@ environment (``CX_DATA_DIR`` …), as in a deployment. Each stage writes what it
   after it loads them);
 * ``nlp``: the complaint text analysis alone, on the built warehouse's complaint candidates,
   as the dbt Python model ``int_complaint_texts_nlp`` calls it;
+* ``spark``: the same ``dbt build`` on Apache Spark (:func:`cxpipe.warehouse.spark.build`, local mode,
+  ``CX_SPARK_MASTER``), its reporting tables exported into ``cx.duckdb``; the JVM's CPU time counts
+  (the session is stopped and its JVM reaped before the stage ends);
 * ``gate``: :func:`cxpipe.gate.check_gate` on the build's dbt results (``CX_DBT_ARTIFACTS_DIR``);
 * ``publish <passed|failed> <checks>``: :func:`cxpipe.publish.publish`;
 * ``airflow <date> <days>``: ``cxpipe run`` (every ingest DAG, then the transform DAG, all in one
@@ -94,6 +97,24 @@ def nlp() -> dict[str, Any]:
     }
 
 
+def spark() -> dict[str, Any]:
+    from cxpipe.warehouse import spark as on_spark
+
+    settings = _settings()
+    started = time.perf_counter()
+    try:
+        built = on_spark.build(settings)
+        tables = on_spark.marts_tables(on_spark.spark_session(settings)) if built.success else []
+    finally:
+        on_spark.stop_session()
+    return {
+        "success": built.success,
+        "failures": list(built.failures[:20]),
+        "tables": tables,
+        "wall_s": round(time.perf_counter() - started, 3),
+    }
+
+
 def gate(report: str) -> dict[str, Any]:
     from cxpipe.gate import GateBlockedError, check_gate
 
@@ -161,6 +182,7 @@ STAGES = {
     "prepare": prepare,
     "warm": warm,
     "nlp": nlp,
+    "spark": spark,
     "gate": gate,
     "publish": publish,
     "airflow": airflow,
@@ -174,6 +196,8 @@ def main(argv: list[str]) -> int:
     Path(result_path).write_text(json.dumps(result, default=str), encoding="utf-8")
     if stage == "airflow" and result["returncode"] != 0:
         return int(result["returncode"])
+    if stage == "spark" and not result["success"]:
+        return 1
     return 0
 
 

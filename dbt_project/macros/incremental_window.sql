@@ -1,4 +1,21 @@
 {#-
+    Materialization of the incremental models: incremental (delete+insert by key) on DuckDB; a
+    table rebuilt from the whole lake on Spark, where the build's Parquet tables cannot delete
+    rows by key (no Delta/Iceberg on a plain Spark catalog). Same rows either way; docs/spark.md.
+-#}
+{% macro incremental_materialization() -%}
+    {{ return(adapter.dispatch('incremental_materialization', 'cxpipe')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__incremental_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#-
     Filter of an incremental model: on an incremental run keep the source rows whose
     landing date is at most cx_incremental_lookback_days before the newest landing date
     already in the model (late and corrected rows are re-read and replace their key);
@@ -24,6 +41,7 @@
     promise has no new row to replace it.
 -#}
 {% macro drop_withdrawn_promises() -%}
+    {%- if is_incremental() -%}
     delete from {{ this }}
     where
         (
@@ -34,6 +52,7 @@
             promise_type in ('stock_availability', 'price_charged')
             and source_id in (select line_id from {{ ref('stg_sales__order_lines') }} where quantity <= 0)
         )
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -5,7 +5,16 @@
     separator: "Postal mail", " postal_mail " and "POSTAL-MAIL" share the key "postal mail".
 -#}
 {% macro mapping_key(value) -%}
+    {{ return(adapter.dispatch('mapping_key', 'cxpipe')(value)) }}
+{%- endmacro %}
+
+{% macro default__mapping_key(value) -%}
     regexp_replace(lower(trim({{ value }})), '[\s_-]+', ' ', 'g')
+{%- endmacro %}
+
+{#- Spark: every match is replaced without an option; the pattern is a Java string literal (\\s). -#}
+{% macro spark__mapping_key(value) -%}
+    regexp_replace(lower(trim({{ value }})), '[\\s_-]+', ' ')
 {%- endmacro %}
 
 {#-
@@ -33,5 +42,13 @@
 
 {#- A free-form code normalised: lower case, trimmed, blanks and hyphens as one underscore ("Web Shop" -> web_shop). -#}
 {% macro normalized_code(value) -%}
+    {{ return(adapter.dispatch('normalized_code', 'cxpipe')(value)) }}
+{%- endmacro %}
+
+{% macro default__normalized_code(value) -%}
     nullif(regexp_replace(lower(trim({{ value }})), '[\s-]+', '_', 'g'), '')
+{%- endmacro %}
+
+{% macro spark__normalized_code(value) -%}
+    nullif(regexp_replace(lower(trim({{ value }})), '[\\s-]+', '_'), '')
 {%- endmacro %}

@@ -6,12 +6,12 @@
 
 {#- CSAT: share of 1-5 answers that are 4 or 5, in percent. -#}
 {% macro csat_pct(score) -%}
-    100.0 * count(*) filter (where {{ score }} >= 4) / nullif(count({{ score }}), 0)
+    {{ float_literal(100.0) }} * count(*) filter (where {{ score }} >= 4) / nullif(count({{ score }}), 0)
 {%- endmacro %}
 
 {#- NPS: % promoters (9-10) minus % detractors (0-6), from -100 to 100. -#}
 {% macro nps(score) -%}
-    100.0 * (
+    {{ float_literal(100.0) }} * (
         count(*) filter (where {{ score }} >= 9)
         - count(*) filter (where {{ score }} <= 6)
     ) / nullif(count({{ score }}), 0)
@@ -24,7 +24,7 @@
 
 {#- Share of true values among the non-null values of a boolean, in percent (on-time rate, kept rate). -#}
 {% macro pct_true(flag) -%}
-    100.0 * count(*) filter (where {{ flag }}) / nullif(count({{ flag }}), 0)
+    {{ float_literal(100.0) }} * count(*) filter (where {{ flag }}) / nullif(count({{ flag }}), 0)
 {%- endmacro %}
 
 {#-
@@ -39,23 +39,18 @@
     end
 {%- endmacro %}
 
-{#- Calendar date of a timestamp with time zone, in UTC (independent of the session time zone). -#}
-{% macro utc_date(ts) -%}
-    ({{ ts }} at time zone 'UTC')::date
-{%- endmacro %}
-
 {#- Complaint rate: complaints per 1,000 orders. -#}
 {% macro per_thousand(numerator, denominator) -%}
-    1000.0 * {{ numerator }} / nullif({{ denominator }}, 0)
+    {{ float_literal(1000.0) }} * {{ numerator }} / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
 {#- Median and 90th percentile (continuous, interpolated) of a duration or gap. -#}
 {% macro median_of(value) -%}
-    quantile_cont({{ value }}, 0.5)
+    {{ quantile_cont(value, 0.5) }}
 {%- endmacro %}
 
 {% macro p90_of(value) -%}
-    quantile_cont({{ value }}, 0.9)
+    {{ quantile_cont(value, 0.9) }}
 {%- endmacro %}
 
 {#-
@@ -63,7 +58,7 @@
     (polarity +1, 0 or -1), from -100 to 100.
 -#}
 {% macro net_sentiment(polarity) -%}
-    100.0 * (
+    {{ float_literal(100.0) }} * (
         count(*) filter (where {{ polarity }} > 0)
         - count(*) filter (where {{ polarity }} < 0)
     ) / nullif(count({{ polarity }}), 0)

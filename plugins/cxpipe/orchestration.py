@@ -234,3 +234,32 @@ def source_tests_task(
         on_warning_callback=on_warning_callback,
     )
     return get_airflow_task(metadata, dag, task_group=task_group)
+
+
+def build_on_spark(settings: Settings, context: dict[str, Any]) -> dict[str, object]:
+    """The ``dbt.build`` task with ``CX_ENGINE=spark``: the whole ``dbt build`` on Spark in this process
+    (:func:`cxpipe.warehouse.spark.build`), its reporting tables exported into ``cx.duckdb``, its
+    ``run_results.json`` and manifest kept for the gate as Cosmos' callback keeps them. A failed model
+    or test fails the task without retry, as on DuckDB."""
+    from cxpipe.gate.dbt_results import run_results_folder
+    from cxpipe.warehouse import spark
+
+    params = context.get("params") or {}
+    full_refresh = bool(params.get("full_refresh")) if isinstance(params, dict) else False
+    built = spark.build(settings, ("--full-refresh",) if full_refresh else ())
+    folder = run_results_folder(settings, context.get("run_id"))
+    folder.mkdir(parents=True, exist_ok=True)
+    results = built.target_dir / "run_results.json"
+    if results.exists():
+        import shutil
+        import uuid
+
+        shutil.copyfile(results, folder / f"run_results.{uuid.uuid4().hex}.json")
+        shutil.copyfile(built.target_dir / "manifest.json", folder / "manifest.json")
+        if failures := dbt_data_failures(json.loads(results.read_text(encoding="utf-8"))):
+            raise AirflowFailException(
+                "dbt on Spark " + "; ".join(failures) + " [a data or model problem, not retried]"
+            )
+    if not built.success:
+        raise RuntimeError("dbt on Spark failed: " + "; ".join(built.failures))
+    return {"engine": "spark", "exported": True}

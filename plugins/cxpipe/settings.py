@@ -55,11 +55,28 @@ _Policy = Literal["wait", "skip", "fail"]
 MISSING_FILE_POLICIES: tuple[str, ...] = get_args(_Policy)
 _DbtTaskMode = Literal["node", "build"]
 DBT_TASK_MODES: tuple[str, ...] = get_args(_DbtTaskMode)
+_EngineName = Literal["duckdb", "spark"]
+#: The engines a dbt build runs on (docs/spark.md).
+ENGINES: tuple[str, ...] = get_args(_EngineName)
+_CatalogName = Literal["in-memory", "hive"]
+SPARK_CATALOGS: tuple[str, ...] = get_args(_CatalogName)
 
 #: ``CX_*`` variables that exist but are not cxpipe settings: exported by cxpipe for dbt,
 #: read by dbt's profile only, or used by docker-compose / the deployment scripts only.
 NOT_SETTINGS = frozenset(
-    {"CX_LAKE_DIR", "CX_BUILD_DB", "CX_REPORTING_DB", "CX_DBT_TARGET", "CX_LANDING_HOST_DIR", "CX_PUBLISHER_PASSWORD"}
+    {
+        "CX_LAKE_DIR",
+        "CX_BUILD_DB",
+        "CX_REPORTING_DB",
+        "CX_DBT_TARGET",
+        "CX_LANDING_HOST_DIR",
+        "CX_PUBLISHER_PASSWORD",
+        # dbt's `spark` output (profiles.yml): a Thrift server instead of the in-process session (docs/spark.md)
+        "CX_SPARK_METHOD",
+        "CX_SPARK_HOST",
+        "CX_SPARK_PORT",
+        "CX_SPARK_SCHEMA",
+    }
 )
 
 #: Text kept verbatim (keys and passwords may begin or end with blanks); other values are stripped.
@@ -295,6 +312,8 @@ _Boolean = Annotated[bool, _token(r"true|false|1|0|yes|no", "is not true or fals
 _Date = Annotated[date, _token(r"\d{4}-\d{2}-\d{2}", "is not an ISO date")]
 _PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _DbtTasks = Annotated[_DbtTaskMode, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+_Engine = Annotated[_EngineName, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+_Catalog = Annotated[_CatalogName, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Codec = Annotated[str, AfterValidator(_codec)]
 _Codecs = Annotated[str | tuple[_Codec, ...], BeforeValidator(_codec_list)]
 _Currency = Annotated[str, AfterValidator(_currency)]
@@ -501,6 +520,25 @@ class AlertSettings:
     """alerts (failed tasks, complaint spikes) are also POSTed here as JSON"""
 
 
+@_settings_class
+class EngineSettings:
+    """Which engine the dbt build runs on, and how cxpipe reaches Spark when it is Spark (docs/spark.md)."""
+
+    name: Annotated[_Engine, _Env("CX_ENGINE", f"one of {', '.join(ENGINES)}")] = "duckdb"
+    """engine of the dbt build: `duckdb` (embedded, one machine) or `spark` (the same models on Apache Spark; \
+the reporting tables are then exported into the DuckDB build file the gate and publish read)"""
+    spark_master: Annotated[_Text, _Env("CX_SPARK_MASTER", "a Spark master URL, e.g. local[2], spark://host:7077")] = (
+        "local[2]"
+    )
+    """Spark master of the build's SparkSession (`local[N]`: Spark inside the build process, N cores)"""
+    spark_catalog: Annotated[_Catalog, _Env("CX_SPARK_CATALOG", f"one of {', '.join(SPARK_CATALOGS)}")] = "in-memory"
+    """Spark catalog: `in-memory` (the build process's own; the reporting tables leave it as the export) or \
+`hive` (an embedded Derby metastore under `<CX_DATA_DIR>/warehouse/spark/`, kept between builds: the snapshot's \
+history)"""
+    spark_driver_memory: Annotated[_Text, _Env("CX_SPARK_DRIVER_MEMORY", "a JVM size, e.g. 2g")] = "2g"
+    """memory of the Spark driver (in local mode: of all of Spark)"""
+
+
 # ------------------------------------------------------------------ the settings object
 
 
@@ -530,6 +568,7 @@ class Settings:
     gate: GateSettings = Field(default_factory=GateSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @property
     def landing_dir(self) -> Path:
@@ -629,6 +668,7 @@ _GROUPS: dict[str, type[Any]] = {
     "gate": GateSettings,
     "publish": PublishSettings,
     "alerts": AlertSettings,
+    "engine": EngineSettings,
 }
 
 

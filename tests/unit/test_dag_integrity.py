@@ -272,6 +272,33 @@ print(json.dumps({
     assert parsed["callbacks"] == ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"]
 
 
+def test_with_spark_the_dbt_build_is_one_spark_task_between_the_same_neighbours(tmp_path: Path) -> None:
+    code = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+dag = bag.dags["cx_transform_publish"]
+build = dag.get_task("dbt.build")
+print(json.dumps({
+    "errors": bag.import_errors,
+    "dbt": sorted(t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")),
+    "type": type(build).__name__,
+    "upstream": sorted(build.upstream_task_ids),
+    "downstream": sorted(build.downstream_task_ids),
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "CX_DBT_TASKS"} | {
+        "AIRFLOW_HOME": str(tmp_path),
+        "CX_ENGINE": "spark",
+    }
+    dags = str(REPO_ROOT / "dags")
+    done = subprocess.run([sys.executable, "-c", code, dags], env=env, capture_output=True, text=True, check=True)
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert parsed["errors"] == {}
+    assert parsed["dbt"] == ["dbt.build"] and parsed["type"] != "DbtBuildLocalOperator"
+    assert parsed["upstream"] == ["prepare_build"] and parsed["downstream"] == ["quality_gate"]
+
+
 def test_publish_runs_only_after_the_gate_and_the_gate_after_every_dbt_task(dagbag: Any) -> None:
     dag = dagbag.dags[TRANSFORM]
     publish, gate = dag.get_task("publish"), dag.get_task("quality_gate")

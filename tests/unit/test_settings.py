@@ -357,6 +357,8 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         "plugins/cxpipe/gate/gx.py",  # turns GX's usage statistics off before GX is imported
         "plugins/cxpipe/semantic_layer.py",  # passes the environment on to dbt and MetricFlow (mf)
         "plugins/cxpipe/warehouse/contract_state.py",  # passes the environment on to dbt
+        # passes the environment on to dbt (in-process) and names the interpreter of Spark's Python workers
+        "plugins/cxpipe/warehouse/spark.py",
     }
     assert readers <= allowed, readers - allowed
 

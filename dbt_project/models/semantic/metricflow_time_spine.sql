@@ -1,7 +1,7 @@
 -- One row per calendar day, 2000-01-01 to 2040-12-31: the time spine MetricFlow joins
 -- cumulative metrics (rolling 90-day NPS) to. Published beside the reporting tables.
 with days as (
-    select unnest(generate_series(date '2000-01-01', date '2040-12-31', interval 1 day)) as day_start
+    {{ date_series("date '2000-01-01'", "date '2040-12-31'", '1 day', 'day_start') }}
 ),
 
 final as (

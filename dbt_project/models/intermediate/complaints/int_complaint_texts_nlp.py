@@ -9,7 +9,8 @@ still finds in it (normally none), which the singular test assert_complaints_hav
 Incremental, keyed on the complaint (cxpipe.complaints.incremental): a build analyses only the
 candidates this table does not hold with the same text and analysis key, each distinct text once,
 and copies the analysis of a text it already holds under that key. The post-hook (in the YAML)
-removes the complaints that are no longer candidates.
+removes the complaints that are no longer candidates. On Spark (docs/spark.md) the model is a table
+analysed in full by each build, in Spark's Python workers (cxpipe.complaints.on_spark).
 """
 
 import os
@@ -19,14 +20,23 @@ from cxpipe.complaints.incremental import analyse_increment
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", unique_key="complaint_id", incremental_strategy="delete+insert")
-    candidates = dbt.ref("int_complaint_candidates").project("complaint_id, complaint_text")
-    taxonomy = dbt.ref("complaint_taxonomy").df().to_dict("records")
-    overrides = dbt.ref("complaint_overrides").df().to_dict("records")
+    # materialization in the YAML: incremental on DuckDB, a table on Spark
     # fitted models are kept by a hash of what they learn from: a build retrains only when that changes
     # (cxpipe sets CX_MODEL_CACHE_DIR for dbt: settings.models_dir)
     cache = os.environ.get("CX_MODEL_CACHE_DIR")
     cache_dir = Path(cache) if cache else None
+    if not hasattr(session, "execute"):  # a SparkSession: the analysis runs in Spark's Python workers
+        from cxpipe.complaints.on_spark import analyse_on_spark
+
+        return analyse_on_spark(
+            dbt.ref("int_complaint_candidates"),
+            dbt.ref("complaint_taxonomy").toPandas().to_dict("records"),
+            dbt.ref("complaint_overrides").toPandas().to_dict("records"),
+            cache_dir=cache_dir,
+        )
+    candidates = dbt.ref("int_complaint_candidates").project("complaint_id, complaint_text")
+    taxonomy = dbt.ref("complaint_taxonomy").df().to_dict("records")
+    overrides = dbt.ref("complaint_overrides").df().to_dict("records")
     existing = str(dbt.this) if dbt.is_incremental else None
     increment = analyse_increment(candidates, existing, taxonomy, overrides, cache_dir=cache_dir)
     print(increment.summary(), flush=True)  # in dbt's output and the Airflow task log

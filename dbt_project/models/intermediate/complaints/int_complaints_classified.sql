@@ -89,8 +89,9 @@ complaints_only as (
 timed as (
     select
         *,
-        date_diff('minute', created_at, first_response_at) / 60.0 as first_response_hours,
-        date_diff('minute', created_at, resolved_at) / 60.0 as resolution_hours
+        {{ date_diff('minute', 'created_at', 'first_response_at') }}
+        / {{ float_literal(60.0) }} as first_response_hours,
+        {{ date_diff('minute', 'created_at', 'resolved_at') }} / {{ float_literal(60.0) }} as resolution_hours
     from complaints_only
 ),
 

@@ -109,7 +109,7 @@ final as (
         {{ reporting_currency() }} as reporting_currency,
         scored.first_order_at,
         scored.last_order_at,
-        date_diff('day', scored.last_order_at, as_of.as_of_at) as recency_days,
+        {{ date_diff('day', 'scored.last_order_at', 'as_of.as_of_at') }} as recency_days,
         scored.recency_score,
         scored.frequency_score,
         scored.monetary_score,
@@ -127,7 +127,8 @@ final as (
             else 'omnichannel'
         end as channel_preference,
         coalesce(returned_orders.returned_orders, 0) as returned_orders,
-        100.0 * coalesce(returned_orders.returned_orders, 0) / nullif(scored.orders, 0) as return_rate_pct,
+        {{ float_literal(100.0) }}
+        * coalesce(returned_orders.returned_orders, 0) / nullif(scored.orders, 0) as return_rate_pct,
         top_category.category_affinity,
         -- 100.0 * spend / spend can round to 100.00000000000001 (it failed the 0-100 test at SF 1)
         case
@@ -137,13 +138,13 @@ final as (
         case
             when scored.orders is null then 'prospect'
             when
-                date_diff('day', scored.last_order_at, as_of.as_of_at)
+                {{ date_diff('day', 'scored.last_order_at', 'as_of.as_of_at') }}
                 >= {{ var('cx_lifecycle_churned_days') }} then 'churned'
             when
-                date_diff('day', scored.last_order_at, as_of.as_of_at)
+                {{ date_diff('day', 'scored.last_order_at', 'as_of.as_of_at') }}
                 >= {{ var('cx_lifecycle_at_risk_days') }} then 'at risk'
             when
-                date_diff('day', scored.first_order_at, as_of.as_of_at)
+                {{ date_diff('day', 'scored.first_order_at', 'as_of.as_of_at') }}
                 < {{ var('cx_lifecycle_new_days') }} then 'new'
             else 'active'
         end as lifecycle_stage

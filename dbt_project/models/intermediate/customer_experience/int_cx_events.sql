@@ -132,8 +132,10 @@ ticket_events as (
         null::integer as ces,
         null::integer as sentiment_polarity,
         null::boolean as is_on_time,
-        date_diff('second', tickets.created_at, tickets.first_response_at) / 3600.0 as first_response_hours,
-        date_diff('second', tickets.created_at, tickets.resolved_at) / 3600.0 as resolution_hours,
+        {{ date_diff('second', 'tickets.created_at', 'tickets.first_response_at') }}
+        / {{ float_literal(3600.0) }} as first_response_hours,
+        {{ date_diff('second', 'tickets.created_at', 'tickets.resolved_at') }}
+        / {{ float_literal(3600.0) }} as resolution_hours,
         0 as is_order,
         0 as is_complaint
     from tickets

@@ -6,7 +6,7 @@
 -- reporting currency is no longer the one it was converted with.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='order_id',
         incremental_strategy='replace_changed',
         on_schema_change='append_new_columns',
@@ -96,7 +96,7 @@ final as (
         case
             when orders.status <> 'cancelled' then {{ is_on_time('orders.delivered_at', 'orders.promised_date') }}
         end as is_on_time,
-        date_diff('day', orders.promised_date, {{ utc_date('orders.delivered_at') }}) as delivery_gap_days,
+        {{ date_diff('day', 'orders.promised_date', utc_date('orders.delivered_at')) }} as delivery_gap_days,
         case
             when orders.customer_key is null then 'guest'
             else coalesce(tier_at_order.membership_tier, 'unknown')

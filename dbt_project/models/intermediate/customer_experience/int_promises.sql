@@ -9,7 +9,7 @@
 -- Incremental: keyed by promise_id; each promise type re-reads its own lookback window.
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='promise_id',
         incremental_strategy='replace_changed',
         on_schema_change='append_new_columns',
@@ -132,13 +132,14 @@ tickets as (
         tickets.contact_channel as channel,
         coalesce(orders.region, customers.region, 'Other') as region,
         tickets.created_at as promised_at,
-        date_diff('second', tickets.created_at, tickets.first_response_at) / 3600.0 - {{ sla_hours }} as gap,
+        {{ date_diff('second', 'tickets.created_at', 'tickets.first_response_at') }}
+        / {{ float_literal(3600.0) }} - {{ sla_hours }} as gap,
         'hours beyond SLA' as gap_unit,
         case
             when tickets.first_response_at is null then 'open'
-            when date_diff('second', tickets.created_at, tickets.first_response_at) <= {{ fast_hours }} * 3600
+            when {{ date_diff('second', 'tickets.created_at', 'tickets.first_response_at') }} <= {{ fast_hours }} * 3600
                 then 'exceeded'
-            when date_diff('second', tickets.created_at, tickets.first_response_at) <= {{ sla_hours }} * 3600
+            when {{ date_diff('second', 'tickets.created_at', 'tickets.first_response_at') }} <= {{ sla_hours }} * 3600
                 then 'kept'
             else 'broken'
         end as outcome,
@@ -152,7 +153,7 @@ tickets as (
 product_returns as (
     select
         *,
-        date_diff('second', requested_at, refunded_at) / 86400.0 as handling_days
+        {{ date_diff('second', 'requested_at', 'refunded_at') }} / {{ float_literal(86400.0) }} as handling_days
     from {{ ref('stg_sales__returns') }}
 ),
 

@@ -10,7 +10,7 @@ with complaints as (
 ),
 
 weeks as (
-    select unnest(generate_series(min(complaint_week), max(complaint_week), interval 1 week))::date as week_start
+    {{ date_series('min(complaint_week)', 'max(complaint_week)', '1 week', 'week_start', as_date=true) }}
     from complaints
 ),
 
@@ -72,12 +72,7 @@ tested as (
         -- upper tail of the Poisson distribution: sum of P(X = k) for k >= complaints
         least(
             1.0,
-            list_sum(
-                list_transform(
-                    range(complaints, complaints + 400),
-                    lambda k: exp(-poisson_lambda + k * ln(poisson_lambda) - lgamma(k + 1))
-                )
-            )
+            {{ poisson_upper_tail('complaints', 'poisson_lambda') }}
         ) as p_value
     from evaluated
 ),

@@ -41,7 +41,8 @@ counted as (
 ranked as (
     select
         *,
-        100.0 * complaints / sum(complaints) over (partition by month, dimension, dimension_value) as share_pct,
+        {{ float_literal(100.0) }}
+        * complaints / sum(complaints) over (partition by month, dimension, dimension_value) as share_pct,
         row_number() over (
             partition by month, dimension, dimension_value
             order by complaints desc, root_cause asc
@@ -75,7 +76,7 @@ final as (
         cumulated.complaints,
         round(cumulated.share_pct, 2) as share_pct,
         round(cumulated.cumulative_share_pct, 2) as cumulative_share_pct,
-        cumulated.pareto_rank,
+        cumulated.pareto_rank::bigint as pareto_rank,
         -- a cause is in the vital few when the causes ranked above it cover less than the threshold
         (cumulated.cumulative_share_pct - cumulated.share_pct) < {{ var('cx_vital_few_share') }} as is_vital_few,
         -- the previous calendar month; a cause without complaints then counts 0 (null before the data starts)
@@ -84,7 +85,8 @@ final as (
         end as previous_month_complaints,
         cumulated.complaints - previous_month_complaints as change_vs_previous_month,
         round(
-            100.0 * (cumulated.complaints - previous_month_complaints) / nullif(previous_month_complaints, 0), 1
+            {{ float_literal(100.0) }}
+            * (cumulated.complaints - previous_month_complaints) / nullif(previous_month_complaints, 0), 1
         ) as change_vs_previous_month_pct
     from cumulated
     cross join months

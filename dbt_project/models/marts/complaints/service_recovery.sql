@@ -55,7 +55,7 @@ ticket_repurchase as (
             where
                 orders.customer_key = tickets.customer_key
                 and orders.ordered_at > tickets.created_at
-                and orders.ordered_at <= tickets.created_at + to_days({{ var('cx_complaint_repurchase_days') }})
+                and orders.ordered_at <= tickets.created_at + {{ days_interval(var('cx_complaint_repurchase_days')) }}
         ) as repurchased
     from tickets
     where tickets.customer_key is not null
@@ -83,14 +83,14 @@ non_complainers as (
     select
         anchor.month,
         count(*) as non_complainers,
-        100.0 * count(*) filter (
+        {{ float_literal(100.0) }} * count(*) filter (
             where exists (
                 select 1
                 from orders
                 where
                     orders.customer_key = anchor.customer_key
                     and orders.ordered_at > anchor.anchor_at
-                    and orders.ordered_at <= anchor.anchor_at + to_days({{ var('cx_complaint_repurchase_days') }})
+                    and orders.ordered_at <= anchor.anchor_at + {{ days_interval(var('cx_complaint_repurchase_days')) }}
             )
         ) / count(*) as repurchase_pct_non_complainers
     from non_complainer_anchor as anchor
@@ -103,10 +103,11 @@ ticket_stats as (
         root_cause,
         count(*) as tickets,
         count(*) filter (where is_resolved) as resolved,
-        100.0 * count(*) filter (where is_resolved_within_sla) / count(*) as resolved_within_sla_pct,
+        {{ float_literal(100.0) }}
+        * count(*) filter (where is_resolved_within_sla) / count(*) as resolved_within_sla_pct,
         median(first_response_hours) as median_first_response_hours,
         median(resolution_hours) as median_resolution_hours,
-        100.0 * count(*) filter (where is_reopened) / count(*) as reopen_rate_pct
+        {{ float_literal(100.0) }} * count(*) filter (where is_reopened) / count(*) as reopen_rate_pct
     from tickets
     group by all
 ),
@@ -117,9 +118,9 @@ repurchase_stats as (
         root_cause,
         count(*) filter (where is_resolved_within_sla) as complainers_fast,
         count(*) filter (where not is_resolved_within_sla) as complainers_slow,
-        100.0 * count(*) filter (where is_resolved_within_sla and repurchased)
+        {{ float_literal(100.0) }} * count(*) filter (where is_resolved_within_sla and repurchased)
         / nullif(count(*) filter (where is_resolved_within_sla), 0) as repurchase_pct_fast,
-        100.0 * count(*) filter (where not is_resolved_within_sla and repurchased)
+        {{ float_literal(100.0) }} * count(*) filter (where not is_resolved_within_sla and repurchased)
         / nullif(count(*) filter (where not is_resolved_within_sla), 0) as repurchase_pct_slow
     from ticket_repurchase
     group by all
@@ -143,7 +144,7 @@ final as (
         round(non_complainers.repurchase_pct_non_complainers, 2) as repurchase_pct_non_complainers,
         -- the repurchase window of the month's last day has fully passed in the data
         coalesce(
-            last_day(ticket_stats.month) + to_days({{ var('cx_complaint_repurchase_days') }})
+            last_day(ticket_stats.month) + {{ days_interval(var('cx_complaint_repurchase_days')) }}
             <= data_end.last_order_at::date,
             false
         ) as is_repurchase_window_complete

@@ -14,7 +14,7 @@ long_events as (
     {% for dimension in dimensions %}
         select
             '{{ dimension }}' as dimension,
-            coalesce({{ dimension }}::varchar, 'unknown') as dimension_value,
+            coalesce({{ dimension }}::{{ sql_type('varchar') }}, 'unknown') as dimension_value,
             event_type,
             event_date,
             event_month,

@@ -40,7 +40,7 @@ final as (
         monthly.active_customers,
         monthly.ordering_customers,
         round(
-            100.0 * monthly.active_customers
+            {{ float_literal(100.0) }} * monthly.active_customers
             / nullif(sum(monthly.active_customers) over (partition by monthly.month), 0),
             4
         ) as active_customer_share_pct,
