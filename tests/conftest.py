@@ -10,6 +10,7 @@ warehouse or parses the project several times); ``make test`` runs every test.
 from __future__ import annotations
 
 import atexit
+import csv
 import fcntl
 import json
 import os
@@ -102,6 +103,23 @@ def check_plugins_folder() -> None:
     plugins = os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"]
     scanned = [p for p in find_path_from_directory(plugins, ".airflowignore", "glob") if p.endswith(".py")]
     assert not scanned, f"Airflow's plugin scan would import {scanned[:3]}...: exclude them in {plugins}/.airflowignore"
+
+
+def write_small_corpus(folder: Path, per_language: int = 80) -> Path:
+    """The first ``per_language`` train rows of each language of the project's complaint corpus, written to
+    ``folder`` in the corpus' layout: models that fit in seconds."""
+    from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR
+
+    for path in sorted(PROJECT_CORPUS_DIR.glob("complaints_*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = [r for r in reader if r["split"] == "train"][:per_language]
+            fields = reader.fieldnames or []
+        with (folder / path.name).open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
 
 
 def copy_gx_context(target: Path) -> Path:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
-from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR
 from cxpipe.complaints.incremental import KEY_COLUMNS, analysis_key
 from cxpipe.complaints.on_spark import RESULT_SCHEMA, analyse_batches
 from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, complaint_models
@@ -30,17 +29,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small training corpus (the first 80 train rows per language), so the models fit in seconds."""
-    folder = tmp_path_factory.mktemp("corpus")
-    for path in sorted(PROJECT_CORPUS_DIR.glob("complaints_*.csv")):
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            rows = [r for r in reader if r["split"] == "train"][:80]
-            fields = reader.fieldnames or []
-        with (folder / path.name).open("w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-    return folder
+    return write_small_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 def _hashed(rows: list[tuple[str, str | None]]) -> pd.DataFrame:
