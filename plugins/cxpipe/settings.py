@@ -314,6 +314,9 @@ _PolicyName = Annotated[_Policy, BeforeValidator(lambda v: v.lower() if isinstan
 _DbtTasks = Annotated[_DbtTaskMode, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Engine = Annotated[_EngineName, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
 _Catalog = Annotated[_CatalogName, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+_MemorySize = Annotated[
+    str, _token(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B|%)", "is not a memory size such as 3GB, 1.5GiB or 50%")
+]
 _Codec = Annotated[str, AfterValidator(_codec)]
 _Codecs = Annotated[str | tuple[_Codec, ...], BeforeValidator(_codec_list)]
 _Currency = Annotated[str, AfterValidator(_currency)]
@@ -537,6 +540,11 @@ the reporting tables are then exported into the DuckDB build file the gate and p
 history)"""
     spark_driver_memory: Annotated[_Text, _Env("CX_SPARK_DRIVER_MEMORY", "a JVM size, e.g. 2g")] = "2g"
     """memory of the Spark driver (in local mode: of all of Spark)"""
+    duckdb_memory_limit: Annotated[
+        _MemorySize, _Env("CX_DUCKDB_MEMORY_LIMIT", "a size such as 3GB or 50% (of the machine's memory)")
+    ] = "80%"
+    """memory DuckDB may hold during a dbt build before it spills to disk beside the build file \
+(`cx.duckdb.tmp`; DuckDB's `memory_limit`; its default is 80%); the complaint analysis' pandas frames come on top"""
 
 
 # ------------------------------------------------------------------ the settings object
@@ -645,6 +653,7 @@ class Settings:
             "CX_SOURCES": ",".join(self.ingest.sources),
             "CX_REPORTING_CURRENCY": self.publish.reporting_currency,
             "CX_MODEL_CACHE_DIR": str(self.models_dir),
+            "CX_DUCKDB_MEMORY_LIMIT": self.engine.duckdb_memory_limit,
             **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED},
         }
 

@@ -1,6 +1,7 @@
 """dbt build (models, seeds, data tests, unit tests) on demo data in a temporary warehouse."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -56,6 +57,13 @@ def _late_copy_of_an_order(settings: Settings, replace: str) -> None:
 def _results(settings: Settings) -> dict[str, dict[str, object]]:
     results = json.loads((settings.data_dir / "dbt_target" / "run_results.json").read_text())["results"]
     return {r["unique_id"]: r for r in results}
+
+
+def test_the_build_connection_holds_duckdb_to_the_memory_limit_setting(warehouse_copy: Settings) -> None:
+    settings = replace(warehouse_copy, engine=replace(warehouse_copy.engine, duckdb_memory_limit="1GB"))
+    shown = run_dbt(settings, "show", "--inline", "select current_setting('memory_limit') as memory_limit")
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    assert "953.6 MiB" in shown.stdout, shown.stdout[-3000:]  # DuckDB shows 1 GB (10^9 bytes) in MiB
 
 
 @pytest.mark.slow

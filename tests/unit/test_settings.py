@@ -241,6 +241,8 @@ BAD_VALUES = [
         "'mysql://u:***@db/cx' has scheme mysql:; expected a postgresql:// URL",
     ),
     ("CX_REPORTING_POSTGRES_URL", "host=db password=secret", "'host=db password=***' has no scheme"),
+    ("CX_DUCKDB_MEMORY_LIMIT", "lots", "'lots' is not a memory size such as 3GB, 1.5GiB or 50%"),
+    ("CX_DUCKDB_MEMORY_LIMIT", "3 parsecs", "'3 parsecs' is not a memory size"),
 ]
 
 
@@ -421,6 +423,12 @@ def test_reporting_currency_is_an_iso_code_and_reaches_dbt() -> None:
     assert load_settings({}).dbt_env()["CX_REPORTING_CURRENCY"] == "EUR"
     with pytest.raises(SettingsError, match="CX_REPORTING_CURRENCY='XXY' is not an ISO 4217 currency code"):
         load_settings({"CX_REPORTING_CURRENCY": "XXY"})
+
+
+def test_duckdb_memory_limit_reaches_dbt() -> None:
+    assert load_settings({}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "80%"
+    assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "3GB"}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "3GB"
+    assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "1.5GiB"}).engine.duckdb_memory_limit == "1.5GiB"
 
 
 def test_sources_are_a_validated_subset_in_the_contracts_order() -> None:
