@@ -98,6 +98,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_REPORTING_CURRENCY": "EUR",
         "CX_MODEL_CACHE_DIR": str(tmp_path / "data" / "warehouse" / "models"),
         "CX_SOURCES": "sales,crm,surveys,social",
+        "CX_DUCKDB_MEMORY_LIMIT": "80%",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.data_dir = tmp_path  # type: ignore[misc]
