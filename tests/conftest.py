@@ -69,11 +69,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, tier))
 
 
+#: Modules outside tests/e2e whose tests share one costly module fixture: one worker runs each.
+ONE_WORKER_MODULES = ("integration/test_spark_build.py",)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``pytest -n 2 --dist loadgroup``: each e2e module is one group that one worker runs, one test
-    after another (its tests share the module's Airflow run); every other test goes to whichever
-    worker is free.
+    """``pytest -n 2 --dist loadgroup``: each e2e module, and each module of :data:`ONE_WORKER_MODULES`, is
+    one group that one worker runs, one test after another (its tests share the module's Airflow run or
+    Spark build, which a second worker would make again); every other test goes to whichever worker is free.
 
     The group is the module's path, not an ``xdist_group`` mark: pytest-xdist 3.8 tags grouped
     tests by rewriting their node ids, which pytest 9.2 ignores (pytest-xdist issue #1386).
@@ -82,11 +86,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadGroupScheduling
 
-    e2e = f"{(Path(__file__).parent / 'e2e').relative_to(config.rootpath).as_posix()}/"
+    tests = Path(__file__).parent.relative_to(config.rootpath).as_posix()
+    grouped = (f"{tests}/e2e/", *(f"{tests}/{module}::" for module in ONE_WORKER_MODULES))
 
     class E2EGroupScheduling(LoadGroupScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid.split("::", 1)[0] if nodeid.startswith(e2e) else super()._split_scope(nodeid)
+            return nodeid.split("::", 1)[0] if nodeid.startswith(grouped) else super()._split_scope(nodeid)
 
     return E2EGroupScheduling(config, log)
 
