@@ -1,5 +1,5 @@
 {#-
-    Materialization of the incremental models: incremental (delete+insert by key) on DuckDB; a
+    Materialization of the incremental models: incremental (rows replaced by key) on DuckDB; a
     table rebuilt from the whole lake on Spark, where the build's Parquet tables cannot delete
     rows by key (no Delta/Iceberg on a plain Spark catalog). Same rows either way; docs/spark.md.
 -#}
