@@ -20,38 +20,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cxbench import portable_command
-from cxbench.harness import BENCH_DIR, BIN, START, Bench, dbt_summary, machine
+from cxbench.harness import BENCH_DIR, START, Bench, dbt_summary, machine
 
 
 def run(bench: Bench, sf: float, spark_master: str) -> dict[str, object]:
     sf_dir = bench.workdir / f"sf{sf:g}"
-    gen = sf_dir / "gen"
-    day = START.isoformat()
-    bench.measure(
-        "generate",
-        [
-            str(BIN / "cxpipe"),
-            "demo",
-            "--scale",
-            f"{sf:g}",
-            "--start",
-            day,
-            "--days",
-            "1",
-            "--history-days",
-            str(bench.history_days),
-        ],
-        bench.env(gen),
-        sf=sf,
-    )
-    data = sf_dir / "data"
-    data.mkdir(parents=True)
-    (data / "landing").symlink_to(gen / "landing", target_is_directory=True)
+    landing, _ = bench.generate(sf, sf_dir, days=1)
+    data = bench.data_folder(sf_dir, landing)
     env = bench.env(data)
     meta = {"sf": sf, "repeat": 0}
     bench.measure(
         "ingest",
-        bench.python("cxbench.stages", "ingest", sf_dir / "ingest.json", day),
+        bench.python("cxbench.stages", "ingest", sf_dir / "ingest.json", START.isoformat()),
         env,
         result=sf_dir / "ingest.json",
         **meta,

@@ -218,34 +218,33 @@ class Bench:
             self._airflow_db = home / "airflow.db"
         return self._airflow_db
 
+    def generate(self, sf: float, sf_dir: Path, days: int) -> tuple[Path, dict[str, Any]]:
+        """Demo landing files at ``sf`` (``days`` landing dates, the first holding the history), measured.
+
+        Returns the landing folder and the measurement record.
+        """
+        gen = sf_dir / "gen"
+        command = [str(BIN / "cxpipe"), "demo", "--scale", f"{sf:g}", "--start", START.isoformat()]
+        command += ["--days", str(days), "--history-days", str(self.history_days)]
+        record = self.measure("generate", command, self.env(gen), sf=sf, repeat=0)
+        return gen / "landing", record
+
+    def data_folder(self, sf_dir: Path, landing: Path) -> Path:
+        """An empty data folder for one run (``sf_dir/data``) whose landing is ``landing``, linked, not copied."""
+        data = sf_dir / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        (data / "landing").symlink_to(landing, target_is_directory=True)
+        return data
+
     # -------------------------------------------------------------- one scale factor
 
     def run_scale(self, sf: float, repeats: int) -> dict[str, Any]:
         sf_dir = self.workdir / f"sf{sf:g}"
-        gen = sf_dir / "gen"
-        day1 = START.isoformat()
         started = datetime.now(UTC)
         first_record = len(self.records)
         load_from = len(self.load_samples)
-        generated = self.measure(
-            "generate",
-            [
-                str(BIN / "cxpipe"),
-                "demo",
-                "--scale",
-                f"{sf:g}",
-                "--start",
-                day1,
-                "--days",
-                "2",
-                "--history-days",
-                str(self.history_days),
-            ],
-            self.env(gen),
-            sf=sf,
-            repeat=0,
-        )
-        landing = gen / "landing"
+        landing, generated = self.generate(sf, sf_dir, days=2)
         landing_rows = _generated_rows(self.workdir / generated["log"])
         plan_path = sf_dir / "floor_plan.json"
         checks: list[dict[str, Any]] = []
@@ -300,10 +299,7 @@ class Bench:
         run_dir.mkdir(parents=True)
         # one data folder per scale factor, emptied for every repeat: the SQL compiled in the first
         # repeat (the floor's plan) names the lake by its absolute path, which must be this repeat's lake
-        data = sf_dir / "data"
-        shutil.rmtree(data, ignore_errors=True)
-        data.mkdir()
-        (data / "landing").symlink_to(landing, target_is_directory=True)
+        data = self.data_folder(sf_dir, landing)
         env = self.env(data)
         meta = {"sf": sf, "repeat": repeat}
         stage_first = repeat % 2 == 0
