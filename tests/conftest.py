@@ -39,6 +39,8 @@ from cxpipe.settings import REPO_ROOT, Settings, load_settings
 
 DEMO_DATE = date(2026, 11, 1)
 SMALL_DEMO = DemoSpec(start=DEMO_DATE, days=2, history_days=60, customers=150, orders_per_day=12)
+#: The PII key of the fixtures built with :func:`settings_for` (a run given it pseudonymises as they do).
+TEST_PII_KEY = "test-key-for-pseudonymising"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # The suite runs on demo data: the processes it starts (cxpipe run, Airflow) may use the demo
@@ -70,7 +72,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 #: Modules outside tests/e2e whose tests share one costly module fixture: one worker runs each.
-ONE_WORKER_MODULES = ("integration/test_spark_build.py",)
+ONE_WORKER_MODULES: tuple[str, ...] = ()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -182,7 +184,7 @@ def settings_for(root: Path) -> Settings:
         data_dir=root / "data",
         dbt_project_dir=REPO_ROOT / "dbt_project",
         gx_dir=copy_gx_context(root / "expectations"),
-        pii_key="test-key-for-pseudonymising",
+        pii_key=TEST_PII_KEY,
         model_cache_dir=MODEL_CACHE,
     )
 

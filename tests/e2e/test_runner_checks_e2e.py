@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -22,15 +21,20 @@ from cxpipe.runner import RunError, airflow_env, run_dags
 EARLY = date(2025, 3, 1)
 
 
+def _migrated_home(airflow_db: Path, home: Path) -> Path:
+    """An Airflow home holding a copy of the session's migrated metadata database (its default place)."""
+    home.mkdir()
+    shutil.copyfile(airflow_db, home / "airflow.db")
+    return home
+
+
 def test_a_run_before_the_start_date_is_an_error_and_the_runner_window_runs_it(
-    dbt_manifest: Path, tmp_path: Path
+    dbt_manifest: Path, airflow_db: Path, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path)
     generate(settings.landing_dir, DemoSpec(start=EARLY, days=1, history_days=3, customers=20, orders_per_day=2))
-    home = tmp_path / "airflow"
+    home = _migrated_home(airflow_db, tmp_path / "airflow")
     as_configured = {**airflow_env(settings, home), "CX_START_DATE": "2026-11-01"}
-    airflow = shutil.which("airflow", path=as_configured["PATH"]) or "airflow"
-    subprocess.run([airflow, "db", "migrate"], env=as_configured, check=True, capture_output=True)
 
     with pytest.raises(RunError) as caught:
         run_dags([("cx_ingest_sales", EARLY), ("cx_ingest_crm", EARLY)], as_configured, settings.project_dir)
@@ -50,12 +54,9 @@ def test_a_run_before_the_start_date_is_an_error_and_the_runner_window_runs_it(
     assert (settings.lake_dir / "_load_audit" / "sales" / "load_date=2025-03-01" / "part-0.parquet").exists()
 
 
-def test_an_unknown_dag_or_a_crash_of_airflow_is_an_error_naming_the_dag(tmp_path: Path) -> None:
+def test_an_unknown_dag_or_a_crash_of_airflow_is_an_error_naming_the_dag(airflow_db: Path, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    home = tmp_path / "airflow"
-    env = airflow_env(settings, home)
-    airflow = shutil.which("airflow", path=env["PATH"]) or "airflow"
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    env = airflow_env(settings, _migrated_home(airflow_db, tmp_path / "airflow"))
     with pytest.raises(RunError) as caught:
         run_dags([("cx_ingest_nowhere", EARLY)], env, settings.project_dir)
     assert str(caught.value).startswith("cx_ingest_nowhere: no such DAG in ")
