@@ -95,6 +95,7 @@ def texts(n: int, corpora: Path | None) -> list[str]:
     pool = [r["text"] for r in load_project_corpus()] + OTHER_LANGUAGES * 20
     pool += [r["text"] for r in public_sentiment_rows(corpora)]
     rng = random.Random(15)
+    rng.shuffle(pool)  # every language in the mix whatever ``n`` and however large the corpus grows
     out, seen, i = [], set(), 0
     while len(out) < n:
         text = pool[i % len(pool)] + ("" if i < len(pool) else f" #SO-{10000 + i}")

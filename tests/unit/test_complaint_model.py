@@ -32,7 +32,7 @@ TAXONOMY = load_taxonomy(REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxono
 
 #: Reached by the committed models on the project corpus' test split.
 HELD_OUT_FLOOR = {
-    "cause_macro_f1": {"en": 0.787, "zh": 0.771, "ru": 0.796},
+    "cause_macro_f1": {"en": 0.821, "zh": 0.798, "ru": 0.826},
     "other_share_ceiling": {"en": 0.03, "zh": 0.01, "ru": 0.05},
 }
 #: Sentiment balanced accuracy on the public corpora's held-out part (only when they are present).
@@ -79,23 +79,6 @@ def test_project_corpus_has_a_held_out_split_in_each_language() -> None:
     cause_rows, _ = training_rows(corpora_dir=None)
     held = {r["text"] for r in rows if r["split"] == "test"}
     assert not held & {r["text"] for r in cause_rows}  # nothing held out is trained on
-
-
-def test_candidate_train_texts_are_apart_from_the_corpus_and_ready_to_append() -> None:
-    """corpus/candidates/ holds written train texts not (yet) trained on: the corpus loader does not read the
-    folder, and each row could be appended to its language's file as it is (next ids, train split, labels)."""
-    from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR
-
-    corpus = load_project_corpus()
-    candidates = load_project_corpus(PROJECT_CORPUS_DIR / "candidates")
-    assert candidates and {r["split"] for r in candidates} == {"train"}
-    assert not {r["text"] for r in candidates} & {r["text"] for r in corpus}
-    causes = {r["root_cause"] for r in corpus}
-    for language in ("en", "zh", "ru"):
-        ids = [int(r["text_id"].split("-")[1]) for r in corpus if r["language"] == language]
-        new = [r for r in candidates if r["language"] == language]
-        assert [r["text_id"] for r in new] == [f"{language}-{max(ids) + i:04d}" for i in range(1, len(new) + 1)]
-        assert {r["root_cause"] for r in new} <= causes and all(r["sentiment"] and r["style"] for r in new)
 
 
 def test_a_malformed_corpus_row_names_file_line_and_column(tmp_path: Path) -> None:
