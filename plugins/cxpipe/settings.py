@@ -544,7 +544,13 @@ history)"""
         _MemorySize, _Env("CX_DUCKDB_MEMORY_LIMIT", "a size such as 3GB or 50% (of the machine's memory)")
     ] = "80%"
     """memory DuckDB may hold during a dbt build before it spills to disk beside the build file \
-(`cx.duckdb.tmp`; DuckDB's `memory_limit`; its default is 80%); the complaint analysis' pandas frames come on top"""
+(`cx.duckdb.tmp`; DuckDB's `memory_limit`; its default is 80%); dbt's Python process, the complaint models and one \
+batch of texts come on top: with 3GB the SF 100 build peaked at 3.8 GB, so 3GB keeps a build within 4 GB"""
+    complaint_batch_texts: Annotated[_Positive, _Env("CX_COMPLAINT_BATCH_TEXTS", "a whole number ≥ 1, e.g. 50000")] = (
+        50_000
+    )
+    """distinct complaint texts the text analysis (`int_complaint_texts_nlp`) holds in Python memory at a time; \
+the other texts and the results wait in DuckDB"""
 
 
 # ------------------------------------------------------------------ the settings object
@@ -654,6 +660,7 @@ class Settings:
             "CX_REPORTING_CURRENCY": self.publish.reporting_currency,
             "CX_MODEL_CACHE_DIR": str(self.models_dir),
             "CX_DUCKDB_MEMORY_LIMIT": self.engine.duckdb_memory_limit,
+            "CX_COMPLAINT_BATCH_TEXTS": str(self.engine.complaint_batch_texts),
             **{name: str(getattr(self, attr)) for name, attr, *_ in EXPORTED},
         }
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import duckdb
 import pytest
 from conftest import run_dbt
@@ -84,3 +87,27 @@ def test_pii_in_a_ticket_text_never_reaches_the_complaints_table(warehouse_copy:
     assert redacted == "Charged twice! Card [CARD], mail me at [EMAIL] or call [PHONE], заказ так и не привезли"
     assert {cause, secondary} == {"price_billing", "late_delivery"}
     assert not {"complaint_text", "ticket_text", "text", "customer_id", "email", "phone"} & set(columns)
+
+
+def _analysed_rows(settings: Settings) -> list[tuple[object, ...]]:
+    with connect_read_only(settings.build_db) as con:
+        return con.execute("select * from intermediate.int_complaint_texts_nlp order by complaint_id").fetchall()
+
+
+@pytest.mark.slow
+def test_the_text_analysis_in_small_batches_gives_the_rows_of_one_batch(
+    built_warehouse: Settings, warehouse_copy: Settings
+) -> None:
+    """A full refresh of the analysis in batches of a few texts: the rows the one-batch build made."""
+    expected = _analysed_rows(built_warehouse)
+    texts = len({row[-2] for row in expected})  # distinct text hashes
+    assert texts >= 6, texts
+    size = texts // 3  # three batches and a remainder
+    batched = dataclasses.replace(
+        warehouse_copy, engine=dataclasses.replace(warehouse_copy.engine, complaint_batch_texts=size)
+    )
+    result = run_dbt(batched, "run", "--select", "int_complaint_texts_nlp", "--full-refresh")
+    assert result.returncode == 0, result.stdout[-3000:]
+    found = re.findall(r"(\d+) distinct texts analysed in (\d+) batches", result.stdout)
+    assert found == [(str(texts), str(-(-texts // size)))], result.stdout[-3000:]
+    assert _analysed_rows(batched) == expected

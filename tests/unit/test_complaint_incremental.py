@@ -10,7 +10,14 @@ import pytest
 from conftest import write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
-from cxpipe.complaints.incremental import KEY_COLUMNS, analyse_increment, analysis_key, code_digest
+from cxpipe.complaints.incremental import (
+    BATCH_TEXTS,
+    KEY_COLUMNS,
+    analyse_increment,
+    analysis_key,
+    batch_texts_from,
+    code_digest,
+)
 from cxpipe.complaints.pipeline import OUTPUT_COLUMNS, complaint_models
 from cxpipe.settings import REPO_ROOT
 
@@ -38,7 +45,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str | None
     return con.table("candidates")
 
 
-def _store(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+def _store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation) -> None:
     """What dbt's delete+insert on complaint_id does with the increment, then the post-hook's delete."""
     con.register("increment", rows)
     if not con.execute("select count(*) from information_schema.tables where table_name = 'nlp'").fetchone()[0]:  # type: ignore[index]
@@ -69,8 +76,8 @@ def test_a_second_build_analyses_only_new_complaints_and_new_texts(corpus: Path,
     con = duckdb.connect()
     kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
 
-    first = analyse_increment(_candidates(con, FIRST), None, TAXONOMY, **kwargs)
-    assert list(first.rows.columns) == [*OUTPUT_COLUMNS, *KEY_COLUMNS]
+    first = analyse_increment(con, _candidates(con, FIRST), None, TAXONOMY, **kwargs)
+    assert first.rows.columns == [*OUTPUT_COLUMNS, *KEY_COLUMNS]
     assert (first.candidates, first.new, first.analysed, first.reused) == (6, 6, 5, 0)
     _store(con, first.rows)
     pd.testing.assert_frame_equal(_held(con), _full(FIRST, corpus, tmp_path, []))
@@ -81,36 +88,36 @@ def test_a_second_build_analyses_only_new_complaints_and_new_texts(corpus: Path,
         ("ticket:8", "The wardrobe doors do not close, poor quality."),  # a new complaint, a new text
     ]
     second_rows[0] = ("ticket:1", "The sofa arrived three weeks late, still no call.")  # a changed text
-    second = analyse_increment(_candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
+    second = analyse_increment(con, _candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
     assert second.key == first.key
-    assert sorted(second.rows["complaint_id"]) == ["ticket:1", "ticket:7", "ticket:8"]
+    assert sorted(i for (i,) in second.rows.project("complaint_id").fetchall()) == ["ticket:1", "ticket:7", "ticket:8"]
     assert (second.candidates, second.new, second.analysed, second.reused) == (7, 3, 2, 1)
     _store(con, second.rows)
     pd.testing.assert_frame_equal(_held(con), _full(second_rows, corpus, tmp_path, []))
 
-    third = analyse_increment(_candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
-    assert (third.new, third.analysed, third.reused, len(third.rows)) == (0, 0, 0, 0)
+    third = analyse_increment(con, _candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
+    assert (third.new, third.analysed, third.reused, third.rows.shape[0]) == (0, 0, 0, 0)
 
 
 def test_new_overrides_or_taxonomy_analyse_every_complaint_again(corpus: Path, tmp_path: Path) -> None:
     con = duckdb.connect()
     kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
-    first = analyse_increment(_candidates(con, FIRST), None, TAXONOMY, **kwargs)
+    first = analyse_increment(con, _candidates(con, FIRST), None, TAXONOMY, **kwargs)
     _store(con, first.rows)
 
     overrides = [{"complaint_id": "ticket:6", "root_cause": "returns_refunds", "reason": "refund"}]
-    overridden = analyse_increment(_candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
+    overridden = analyse_increment(con, _candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
     assert overridden.key != first.key
     assert (overridden.new, overridden.analysed) == (6, 5)
     _store(con, overridden.rows)
     pd.testing.assert_frame_equal(_held(con), _full(FIRST, corpus, tmp_path, overrides))
     # the override's complaint is not new in the next build, but its text still trains the model
-    again = analyse_increment(_candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
+    again = analyse_increment(con, _candidates(con, FIRST), "nlp", TAXONOMY, overrides, **kwargs)
     assert (again.key, again.new) == (overridden.key, 0)
 
     taxonomy = [dict(r) for r in TAXONOMY]
     taxonomy[0]["weight"] = float(str(taxonomy[0].get("weight", 1.0))) + 1.0
-    retaxed = analyse_increment(_candidates(con, FIRST), "nlp", taxonomy, overrides, **kwargs)
+    retaxed = analyse_increment(con, _candidates(con, FIRST), "nlp", taxonomy, overrides, **kwargs)
     assert retaxed.key not in {first.key, overridden.key}
     assert retaxed.new == 6
 
@@ -131,3 +138,60 @@ def test_the_key_follows_the_analysis_code_and_library_versions(corpus: Path, tm
     assert analysis_key(models, "a") != analysis_key(models, "b")
     assert analysis_key(models, "a") == analysis_key(models, "a")
     assert len(code_digest()) == 64
+
+
+def _rows(increment_rows: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    return increment_rows.order("complaint_id").df()
+
+
+@pytest.mark.parametrize("batch_texts", [1, 2, 4])
+def test_batches_of_texts_give_the_rows_of_one_batch(corpus: Path, tmp_path: Path, batch_texts: int) -> None:
+    kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
+    con = duckdb.connect()
+    whole = analyse_increment(con, _candidates(con, FIRST), None, TAXONOMY, **kwargs)
+    assert whole.batches == 1
+    expected = _rows(whole.rows)
+
+    batched = analyse_increment(con, _candidates(con, FIRST), None, TAXONOMY, batch_texts=batch_texts, **kwargs)
+    assert (batched.analysed, batched.batches) == (5, -(-5 // batch_texts))  # 5 distinct texts, rounded up
+    pd.testing.assert_frame_equal(_rows(batched.rows), expected)
+    # the work tables are gone; only the result is left in the connection
+    temp = con.execute("select table_name from duckdb_tables() where temporary order by 1").fetchall()
+    assert temp == [("cx_nlp_rows",)]
+
+
+def test_an_incremental_build_in_batches_reuses_and_analyses_as_one_batch(corpus: Path, tmp_path: Path) -> None:
+    kwargs = {"corpus_dir": corpus, "corpora_dir": None, "cache_dir": tmp_path}
+    second_rows = [*FIRST, ("ticket:7", "Стол привезли с царапинами"), ("ticket:8", "Wardrobe doors do not close.")]
+    results = []
+    for batch_texts in (1, BATCH_TEXTS):
+        con = duckdb.connect()
+        _store(con, analyse_increment(con, _candidates(con, FIRST), None, TAXONOMY, **kwargs).rows)
+        second = analyse_increment(
+            con, _candidates(con, second_rows), "nlp", TAXONOMY, batch_texts=batch_texts, **kwargs
+        )
+        assert (second.new, second.analysed, second.reused, second.batches) == (2, 2, 0, 2 if batch_texts == 1 else 1)
+        _store(con, second.rows)
+        results.append(_held(con))
+    pd.testing.assert_frame_equal(results[0], results[1])
+    pd.testing.assert_frame_equal(results[0], _full(second_rows, corpus, tmp_path, []))
+
+
+def test_the_batch_size_comes_from_its_setting_or_fails_clearly(corpus: Path, tmp_path: Path) -> None:
+    assert batch_texts_from(None) == batch_texts_from("") == BATCH_TEXTS
+    assert batch_texts_from(" 200 ") == 200
+    for bad in ("0", "-3", "lots", "1.5"):
+        with pytest.raises(ValueError, match="CX_COMPLAINT_BATCH_TEXTS"):
+            batch_texts_from(bad)
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="batch_texts must be ≥ 1"):
+        analyse_increment(
+            con,
+            _candidates(con, FIRST),
+            None,
+            TAXONOMY,
+            corpus_dir=corpus,
+            corpora_dir=None,
+            cache_dir=tmp_path,
+            batch_texts=0,
+        )

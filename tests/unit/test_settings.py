@@ -99,6 +99,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_MODEL_CACHE_DIR": str(tmp_path / "data" / "warehouse" / "models"),
         "CX_SOURCES": "sales,crm,surveys,social",
         "CX_DUCKDB_MEMORY_LIMIT": "80%",
+        "CX_COMPLAINT_BATCH_TEXTS": "50000",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.data_dir = tmp_path  # type: ignore[misc]
@@ -244,6 +245,8 @@ BAD_VALUES = [
     ("CX_REPORTING_POSTGRES_URL", "host=db password=secret", "'host=db password=***' has no scheme"),
     ("CX_DUCKDB_MEMORY_LIMIT", "lots", "'lots' is not a memory size such as 3GB, 1.5GiB or 50%"),
     ("CX_DUCKDB_MEMORY_LIMIT", "3 parsecs", "'3 parsecs' is not a memory size"),
+    ("CX_COMPLAINT_BATCH_TEXTS", "0", "'0' is less than 1"),
+    ("CX_COMPLAINT_BATCH_TEXTS", "1.5", "'1.5' is not a whole number"),
 ]
 
 
@@ -430,6 +433,11 @@ def test_duckdb_memory_limit_reaches_dbt() -> None:
     assert load_settings({}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "80%"
     assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "3GB"}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "3GB"
     assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "1.5GiB"}).engine.duckdb_memory_limit == "1.5GiB"
+
+
+def test_complaint_batch_size_reaches_dbt() -> None:
+    assert load_settings({}).dbt_env()["CX_COMPLAINT_BATCH_TEXTS"] == "50000"
+    assert load_settings({"CX_COMPLAINT_BATCH_TEXTS": "200"}).dbt_env()["CX_COMPLAINT_BATCH_TEXTS"] == "200"
 
 
 def test_sources_are_a_validated_subset_in_the_contracts_order() -> None:

@@ -72,25 +72,47 @@ def analysis_key(models: Models, code: str | None = None) -> str:
     return hashlib.sha256(f"{models.key}\0{code}".encode()).hexdigest()[:32]
 
 
+#: Distinct texts analysed per batch: the pandas frames of one batch (the texts, their n-grams and
+#: results) stay in the tens of MB, the rest waits in DuckDB, which spills beyond its memory limit.
+#: ``CX_COMPLAINT_BATCH_TEXTS`` (cxpipe.settings) sets it for the dbt build.
+BATCH_TEXTS = 50_000
+
+#: Prefix of the temporary tables the analysis keeps in the build's connection.
+_TEMP = "cx_nlp_"
+
+
 @dataclass(frozen=True)
 class Increment:
     """What one build adds to the incremental table, and how much it analysed."""
 
-    rows: pd.DataFrame  #: one row per new or changed complaint: OUTPUT_COLUMNS and KEY_COLUMNS
+    #: one row per new or changed complaint: OUTPUT_COLUMNS and KEY_COLUMNS (a temporary table of the connection)
+    rows: duckdb.DuckDBPyRelation
     key: str  #: the analysis key of this build
     candidates: int  #: complaint candidates in the build
     new: int  #: of them, not held under this key with this text
     analysed: int  #: distinct texts analysed
     reused: int  #: distinct texts copied from an earlier analysis under the same key
+    batches: int  #: batches the analysed texts were split into (at most ``batch_texts`` each)
 
     def summary(self) -> str:
         return (
             f"complaint analysis {self.key}: {self.candidates} candidates, {self.new} new or changed; "
-            f"{self.analysed} distinct texts analysed, {self.reused} reused"
+            f"{self.analysed} distinct texts analysed in {self.batches} batches, {self.reused} reused"
         )
 
 
+def batch_texts_from(value: str | None) -> int:
+    """The batch size ``CX_COMPLAINT_BATCH_TEXTS`` gives (``value``), :data:`BATCH_TEXTS` when unset."""
+    if value is None or not value.strip():
+        return BATCH_TEXTS
+    text = value.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"CX_COMPLAINT_BATCH_TEXTS={value!r} is not a whole number ≥ 1 (texts per batch)")
+    return int(text)
+
+
 def analyse_increment(
+    con: duckdb.DuckDBPyConnection,
     candidates: duckdb.DuckDBPyRelation,
     existing: str | None,
     taxonomy: Iterable[Mapping[str, object]],
@@ -98,15 +120,24 @@ def analyse_increment(
     corpus_dir: Path = PROJECT_CORPUS_DIR,
     corpora_dir: Path | None = SHARED_CORPORA_DIR,
     cache_dir: Path | None = None,
+    batch_texts: int = BATCH_TEXTS,
 ) -> Increment:
     """The analysis of the ``candidates`` (``complaint_id, complaint_text``) not yet in ``existing``.
 
-    ``existing``: the table of earlier results (the incremental model itself, ``None`` on a first or
-    full build), read in the candidates' connection. A candidate is new when ``existing`` has no row
-    for its complaint with the same text hash and analysis key (a new complaint, a changed text, a
-    new key); a new candidate whose text ``existing`` holds under the key gets that analysis, the
-    others are analysed, each distinct text once.
+    ``con``: the connection ``candidates`` belongs to (in the dbt model, its ``session``); the work
+    tables and the result are temporary tables of it. ``existing``: the table of earlier results (the
+    incremental model itself, ``None`` on a first or full build). A candidate is new when ``existing``
+    has no row for its complaint with the same text hash and analysis key (a new complaint, a changed
+    text, a new key); a new candidate whose text ``existing`` holds under the key gets that analysis,
+    the others are analysed, each distinct text once.
+
+    Memory stays bounded: texts are hashed and de-duplicated in DuckDB (SHA-256), the distinct texts
+    to analyse are numbered in hash order and read ``batch_texts`` at a time, and each batch's
+    analyses are written back into DuckDB before the next batch is read. The result is a relation
+    over a temporary table, never one frame of every complaint.
     """
+    if batch_texts < 1:
+        raise ValueError(f"analyse_increment: batch_texts must be ≥ 1, got {batch_texts}")
     overrides = list(overrides)
     taxonomy = list(taxonomy)
     override_ids = sorted({str(r["complaint_id"]) for r in overrides if isinstance(r.get("complaint_id"), str)})
@@ -117,69 +148,100 @@ def analyse_increment(
         texts = {str(i): t for i, t in found}
     models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
     key = analysis_key(models)
+    quoted = key.replace("'", "''")
 
-    hashed = "select complaint_id, complaint_text, sha256(coalesce(complaint_text, '')) as text_hash from candidates"
-    if existing is None:
-        frame = _query(candidates, hashed)
-        total = len(frame)
-        frame["known"] = False
-    else:
-        quoted = key.replace("'", "''")
-        sql = f"""
-            with hashed as ({hashed}),
-            held as (select complaint_id, text_hash from {existing} where analysis_key = '{quoted}'),
-            new as (
-                select hashed.* from hashed
-                left join held on hashed.complaint_id = held.complaint_id and hashed.text_hash = held.text_hash
-                where held.complaint_id is null
-            ),
-            known as (
-                select distinct on (text_hash) * exclude (complaint_id)
+    view, new, results, todo, batch, rows = (
+        f"{_TEMP}{n}" for n in ("candidates", "new", "results", "todo", "batch", "rows")
+    )
+    candidates.project("complaint_id, complaint_text").create_view(view, replace=True)
+    value_columns = OUTPUT_COLUMNS[1:]
+    try:
+        # the new candidates (complaint, text, its hash): all of them on a full build
+        held = (
+            f"where not exists (select 1 from {existing} as held where held.analysis_key = '{quoted}' "
+            "and held.complaint_id = hashed.complaint_id and held.text_hash = hashed.text_hash)"
+            if existing is not None
+            else ""
+        )
+        con.execute(f"""
+            create or replace temp table {new} as
+            select complaint_id, text_hash, text from (
+                select complaint_id, coalesce(complaint_text, '') as text,
+                    sha256(coalesce(complaint_text, '')) as text_hash
+                from {view}
+            ) as hashed
+            {held}
+        """)
+        # one analysis per text hash: first the ones held under this key, then the batches analysed here
+        typed = ", ".join(f"{c} {'double' if c in NUMERIC_COLUMNS else 'varchar'}" for c in value_columns)
+        con.execute(f"create or replace temp table {results} (text_hash varchar, {typed})")
+        if existing is not None:
+            con.execute(f"""
+                insert into {results} by name
+                select distinct on (text_hash) text_hash, {", ".join(value_columns)}
                 from {existing}
-                where analysis_key = '{quoted}' and text_hash in (select text_hash from new)
+                where analysis_key = '{quoted}' and text_hash in (select text_hash from {new})
                 order by text_hash
+            """)
+        reused = _count(con, results)
+        con.execute(f"""
+            create or replace temp table {todo} as
+            select row_number() over (order by text_hash) as n, text_hash, text from (
+                select text_hash, any_value(text) as text from {new}
+                where text_hash not in (select text_hash from {results})
+                group by text_hash
             )
-            select new.complaint_id, new.complaint_text, new.text_hash, known.text_hash is not null as known,
-                known.* exclude (text_hash, analysis_key)
-            from new left join known on new.text_hash = known.text_hash
-        """
-        frame = _query(candidates, sql)
-        total = int(candidates.aggregate("count(*)").fetchall()[0][0])
-
-    known = frame["known"].astype(bool)
-    todo = frame.loc[~known, ["complaint_id", "complaint_text"]]
-    analysed = analyse_texts(todo, taxonomy, models=models).set_index(todo.index) if len(todo) else None
-    out = frame.loc[:, ["complaint_id", "text_hash"]].copy()
-    for column in OUTPUT_COLUMNS[1:]:
-        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="object")
-        values = values.astype("object").where(known, pd.NA)
-        if analysed is not None:
-            values.loc[~known] = analysed[column].astype("object")
-        out[column] = values
-    out["analysis_key"] = key
-    out = _typed(out)
+        """)
+        analysed = _count(con, todo)
+        batches = 0
+        for low in range(0, analysed, batch_texts):
+            frame = con.execute(
+                f"select text_hash, text from {todo} where n > ? and n <= ? order by n", [low, low + batch_texts]
+            ).df()
+            out = analyse_texts(frame, taxonomy, id_column="text_hash", text_column="text", models=models)
+            out = out.rename(columns={"complaint_id": "text_hash"})
+            con.register(batch, out)
+            try:
+                con.execute(f"insert into {results} by name select * from {batch}")
+            finally:
+                con.unregister(batch)
+            batches += 1
+            del frame, out
+            log.info(
+                "complaint analysis: batch %d, %d of %d texts", batches, min(low + batch_texts, analysed), analysed
+            )
+        con.execute(f"""
+            create or replace temp table {rows} as
+            select new.complaint_id, {", ".join(f"results.{c}" for c in value_columns)},
+                new.text_hash, '{quoted}' as analysis_key
+            from {new} as new join {results} as results on new.text_hash = results.text_hash
+        """)
+    finally:
+        for table in (new, results, todo):
+            con.execute(f"drop table if exists {table}")
+        con.execute(f"drop view if exists {view}")
+    total = int(candidates.aggregate("count(*)").fetchall()[0][0])
     increment = Increment(
-        rows=out,
+        rows=con.table(rows),
         key=key,
         candidates=total,
-        new=len(frame),
-        analysed=int(todo["complaint_text"].fillna("").nunique()),
-        reused=int(frame.loc[known, "text_hash"].nunique()),
+        new=_count(con, rows),
+        analysed=analysed,
+        reused=reused,
+        batches=batches,
     )
     log.info(increment.summary())
     return increment
 
 
-def _query(candidates: duckdb.DuckDBPyRelation, sql: str) -> pd.DataFrame:
-    """``sql`` run with the relation ``candidates`` as the table of that name, as a frame."""
-    result = candidates.query("candidates", sql)
-    if result is None:
-        raise RuntimeError(f"complaint analysis: the query returned no result: {sql}")
-    frame: pd.DataFrame = result.df()
-    return frame
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    # fetchall, not fetchone: DuckDB 2.0 keeps a connection busy until its result is drained
+    return int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the table's columns in order: text as pandas strings, the numbers as float64
+    (the Spark build's batches, :mod:`cxpipe.complaints.on_spark`)."""
     columns = [*OUTPUT_COLUMNS, *KEY_COLUMNS]
     for column in columns:
         if column in NUMERIC_COLUMNS:

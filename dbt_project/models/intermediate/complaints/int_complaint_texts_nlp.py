@@ -8,15 +8,18 @@ still finds in it (normally none), which the singular test assert_complaints_hav
 
 Incremental, keyed on the complaint (cxpipe.complaints.incremental): a build analyses only the
 candidates this table does not hold with the same text and analysis key, each distinct text once,
-and copies the analysis of a text it already holds under that key. The post-hook (in the YAML)
-removes the complaints that are no longer candidates. On Spark (docs/spark.md) the model is a table
-analysed in full by each build, in Spark's Python workers (cxpipe.complaints.on_spark).
+and copies the analysis of a text it already holds under that key. Texts are hashed and de-duplicated
+in DuckDB and analysed in batches of CX_COMPLAINT_BATCH_TEXTS distinct texts, each batch's results
+written back into DuckDB, so the memory of the analysis does not grow with the number of complaints.
+The post-hook (in the YAML) removes the complaints that are no longer candidates. On Spark
+(docs/spark.md) the model is a table analysed in full by each build, in Spark's Python workers
+(cxpipe.complaints.on_spark).
 """
 
 import os
 from pathlib import Path
 
-from cxpipe.complaints.incremental import analyse_increment
+from cxpipe.complaints.incremental import analyse_increment, batch_texts_from
 
 
 def model(dbt, session):
@@ -38,6 +41,10 @@ def model(dbt, session):
     taxonomy = dbt.ref("complaint_taxonomy").df().to_dict("records")
     overrides = dbt.ref("complaint_overrides").df().to_dict("records")
     existing = str(dbt.this) if dbt.is_incremental else None
-    increment = analyse_increment(candidates, existing, taxonomy, overrides, cache_dir=cache_dir)
+    # distinct texts per batch (CX_COMPLAINT_BATCH_TEXTS): the analysis holds one batch in pandas at a time
+    batch_texts = batch_texts_from(os.environ.get("CX_COMPLAINT_BATCH_TEXTS"))
+    increment = analyse_increment(
+        session, candidates, existing, taxonomy, overrides, cache_dir=cache_dir, batch_texts=batch_texts
+    )
     print(increment.summary(), flush=True)  # in dbt's output and the Airflow task log
-    return increment.rows
+    return increment.rows  # a relation over a temporary table of the session: dbt copies it in DuckDB
