@@ -16,7 +16,9 @@ import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,8 +36,17 @@ from cxpipe.ingest.lake import (
     partition,
     quarantine_table,
 )
-from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing, stray_files
-from cxpipe.ingest.validation import deduplicate, unknown_values, validate
+from cxpipe.ingest.landing import (
+    BATCH_BYTES,
+    INTERNAL_COLUMNS,
+    RESTART,
+    Batch,
+    landing_file,
+    landing_files,
+    read_batches,
+    stray_files,
+)
+from cxpipe.ingest.validation import unknown_values_of_table, validate
 from cxpipe.privacy import mask_contact_details, pseudonymise
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
 
@@ -109,14 +120,13 @@ def drift_columns(entity: Entity, columns: list[str]) -> list[str]:
     return sorted(name if _SHOWN_NAME.fullmatch(name) else f"column {n}" for n, name in extra)
 
 
-def _lines(frame: pd.DataFrame, rows: pd.Series) -> int:
-    """Physical lines of the records in ``rows`` (a mask): only the two line columns are read."""
-    spans = frame["_last_line"] - frame["_source_row"] + 1
-    return int(spans[rows].sum()) if rows.any() else 0
-
-
 def _stage_entity(
-    settings: Settings, entity: Entity, load_date: date, missing_file_policy: str, staged: Staged
+    settings: Settings,
+    entity: Entity,
+    load_date: date,
+    missing_file_policy: str,
+    staged: Staged,
+    batch_bytes: int = BATCH_BYTES,
 ) -> LoadResult:
     paths = landing_files(settings, entity, load_date)
     main = landing_file(settings, entity, load_date)
@@ -156,33 +166,28 @@ def _stage_entity(
         return result
 
     declared = settings.ingest.encoding_for(entity.source, entity.name)
-    frame, encodings, lossy, (lines, blank) = read_landing(entity, paths, declared, settings.landing_dir)
-    result.encoding = ", ".join(encodings)
-    result.rows_in = len(frame)
-    result.lines_in, result.lines_blank = lines, blank
-    if not len(frame):
+    checked = _Checked(entity, settings.pseudonymisation_key(), load_date)
+    for batch in read_batches(entity, paths, declared, settings.landing_dir, batch_bytes):
+        if batch is RESTART:
+            checked.restart()
+        else:
+            assert isinstance(batch, Batch)
+            checked.add(batch)
+    result.encoding = ", ".join(checked.encodings)
+    result.rows_in = checked.rows
+    result.lines_in, result.lines_blank = checked.lines, checked.blank
+    if not checked.rows:
         result.status = "empty"
         log.warning("%s: no rows; the partition for %s is replaced by an empty one", result.source_file, load_date)
-    result.drift_columns = drift_columns(entity, [c for c in frame.columns if c not in INTERNAL_COLUMNS])
+    result.drift_columns = drift_columns(entity, [c for c in checked.columns if c not in INTERNAL_COLUMNS])
     if result.drift_columns:
         log.warning(
             "%s: columns not in the contract (schema drift, loaded rows keep the contract columns): %s",
             result.source_file,
             ", ".join(result.drift_columns),
         )
-    for name in entity.column_names:
-        if name not in frame.columns:
-            frame[name] = ""
-
-    typed, reasons = validate(entity, frame, encodings[0], lossy, load_date)
-    result.rows_duplicate = deduplicate(entity, frame, typed, reasons)
-    good = reasons.ok
-    for column in entity.columns:
-        if column.pii:
-            typed[column.name] = pseudonymise(typed[column.name], settings.pseudonymisation_key())
-        elif column.free_text:
-            typed[column.name] = mask_contact_details(typed[column.name])
-    result.unknown_values = unknown_values(entity, typed, good)
+    table, quarantined, result.rows_duplicate = checked.finish(paths[0].parent)
+    result.unknown_values = unknown_values_of_table(entity, table)
     for name, values in result.unknown_values.items():
         log.warning(
             "%s: %s has %d value(s) the contract does not know in %d row(s) (loaded; listed in the load "
@@ -192,12 +197,6 @@ def _stage_entity(
             len(values),
             sum(values.values()),
         )
-    loaded = typed[good]  # a new frame already; the typed and loaded frames are let go as soon as they are done
-    del typed
-    loaded["_source_file"] = frame.loc[good, "_source_file"]
-    loaded["_source_row"] = frame.loc[good, "_source_row"].astype("int64")
-    table = pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False)
-    del loaded
     staged.write(table, partition(settings.lake_dir, entity, load_date))
 
     if entity.event_column is not None and table.num_rows:
@@ -207,13 +206,11 @@ def _stage_entity(
     if earlier is not None and table.num_rows:
         result.rows_superseding_earlier = int(pc.sum(pc.is_in(table[entity.key], value_set=earlier)).as_py() or 0)
 
-    bad = frame[~good]
-    quarantined = quarantine_table(bad, paths[0].parent, reasons.text[~good])
     staged.write(quarantined, partition(settings.quarantine_dir, entity, load_date))
-    result.rows_loaded = int(good.sum())
-    result.rows_quarantined = len(bad)
-    result.lines_loaded = _lines(frame, good)
-    result.lines_quarantined = _lines(frame, ~good)
+    result.rows_loaded = table.num_rows
+    result.rows_quarantined = quarantined.num_rows
+    result.lines_loaded = checked.lines_loaded
+    result.lines_quarantined = checked.lines_quarantined
     result.check_balance()
     log.info(
         "%s: %d rows in, %d loaded, %d quarantined (%d duplicates), %d late, %d superseding earlier dates",
@@ -228,24 +225,215 @@ def _stage_entity(
     return result
 
 
-def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_file_policy: str) -> LoadResult:
+@dataclass
+class _Part:
+    """What one batch left after its checks: the rows that passed so far and those set aside."""
+
+    #: Rows that passed every check of their own (typed, PII pseudonymised): the lake's rows unless a
+    #: later row of the date carries the same key.
+    passed: pa.Table
+    #: Their keys, their landing text (for the quarantine, should a later row supersede them), their
+    #: physical lines, and where they come in the date's records.
+    keys: pa.Array
+    texts: pd.DataFrame
+    spans: np.ndarray
+    positions: np.ndarray
+    #: Rows set aside, with their reasons and where they come in the date's records.
+    bad: pd.DataFrame
+    reasons: pd.Series
+    bad_positions: np.ndarray
+    bad_lines: int
+    rows: int
+    lines: int
+    blank: int
+
+
+class _Checked:
+    """An entity's batches, checked one at a time; :meth:`finish` applies the date's duplicate rule
+    (the last valid row of a key wins, across batches and files) and returns the lake's and the
+    quarantine's tables, as :func:`~cxpipe.ingest.validation.validate` and
+    :func:`~cxpipe.ingest.validation.deduplicate` on the date's records all at once would give.
+
+    Only what the duplicate rule needs is kept beyond a batch: the passed rows (typed, and their
+    landing text), and the set-aside rows."""
+
+    def __init__(self, entity: Entity, secret: str, load_date: date) -> None:
+        self.entity = entity
+        self.secret = secret
+        self.load_date = load_date
+        self.parts: list[_Part] = []
+        self.encodings: list[str] = []
+        #: Columns of the records in the order they first appear (as concatenating the files' frames gives).
+        self.columns: dict[str, None] = {}
+        self._file: tuple[int, int, dict[str, None]] | None = None
+        self._path: Path | None = None
+        self.lines_loaded = 0
+        self.lines_quarantined = 0
+
+    def restart(self) -> None:
+        """Drop the batches of the current file: it comes again, read whole."""
+        assert self._file is not None
+        parts, encodings, columns = self._file
+        del self.parts[parts:]
+        del self.encodings[encodings:]
+        self.columns = dict(columns)
+        self._path = None
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+    @property
+    def lines(self) -> int:
+        return sum(p.lines for p in self.parts)
+
+    @property
+    def blank(self) -> int:
+        return sum(p.blank for p in self.parts)
+
+    def add(self, batch: Batch) -> None:
+        if batch.path != self._path:
+            self._path = batch.path
+            self._file = (len(self.parts), len(self.encodings), dict(self.columns))
+            self.encodings.append(batch.encoding)
+        entity = self.entity
+        frame = batch.frame
+        self.columns.update(dict.fromkeys(frame.columns))
+        missing = [name for name in entity.column_names if name not in frame.columns]
+        if missing:
+            frame = frame.assign(**dict.fromkeys(missing, ""))
+        offset = self.rows
+        typed, reasons = validate(entity, frame, self.encodings[0], batch.lossy, self.load_date)
+        ok = reasons.ok.to_numpy(dtype=bool)
+        passed = ok  # loaded unless a later row of the date carries the same key
+        loaded = typed[passed]
+        del typed
+        for column in entity.columns:
+            if column.pii:
+                loaded[column.name] = pseudonymise(loaded[column.name], self.secret)
+            elif column.free_text:
+                loaded[column.name] = mask_contact_details(loaded[column.name])
+        rows = frame[passed]
+        loaded["_source_file"] = rows["_source_file"]
+        loaded["_source_row"] = rows["_source_row"].astype("int64")
+        spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
+        texts = rows[[c for c in rows.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]]
+        self.parts.append(
+            _Part(
+                passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
+                keys=pa.array(loaded[entity.key].array, type=pa.string()),
+                texts=texts,
+                spans=spans[passed],
+                positions=offset + np.flatnonzero(passed),
+                bad=frame[~passed],
+                reasons=reasons.text[~passed],
+                bad_positions=offset + np.flatnonzero(~passed),
+                bad_lines=int(spans[~passed].sum()),
+                rows=len(frame),
+                lines=batch.lines,
+                blank=batch.blank,
+            )
+        )
+
+    def finish(self, folder: Path) -> tuple[pa.Table, pa.Table, int]:
+        """The lake's table, the quarantine's and how many rows a later row of the same key superseded."""
+        entity = self.entity
+        parts = self.parts
+        keys = pa.chunked_array([p.keys for p in parts], type=pa.string()).combine_chunks()
+        codes = pc.dictionary_encode(keys, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+        order = np.arange(len(codes))
+        winners = order
+        if len(codes):
+            # the last row of each key wins: the first of its code in reversed order
+            found, first_reversed = np.unique(codes[::-1], return_index=True)
+            winner = np.zeros(int(found.max()) + 1, dtype="int64")
+            winner[found] = len(codes) - 1 - first_reversed
+            winners = winner[codes]
+        # rows without a key are never duplicates
+        earlier = (winners != order) & keys.is_valid().to_numpy(zero_copy_only=False)
+        self.lines_loaded = 0
+        self.lines_quarantined = sum(p.bad_lines for p in parts)
+        tables: list[pa.Table] = []
+        bad: list[pd.DataFrame] = []
+        reasons: list[pd.Series] = []
+        positions: list[np.ndarray] = []
+        start = 0
+        where = self._where(parts, winners[earlier]) if earlier.any() else []
+        said = 0
+        for part in parts:
+            size = part.passed.num_rows
+            superseded = earlier[start : start + size]
+            start += size
+            tables.append(part.passed.filter(pa.array(~superseded)) if superseded.any() else part.passed)
+            self.lines_loaded += int(part.spans[~superseded].sum())
+            bad.append(part.bad)
+            reasons.append(part.reasons)
+            positions.append(part.bad_positions)
+            if superseded.any():
+                count = int(superseded.sum())
+                duplicates = part.texts[superseded]
+                bad.append(duplicates)
+                reasons.append(
+                    pd.Series(
+                        [f"{entity.key}: duplicate key; superseded by {w}" for w in where[said : said + count]],
+                        index=duplicates.index,
+                    )
+                )
+                said += count
+                positions.append(part.positions[superseded])
+                self.lines_quarantined += int(part.spans[superseded].sum())
+        table = pa.concat_tables(tables).combine_chunks() if tables else lake_schema(entity).empty_table()
+        quarantined = self._quarantine(folder, bad, reasons, positions)
+        return table, quarantined, int(earlier.sum())
+
+    @staticmethod
+    def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:
+        """``<file> line <n>`` of the rows at ``winners`` (indices among the passed rows)."""
+        files = pa.chunked_array([p.passed["_source_file"] for p in parts]).take(pa.array(winners))
+        lines = pa.chunked_array([p.passed["_source_row"] for p in parts]).take(pa.array(winners))
+        return [f"{f} line {n}" for f, n in zip(files.to_pylist(), lines.to_pylist(), strict=True)]
+
+    def _quarantine(
+        self, folder: Path, bad: list[pd.DataFrame], reasons: list[pd.Series], positions: list[np.ndarray]
+    ) -> pa.Table:
+        names = [c for c in self.columns if c not in ("_source_file", "_source_row", "_raw")]
+        shown = [c for c in names if not c.startswith("_")]
+        shown += [c for c in self.entity.column_names if c not in self.columns]
+        extra = ["_raw"] if "_raw" in self.columns else []
+        kept = [n for n, b in enumerate(bad) if len(b)]
+        if not kept:
+            return QUARANTINE_SCHEMA.empty_table()
+        frame = pd.concat([bad[n] for n in kept], ignore_index=True)
+        text = pd.concat([reasons[n] for n in kept], ignore_index=True)
+        order = np.argsort(np.concatenate([positions[n] for n in kept]), kind="stable")
+        frame = frame.iloc[order].reindex(columns=["_source_file", "_source_row", *extra, *shown])
+        return quarantine_table(frame.reset_index(drop=True), folder, text.iloc[order].reset_index(drop=True))
+
+
+def ingest_entity(
+    settings: Settings, entity: Entity, load_date: date, missing_file_policy: str, batch_bytes: int = BATCH_BYTES
+) -> LoadResult:
     """Load one entity's landing files for ``load_date`` into the lake, checked against ``entity`` as given
-    (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``)."""
+    (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``).
+    ``batch_bytes``: how much landing text is parsed and checked at a time (the result does not depend on it)."""
     staged = Staged()
     try:
-        result = _stage_entity(settings, entity, load_date, missing_file_policy, staged)
+        result = _stage_entity(settings, entity, load_date, missing_file_policy, staged, batch_bytes)
         staged.commit()
     finally:
         staged.discard()
     return result
 
 
-def ingest_source(settings: Settings, source: str, load_date: date, policy: str | None = None) -> list[LoadResult]:
+def ingest_source(
+    settings: Settings, source: str, load_date: date, policy: str | None = None, batch_bytes: int = BATCH_BYTES
+) -> list[LoadResult]:
     """Load every entity of ``source`` for ``load_date`` and write the load audit.
 
     Partitions are replaced only when every entity of the source passed; if one
     fails, the lake keeps the previous state of all of them. ``policy``
-    overrides the source's configured policy (``settings.ingest``).
+    overrides the source's configured policy (``settings.ingest``). Each entity's files are parsed
+    and checked in batches of about ``batch_bytes`` of text; the result does not depend on it.
     """
     policy = policy or settings.ingest.missing_file_policy_for(source)
     if policy not in MISSING_FILE_POLICIES:
@@ -253,7 +441,7 @@ def ingest_source(settings: Settings, source: str, load_date: date, policy: str 
     entities = load_contract(settings).entities_of(source)
     staged = Staged()
     try:
-        results = [_stage_entity(settings, entity, load_date, policy, staged) for entity in entities]
+        results = [_stage_entity(settings, entity, load_date, policy, staged, batch_bytes) for entity in entities]
         staged.write(audit_table([asdict(r) for r in results]), audit_partition(settings, source, load_date))
         staged.commit()
     finally:
