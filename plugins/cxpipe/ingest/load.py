@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -166,13 +167,16 @@ def _stage_entity(
         return result
 
     declared = settings.ingest.encoding_for(entity.source, entity.name)
-    checked = _Checked(entity, settings.pseudonymisation_key(), load_date)
-    for batch in read_batches(entity, paths, declared, settings.landing_dir, batch_bytes):
-        if batch is RESTART:
-            checked.restart()
-        else:
-            assert isinstance(batch, Batch)
-            checked.add(batch)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=settings.data_dir) as scratch:
+        checked = _Checked(entity, settings.pseudonymisation_key(), load_date, Path(scratch))
+        for batch in read_batches(entity, paths, declared, settings.landing_dir, batch_bytes):
+            if batch is RESTART:
+                checked.restart()
+            else:
+                assert isinstance(batch, Batch)
+                checked.add(batch)
+        table, quarantined, result.rows_duplicate = checked.finish(paths[0].parent)
     result.encoding = ", ".join(checked.encodings)
     result.rows_in = checked.rows
     result.lines_in, result.lines_blank = checked.lines, checked.blank
@@ -186,7 +190,6 @@ def _stage_entity(
             result.source_file,
             ", ".join(result.drift_columns),
         )
-    table, quarantined, result.rows_duplicate = checked.finish(paths[0].parent)
     result.unknown_values = unknown_values_of_table(entity, table)
     for name, values in result.unknown_values.items():
         log.warning(
@@ -232,10 +235,9 @@ class _Part:
     #: Rows that passed every check of their own (typed, PII pseudonymised): the lake's rows unless a
     #: later row of the date carries the same key.
     passed: pa.Table
-    #: Their keys, their landing text (for the quarantine, should a later row supersede them), their
+    #: Their landing text, in a file (for the quarantine, should a later row supersede them), their
     #: physical lines, and where they come in the date's records.
-    keys: pa.Array
-    texts: pd.DataFrame
+    texts: Path
     spans: np.ndarray
     positions: np.ndarray
     #: Rows set aside, with their reasons and where they come in the date's records.
@@ -257,8 +259,11 @@ class _Checked:
     Only what the duplicate rule needs is kept beyond a batch: the passed rows (typed, and their
     landing text), and the set-aside rows."""
 
-    def __init__(self, entity: Entity, secret: str, load_date: date) -> None:
+    def __init__(self, entity: Entity, secret: str, load_date: date, scratch: Path) -> None:
         self.entity = entity
+        #: A folder for the passed rows' landing text until the duplicate rule has run.
+        self.scratch = scratch
+        self._spilled = 0
         self.secret = secret
         self.load_date = load_date
         self.parts: list[_Part] = []
@@ -317,11 +322,17 @@ class _Checked:
         loaded["_source_file"] = rows["_source_file"]
         loaded["_source_row"] = rows["_source_row"].astype("int64")
         spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
-        texts = rows[[c for c in rows.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]]
+        # their landing text waits on disk: only the rows a later row supersedes are read back
+        texts = self.scratch / f"{len(self.parts)}-{self._spilled}.arrow"
+        self._spilled += 1
+        shown = [c for c in rows.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
+        text_table = pa.Table.from_pandas(rows[shown], preserve_index=False)
+        with pa.OSFile(str(texts), "wb") as sink, pa.ipc.new_file(sink, text_table.schema) as writer:
+            writer.write_table(text_table)
+        del text_table
         self.parts.append(
             _Part(
                 passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
-                keys=pa.array(loaded[entity.key].array, type=pa.string()),
                 texts=texts,
                 spans=spans[passed],
                 positions=offset + np.flatnonzero(passed),
@@ -339,8 +350,12 @@ class _Checked:
         """The lake's table, the quarantine's and how many rows a later row of the same key superseded."""
         entity = self.entity
         parts = self.parts
-        keys = pa.chunked_array([p.keys for p in parts], type=pa.string()).combine_chunks()
+        keys = pa.chunked_array(
+            [c for p in parts for c in p.passed[entity.key].chunks], type=pa.string()
+        ).combine_chunks()
         codes = pc.dictionary_encode(keys, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+        valid = keys.is_valid().to_numpy(zero_copy_only=False)
+        del keys
         order = np.arange(len(codes))
         winners = order
         if len(codes):
@@ -350,7 +365,8 @@ class _Checked:
             winner[found] = len(codes) - 1 - first_reversed
             winners = winner[codes]
         # rows without a key are never duplicates
-        earlier = (winners != order) & keys.is_valid().to_numpy(zero_copy_only=False)
+        earlier = (winners != order) & valid
+        del codes, order, valid
         self.lines_loaded = 0
         self.lines_quarantined = sum(p.bad_lines for p in parts)
         tables: list[pa.Table] = []
@@ -364,14 +380,17 @@ class _Checked:
             size = part.passed.num_rows
             superseded = earlier[start : start + size]
             start += size
-            tables.append(part.passed.filter(pa.array(~superseded)) if superseded.any() else part.passed)
+            if superseded.any():  # the part's rows are let go as soon as the kept ones are copied
+                part.passed = part.passed.filter(pa.array(~superseded))
+            tables.append(part.passed)
             self.lines_loaded += int(part.spans[~superseded].sum())
             bad.append(part.bad)
             reasons.append(part.reasons)
             positions.append(part.bad_positions)
             if superseded.any():
                 count = int(superseded.sum())
-                duplicates = part.texts[superseded]
+                with pa.memory_map(str(part.texts)) as source:
+                    duplicates = pa.ipc.open_file(source).read_all().take(np.flatnonzero(superseded)).to_pandas()
                 bad.append(duplicates)
                 reasons.append(
                     pd.Series(
@@ -382,7 +401,7 @@ class _Checked:
                 said += count
                 positions.append(part.positions[superseded])
                 self.lines_quarantined += int(part.spans[superseded].sum())
-        table = pa.concat_tables(tables).combine_chunks() if tables else lake_schema(entity).empty_table()
+        table = pa.concat_tables(tables) if tables else lake_schema(entity).empty_table()
         quarantined = self._quarantine(folder, bad, reasons, positions)
         return table, quarantined, int(earlier.sum())
 
