@@ -407,10 +407,19 @@ class _Checked:
 
     @staticmethod
     def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:
-        """``<file> line <n>`` of the rows at ``winners`` (indices among the passed rows)."""
-        files = pa.chunked_array([p.passed["_source_file"] for p in parts]).take(pa.array(winners))
-        lines = pa.chunked_array([p.passed["_source_row"] for p in parts]).take(pa.array(winners))
-        return [f"{f} line {n}" for f, n in zip(files.to_pylist(), lines.to_pylist(), strict=True)]
+        """``<file> line <n>`` of the rows at ``winners`` (indices among the passed rows), part by part."""
+        ends = np.cumsum([p.passed.num_rows for p in parts])
+        owner = np.searchsorted(ends, winners, side="right")
+        shown = np.empty(len(winners), dtype=object)
+        for number in np.unique(owner).tolist():
+            mine = np.flatnonzero(owner == number)
+            local = pa.array(winners[mine] - (ends[number] - parts[number].passed.num_rows))
+            chosen = parts[number].passed.select(["_source_file", "_source_row"]).take(local)
+            shown[mine] = [
+                f"{f} line {n}"
+                for f, n in zip(chosen["_source_file"].to_pylist(), chosen["_source_row"].to_pylist(), strict=True)
+            ]
+        return shown.tolist()
 
     def _quarantine(
         self, folder: Path, bad: list[pd.DataFrame], reasons: list[pd.Series], positions: list[np.ndarray]
