@@ -235,9 +235,10 @@ class _Part:
     #: Rows that passed every check of their own (typed, PII pseudonymised): the lake's rows unless a
     #: later row of the date carries the same key.
     passed: pa.Table
-    #: Their landing text, in a file (for the quarantine, should a later row supersede them), their
-    #: physical lines, and where they come in the date's records.
-    texts: Path
+    #: Their landing text (for the quarantine, should a later row supersede them; in a file of the
+    #: scratch folder once another batch follows), their physical lines, and where they come in the
+    #: date's records.
+    texts: pd.DataFrame | Path
     spans: np.ndarray
     positions: np.ndarray
     #: Rows set aside, with their reasons and where they come in the date's records.
@@ -322,18 +323,13 @@ class _Checked:
         loaded["_source_file"] = rows["_source_file"]
         loaded["_source_row"] = rows["_source_row"].astype("int64")
         spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
-        # their landing text waits on disk: only the rows a later row supersedes are read back
-        texts = self.scratch / f"{len(self.parts)}-{self._spilled}.arrow"
-        self._spilled += 1
+        if self.parts:
+            self._spill(self.parts[-1])  # a batch follows it: its text waits on disk
         shown = [c for c in rows.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
-        text_table = pa.Table.from_pandas(rows[shown], preserve_index=False)
-        with pa.OSFile(str(texts), "wb") as sink, pa.ipc.new_file(sink, text_table.schema) as writer:
-            writer.write_table(text_table)
-        del text_table
         self.parts.append(
             _Part(
                 passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
-                texts=texts,
+                texts=rows[shown],
                 spans=spans[passed],
                 positions=offset + np.flatnonzero(passed),
                 bad=frame[~passed],
@@ -389,8 +385,12 @@ class _Checked:
             positions.append(part.bad_positions)
             if superseded.any():
                 count = int(superseded.sum())
-                with pa.memory_map(str(part.texts)) as source:
-                    duplicates = pa.ipc.open_file(source).read_all().take(np.flatnonzero(superseded)).to_pandas()
+                if isinstance(part.texts, Path):
+                    with pa.memory_map(str(part.texts)) as source:
+                        texts = pa.ipc.open_file(source).read_all()
+                        duplicates = texts.take(np.flatnonzero(superseded)).to_pandas()
+                else:
+                    duplicates = part.texts.iloc[np.flatnonzero(superseded)]
                 bad.append(duplicates)
                 reasons.append(
                     pd.Series(
@@ -404,6 +404,18 @@ class _Checked:
         table = pa.concat_tables(tables) if tables else lake_schema(entity).empty_table()
         quarantined = self._quarantine(folder, bad, reasons, positions)
         return table, quarantined, int(earlier.sum())
+
+    def _spill(self, part: _Part) -> None:
+        """Write the landing text of ``part``'s passed rows to the scratch folder: only the rows a later
+        row supersedes are read back."""
+        if isinstance(part.texts, Path):
+            return
+        path = self.scratch / f"{self._spilled}.arrow"
+        self._spilled += 1
+        table = pa.Table.from_pandas(part.texts, preserve_index=False)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        part.texts = path
 
     @staticmethod
     def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:
