@@ -239,6 +239,8 @@ class _Part:
     #: scratch folder once another batch follows), their physical lines, and where they come in the
     #: date's records.
     texts: pd.DataFrame | Path
+    #: Where the passed rows are in :attr:`texts` while it is the batch's whole frame.
+    passed_rows: np.ndarray
     spans: np.ndarray
     positions: np.ndarray
     #: Rows set aside, with their reasons and where they come in the date's records.
@@ -319,17 +321,17 @@ class _Checked:
                 loaded[column.name] = pseudonymise(loaded[column.name], self.secret)
             elif column.free_text:
                 loaded[column.name] = mask_contact_details(loaded[column.name])
-        rows = frame[passed]
-        loaded["_source_file"] = rows["_source_file"]
-        loaded["_source_row"] = rows["_source_row"].astype("int64")
+        loaded["_source_file"] = frame["_source_file"][passed]
+        loaded["_source_row"] = frame["_source_row"][passed].astype("int64")
         spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
         if self.parts:
             self._spill(self.parts[-1])  # a batch follows it: its text waits on disk
-        shown = [c for c in rows.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
+        shown = [c for c in frame.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
         self.parts.append(
             _Part(
                 passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
-                texts=rows[shown],
+                texts=frame[shown],  # the batch's frame as it is (no copy) until another batch follows
+                passed_rows=np.flatnonzero(passed),
                 spans=spans[passed],
                 positions=offset + np.flatnonzero(passed),
                 bad=frame[~passed],
@@ -390,7 +392,7 @@ class _Checked:
                         texts = pa.ipc.open_file(source).read_all()
                         duplicates = texts.take(np.flatnonzero(superseded)).to_pandas()
                 else:
-                    duplicates = part.texts.iloc[np.flatnonzero(superseded)]
+                    duplicates = part.texts.iloc[part.passed_rows[superseded]]
                 bad.append(duplicates)
                 reasons.append(
                     pd.Series(
@@ -412,10 +414,11 @@ class _Checked:
             return
         path = self.scratch / f"{self._spilled}.arrow"
         self._spilled += 1
-        table = pa.Table.from_pandas(part.texts, preserve_index=False)
+        table = pa.Table.from_pandas(part.texts.iloc[part.passed_rows], preserve_index=False)
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         part.texts = path
+        part.passed_rows = np.empty(0, dtype="int64")
 
     @staticmethod
     def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:
