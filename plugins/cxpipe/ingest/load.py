@@ -266,6 +266,8 @@ class _Checked:
         self.entity = entity
         #: A folder for the passed rows' landing text until the duplicate rule has run.
         self.scratch = scratch
+        #: Each PII column's values hashed so far: a value repeated in later batches is hashed once.
+        self._pseudonyms: dict[str, dict[object, object]] = {}
         self._spilled = 0
         self.secret = secret
         self.load_date = load_date
@@ -318,7 +320,8 @@ class _Checked:
         del typed
         for column in entity.columns:
             if column.pii:
-                loaded[column.name] = pseudonymise(loaded[column.name], self.secret)
+                memo = self._pseudonyms.setdefault(column.name, {})
+                loaded[column.name] = pseudonymise(loaded[column.name], self.secret, memo)
             elif column.free_text:
                 loaded[column.name] = mask_contact_details(loaded[column.name])
         loaded["_source_file"] = frame["_source_file"][passed]
