@@ -379,3 +379,12 @@ def test_an_inserted_phone_number_or_email_is_always_found(left: str, pii: str, 
     assert any(k == kind and s <= start and end <= e for k, (s, e) in find_pii(text)), find_pii(text)
     redacted, kinds = redact_pii(text)
     assert kind in kinds and pii not in redacted
+
+
+def test_pseudonymise_with_a_memo_hashes_as_without_and_reuses_what_it_holds() -> None:
+    values = pd.Series(["a@x.com", "B@y.com ", None, "a@x.com", ""], dtype="string")
+    memo: dict[object, object] = {}
+    assert pseudonymise(values, "k", memo).tolist() == pseudonymise(values, "k").tolist()
+    assert set(memo) == {"a@x.com", "B@y.com ", ""}
+    memo["a@x.com"] = "kept"  # a value the memo holds is looked up, not hashed again
+    assert pseudonymise(pd.Series(["a@x.com"], dtype="string"), "k", memo).tolist() == ["kept"]

@@ -15,10 +15,12 @@ for the load audit and the log.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -27,8 +29,8 @@ import pandas as pd
 from cxpipe.contracts import ContractError, Entity
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.decoding import UNDECODABLE, decode
-from cxpipe.ingest.parsing import INTERNAL_COLUMNS, parse_csv, parse_jsonl
-from cxpipe.settings import Settings
+from cxpipe.ingest.parsing import INTERNAL_COLUMNS, csv_header, parse_csv, parse_csv_piece, parse_jsonl
+from cxpipe.settings import DEFAULT_ENCODINGS, Settings
 
 __all__ = [
     "INTERNAL_COLUMNS",
@@ -37,6 +39,7 @@ __all__ = [
     "landing_files",
     "landing_ready",
     "missing_columns",
+    "read_batches",
     "read_file",
     "read_landing",
     "stray_files",
@@ -187,3 +190,191 @@ def read_landing(
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return frame, encodings, lossy, (lines, blank)
+
+
+#: How much landing text ingest parses and checks at a time (about; pieces end at a record boundary).
+BATCH_BYTES = 32 * 2**20
+
+
+@dataclass
+class Batch:
+    """Records of one piece of one landing file, parsed: :func:`read_batches` yields these."""
+
+    #: The records as :func:`read_file` returns them (``_source_file``, line numbers, string columns).
+    frame: pd.DataFrame
+    path: Path
+    #: The encoding the file was read with.
+    encoding: str
+    #: Whether the piece holds bytes that could not be decoded.
+    lossy: bool
+    #: Physical lines of the piece (after the header) and blank lines among them.
+    lines: int
+    blank: int
+
+
+#: Yielded by :func:`read_batches` when the batches of the current file given so far must be dropped: the
+#: file turned out to need reading whole, and its batches come again.
+RESTART = object()
+
+
+def _pieces(buffer: str | bytes, start: int, size: int, quoted: bool) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive pieces of ``buffer[start:]`` of about ``size``, each ending after a line
+    break, and, for CSV (``quoted``), after an even number of quote characters: a record boundary of
+    well-formed CSV (a malformed file's pieces are read whole again when a piece is not well formed)."""
+    newline, quote = ("\n", '"') if isinstance(buffer, str) else (b"\n", b'"')
+    end_of = len(buffer)
+    while start < end_of:
+        cut = buffer.find(newline, min(start + size, end_of) - 1)  # type: ignore[arg-type]
+        cut = end_of if cut < 0 else cut + 1
+        if quoted:
+            quotes = buffer.count(quote, start, cut)  # type: ignore[arg-type]
+            while quotes % 2 and cut < end_of:
+                following = buffer.find(newline, cut)  # type: ignore[arg-type]
+                following = end_of if following < 0 else following + 1
+                quotes += buffer.count(quote, cut, following)  # type: ignore[arg-type]
+                cut = following
+        yield start, cut
+        start = cut
+
+
+def _utf8_alone(declared: str | Sequence[str] | None, data: bytes) -> bool:
+    """Whether :func:`decode` reads ``data`` as UTF-8 without a byte-order mark as soon as it is valid
+    UTF-8 (several candidates, UTF-8 among them), so its pieces can be decoded one at a time."""
+    candidates = DEFAULT_ENCODINGS if declared is None else (declared,) if isinstance(declared, str) else declared
+    return (
+        len(candidates) > 1
+        and any(codecs.lookup(c).name == "utf-8" for c in candidates)
+        and not data.startswith(codecs.BOM_UTF8)
+    )
+
+
+class _ReadWholeError(Exception):
+    """A piece of a file cannot be read on its own: the file is read whole."""
+
+
+def _piece_batches(entity: Entity, path: Path, pieces: Iterator[str], encoding: str) -> Iterator[Batch]:
+    header: list[str] | None = None
+    line = 1
+    for number, text in enumerate(pieces):
+        lossy = not text.isascii() and UNDECODABLE.search(text) is not None
+        if entity.file_format == "csv":
+            start = 0
+            if number == 0:
+                try:
+                    found = csv_header(text, str(path), entity.column_names)
+                except ContractError:
+                    found = None
+                if found is None:
+                    raise _ReadWholeError
+                header, header_lines, start = found
+                line = header_lines + 1
+            assert header is not None
+            frame = parse_csv_piece(text[start:] if start else text, line, header)
+            if frame is None:
+                raise _ReadWholeError
+        else:
+            frame = parse_jsonl(text, str(path), line)
+        lines = int(frame.attrs["lines"])
+        line += lines
+        frame.insert(0, "_source_file", path.name)
+        yield Batch(frame, path, encoding, lossy, lines, int(frame.attrs["blank_lines"]))
+
+
+def _file_batches(
+    entity: Entity, path: Path, declared: str | Sequence[str] | None, root: Path, size: int
+) -> Iterator[Batch | object]:
+    data = read_bytes(path, root)
+    quoted = entity.file_format == "csv"
+    whole = len(data) <= size  # a file of one batch is read whole, as read_file reads it
+    if not whole and _utf8_alone(declared, data):
+        given = 0
+        try:
+            for batch in _piece_batches(
+                entity, path, (data[a:b].decode("utf-8") for a, b in _pieces(data, 0, size, quoted)), "utf-8"
+            ):
+                given += 1
+                yield batch
+            return
+        except UnicodeDecodeError:  # not valid UTF-8 after all: decoded whole, then read in pieces
+            pass
+        except _ReadWholeError:
+            whole = True
+        if given:
+            yield RESTART
+    text, encoding = decode(data, declared, str(path))
+    del data
+    if not whole and len(text) > size:
+        given = 0
+        try:
+            for batch in _piece_batches(entity, path, (text[a:b] for a, b in _pieces(text, 0, size, quoted)), encoding):
+                given += 1
+                yield batch
+            return
+        except _ReadWholeError:
+            if given:
+                yield RESTART
+    lossy = not text.isascii() and UNDECODABLE.search(text) is not None
+    if entity.file_format == "csv":
+        frame = parse_csv(text, str(path), entity.column_names)
+    else:
+        frame = parse_jsonl(text, str(path))
+    frame.insert(0, "_source_file", path.name)
+    lines, blank = int(frame.attrs.get("lines", 0)), int(frame.attrs.get("blank_lines", 0))
+    # about ``size`` bytes of text per batch: the checks' memory is bounded by the batch
+    rows = max(1, len(frame) * size // max(len(text), 1)) if len(text) > size else max(len(frame), 1)
+    del text
+    for begin in range(0, max(len(frame), 1), rows):
+        last = begin + rows >= len(frame)
+        yield Batch(frame.iloc[begin : begin + rows], path, encoding, lossy, lines if last else 0, blank if last else 0)
+
+
+def read_batches(
+    entity: Entity,
+    paths: list[Path],
+    declared: str | Sequence[str] | None,
+    root: Path | None = None,
+    size: int = BATCH_BYTES,
+) -> Iterator[Batch | object]:
+    """The records of ``paths`` in file and line order, in batches of about ``size`` bytes of text.
+
+    A file is decoded as :func:`read_file` decodes it; valid UTF-8 one piece at a time. Its pieces
+    end at line breaks (CSV: outside quotes) and are parsed on their own when that reads them as
+    :func:`parse_csv` / :func:`parse_jsonl` read the whole file (the physical line numbers continue
+    from piece to piece); otherwise :data:`RESTART` is yielded, and the file is read whole and its
+    records handed out in batches of rows. Each file's required columns are checked once it is read
+    (a :class:`ContractError` as in :func:`read_landing`).
+    """
+    for path in paths:
+        present: set[str] = set()
+        unreadable = True  # no record of the file could be read (or it has none)
+        for batch in _file_batches(entity, path, declared, root if root is not None else path.parent, size):
+            if batch is RESTART:
+                present, unreadable = set(), True
+                yield batch
+                continue
+            assert isinstance(batch, Batch)
+            frame = batch.frame
+            present.update(set(frame.columns) - INTERNAL_COLUMNS)
+            if len(frame) and not (frame["_raw_error"].fillna("") != "").all():
+                unreadable = False
+            yield batch
+        _check_columns(entity, path, present, unreadable)
+
+
+def _check_columns(entity: Entity, path: Path, present: set[str], unreadable: bool) -> None:
+    if not present and unreadable:
+        return
+    missing = [c for c in entity.required_columns if c not in present]
+    if not missing:
+        return
+    known = sorted(present & set(entity.column_names))
+    others = len(present) - len(known)
+    found = ", ".join(known) or "none of the contract's columns"
+    raise ContractError(
+        str(path),
+        ("line 1 (header): " if entity.file_format == "csv" else "")
+        + f"required column(s) {', '.join(missing)} missing (found: {found}"
+        + (f"; and {others} other column{'s' if others > 1 else ''})" if others else ")"),
+        f"Fix the {entity.source} export so it has every column in docs/contracts.md "
+        f"({entity.source}.{entity.name}); nothing of this source was loaded for this date.",
+    )

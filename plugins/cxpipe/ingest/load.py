@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,8 +37,17 @@ from cxpipe.ingest.lake import (
     partition,
     quarantine_table,
 )
-from cxpipe.ingest.landing import INTERNAL_COLUMNS, landing_file, landing_files, read_landing, stray_files
-from cxpipe.ingest.validation import deduplicate, unknown_values, validate
+from cxpipe.ingest.landing import (
+    BATCH_BYTES,
+    INTERNAL_COLUMNS,
+    RESTART,
+    Batch,
+    landing_file,
+    landing_files,
+    read_batches,
+    stray_files,
+)
+from cxpipe.ingest.validation import unknown_values_of_table, validate
 from cxpipe.privacy import mask_contact_details, pseudonymise
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
 
@@ -109,14 +121,13 @@ def drift_columns(entity: Entity, columns: list[str]) -> list[str]:
     return sorted(name if _SHOWN_NAME.fullmatch(name) else f"column {n}" for n, name in extra)
 
 
-def _lines(frame: pd.DataFrame, rows: pd.Series) -> int:
-    """Physical lines of the records in ``rows`` (a mask): only the two line columns are read."""
-    spans = frame["_last_line"] - frame["_source_row"] + 1
-    return int(spans[rows].sum()) if rows.any() else 0
-
-
 def _stage_entity(
-    settings: Settings, entity: Entity, load_date: date, missing_file_policy: str, staged: Staged
+    settings: Settings,
+    entity: Entity,
+    load_date: date,
+    missing_file_policy: str,
+    staged: Staged,
+    batch_bytes: int = BATCH_BYTES,
 ) -> LoadResult:
     paths = landing_files(settings, entity, load_date)
     main = landing_file(settings, entity, load_date)
@@ -156,33 +167,30 @@ def _stage_entity(
         return result
 
     declared = settings.ingest.encoding_for(entity.source, entity.name)
-    frame, encodings, lossy, (lines, blank) = read_landing(entity, paths, declared, settings.landing_dir)
-    result.encoding = ", ".join(encodings)
-    result.rows_in = len(frame)
-    result.lines_in, result.lines_blank = lines, blank
-    if not len(frame):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=settings.data_dir) as scratch:
+        checked = _Checked(entity, settings.pseudonymisation_key(), load_date, Path(scratch))
+        for batch in read_batches(entity, paths, declared, settings.landing_dir, batch_bytes):
+            if batch is RESTART:
+                checked.restart()
+            else:
+                assert isinstance(batch, Batch)
+                checked.add(batch)
+        table, quarantined, result.rows_duplicate = checked.finish(paths[0].parent)
+    result.encoding = ", ".join(checked.encodings)
+    result.rows_in = checked.rows
+    result.lines_in, result.lines_blank = checked.lines, checked.blank
+    if not checked.rows:
         result.status = "empty"
         log.warning("%s: no rows; the partition for %s is replaced by an empty one", result.source_file, load_date)
-    result.drift_columns = drift_columns(entity, [c for c in frame.columns if c not in INTERNAL_COLUMNS])
+    result.drift_columns = drift_columns(entity, [c for c in checked.columns if c not in INTERNAL_COLUMNS])
     if result.drift_columns:
         log.warning(
             "%s: columns not in the contract (schema drift, loaded rows keep the contract columns): %s",
             result.source_file,
             ", ".join(result.drift_columns),
         )
-    for name in entity.column_names:
-        if name not in frame.columns:
-            frame[name] = ""
-
-    typed, reasons = validate(entity, frame, encodings[0], lossy, load_date)
-    result.rows_duplicate = deduplicate(entity, frame, typed, reasons)
-    good = reasons.ok
-    for column in entity.columns:
-        if column.pii:
-            typed[column.name] = pseudonymise(typed[column.name], settings.pseudonymisation_key())
-        elif column.free_text:
-            typed[column.name] = mask_contact_details(typed[column.name])
-    result.unknown_values = unknown_values(entity, typed, good)
+    result.unknown_values = unknown_values_of_table(entity, table)
     for name, values in result.unknown_values.items():
         log.warning(
             "%s: %s has %d value(s) the contract does not know in %d row(s) (loaded; listed in the load "
@@ -192,12 +200,6 @@ def _stage_entity(
             len(values),
             sum(values.values()),
         )
-    loaded = typed[good]  # a new frame already; the typed and loaded frames are let go as soon as they are done
-    del typed
-    loaded["_source_file"] = frame.loc[good, "_source_file"]
-    loaded["_source_row"] = frame.loc[good, "_source_row"].astype("int64")
-    table = pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False)
-    del loaded
     staged.write(table, partition(settings.lake_dir, entity, load_date))
 
     if entity.event_column is not None and table.num_rows:
@@ -207,13 +209,11 @@ def _stage_entity(
     if earlier is not None and table.num_rows:
         result.rows_superseding_earlier = int(pc.sum(pc.is_in(table[entity.key], value_set=earlier)).as_py() or 0)
 
-    bad = frame[~good]
-    quarantined = quarantine_table(bad, paths[0].parent, reasons.text[~good])
     staged.write(quarantined, partition(settings.quarantine_dir, entity, load_date))
-    result.rows_loaded = int(good.sum())
-    result.rows_quarantined = len(bad)
-    result.lines_loaded = _lines(frame, good)
-    result.lines_quarantined = _lines(frame, ~good)
+    result.rows_loaded = table.num_rows
+    result.rows_quarantined = quarantined.num_rows
+    result.lines_loaded = checked.lines_loaded
+    result.lines_quarantined = checked.lines_quarantined
     result.check_balance()
     log.info(
         "%s: %d rows in, %d loaded, %d quarantined (%d duplicates), %d late, %d superseding earlier dates",
@@ -228,24 +228,258 @@ def _stage_entity(
     return result
 
 
-def ingest_entity(settings: Settings, entity: Entity, load_date: date, missing_file_policy: str) -> LoadResult:
+@dataclass
+class _Part:
+    """What one batch left after its checks: the rows that passed so far and those set aside."""
+
+    #: Rows that passed every check of their own (typed, PII pseudonymised): the lake's rows unless a
+    #: later row of the date carries the same key.
+    passed: pa.Table
+    #: Their landing text (for the quarantine, should a later row supersede them; in a file of the
+    #: scratch folder once another batch follows), their physical lines, and where they come in the
+    #: date's records.
+    texts: pd.DataFrame | Path
+    #: Where the passed rows are in :attr:`texts` while it is the batch's whole frame.
+    passed_rows: np.ndarray
+    spans: np.ndarray
+    positions: np.ndarray
+    #: Rows set aside, with their reasons and where they come in the date's records.
+    bad: pd.DataFrame
+    reasons: pd.Series
+    bad_positions: np.ndarray
+    bad_lines: int
+    rows: int
+    lines: int
+    blank: int
+
+
+class _Checked:
+    """An entity's batches, checked one at a time; :meth:`finish` applies the date's duplicate rule
+    (the last valid row of a key wins, across batches and files) and returns the lake's and the
+    quarantine's tables, as :func:`~cxpipe.ingest.validation.validate` and
+    :func:`~cxpipe.ingest.validation.deduplicate` on the date's records all at once would give.
+
+    Only what the duplicate rule needs is kept beyond a batch: the passed rows (typed, and their
+    landing text), and the set-aside rows."""
+
+    def __init__(self, entity: Entity, secret: str, load_date: date, scratch: Path) -> None:
+        self.entity = entity
+        #: A folder for the passed rows' landing text until the duplicate rule has run.
+        self.scratch = scratch
+        #: Each PII column's values hashed so far: a value repeated in later batches is hashed once.
+        self._pseudonyms: dict[str, dict[object, object]] = {}
+        self._spilled = 0
+        self.secret = secret
+        self.load_date = load_date
+        self.parts: list[_Part] = []
+        self.encodings: list[str] = []
+        #: Columns of the records in the order they first appear (as concatenating the files' frames gives).
+        self.columns: dict[str, None] = {}
+        self._file: tuple[int, int, dict[str, None]] | None = None
+        self._path: Path | None = None
+        self.lines_loaded = 0
+        self.lines_quarantined = 0
+
+    def restart(self) -> None:
+        """Drop the batches of the current file: it comes again, read whole."""
+        assert self._file is not None
+        parts, encodings, columns = self._file
+        del self.parts[parts:]
+        del self.encodings[encodings:]
+        self.columns = dict(columns)
+        self._path = None
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+    @property
+    def lines(self) -> int:
+        return sum(p.lines for p in self.parts)
+
+    @property
+    def blank(self) -> int:
+        return sum(p.blank for p in self.parts)
+
+    def add(self, batch: Batch) -> None:
+        if batch.path != self._path:
+            self._path = batch.path
+            self._file = (len(self.parts), len(self.encodings), dict(self.columns))
+            self.encodings.append(batch.encoding)
+        entity = self.entity
+        frame = batch.frame
+        self.columns.update(dict.fromkeys(frame.columns))
+        missing = [name for name in entity.column_names if name not in frame.columns]
+        if missing:
+            frame = frame.assign(**dict.fromkeys(missing, ""))
+        offset = self.rows
+        typed, reasons = validate(entity, frame, self.encodings[0], batch.lossy, self.load_date)
+        ok = reasons.ok.to_numpy(dtype=bool)
+        passed = ok  # loaded unless a later row of the date carries the same key
+        loaded = typed[passed]
+        del typed
+        for column in entity.columns:
+            if column.pii:
+                memo = self._pseudonyms.setdefault(column.name, {})
+                loaded[column.name] = pseudonymise(loaded[column.name], self.secret, memo)
+            elif column.free_text:
+                loaded[column.name] = mask_contact_details(loaded[column.name])
+        loaded["_source_file"] = frame["_source_file"][passed]
+        loaded["_source_row"] = frame["_source_row"][passed].astype("int64")
+        spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
+        if self.parts:
+            self._spill(self.parts[-1])  # a batch follows it: its text waits on disk
+        shown = [c for c in frame.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
+        self.parts.append(
+            _Part(
+                passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
+                texts=frame[shown],  # the batch's frame as it is (no copy) until another batch follows
+                passed_rows=np.flatnonzero(passed),
+                spans=spans[passed],
+                positions=offset + np.flatnonzero(passed),
+                bad=frame[~passed],
+                reasons=reasons.text[~passed],
+                bad_positions=offset + np.flatnonzero(~passed),
+                bad_lines=int(spans[~passed].sum()),
+                rows=len(frame),
+                lines=batch.lines,
+                blank=batch.blank,
+            )
+        )
+
+    def finish(self, folder: Path) -> tuple[pa.Table, pa.Table, int]:
+        """The lake's table, the quarantine's and how many rows a later row of the same key superseded."""
+        entity = self.entity
+        parts = self.parts
+        keys = pa.chunked_array(
+            [c for p in parts for c in p.passed[entity.key].chunks], type=pa.string()
+        ).combine_chunks()
+        codes = pc.dictionary_encode(keys, null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+        valid = keys.is_valid().to_numpy(zero_copy_only=False)
+        del keys
+        order = np.arange(len(codes))
+        winners = order
+        if len(codes):
+            # the last row of each key wins: the first of its code in reversed order
+            found, first_reversed = np.unique(codes[::-1], return_index=True)
+            winner = np.zeros(int(found.max()) + 1, dtype="int64")
+            winner[found] = len(codes) - 1 - first_reversed
+            winners = winner[codes]
+        # rows without a key are never duplicates
+        earlier = (winners != order) & valid
+        del codes, order, valid
+        self.lines_loaded = 0
+        self.lines_quarantined = sum(p.bad_lines for p in parts)
+        tables: list[pa.Table] = []
+        bad: list[pd.DataFrame] = []
+        reasons: list[pd.Series] = []
+        positions: list[np.ndarray] = []
+        start = 0
+        where = self._where(parts, winners[earlier]) if earlier.any() else []
+        said = 0
+        for part in parts:
+            size = part.passed.num_rows
+            superseded = earlier[start : start + size]
+            start += size
+            if superseded.any():  # the part's rows are let go as soon as the kept ones are copied
+                part.passed = part.passed.filter(pa.array(~superseded))
+            tables.append(part.passed)
+            self.lines_loaded += int(part.spans[~superseded].sum())
+            bad.append(part.bad)
+            reasons.append(part.reasons)
+            positions.append(part.bad_positions)
+            if superseded.any():
+                count = int(superseded.sum())
+                if isinstance(part.texts, Path):
+                    with pa.memory_map(str(part.texts)) as source:
+                        texts = pa.ipc.open_file(source).read_all()
+                        duplicates = texts.take(np.flatnonzero(superseded)).to_pandas()
+                else:
+                    duplicates = part.texts.iloc[part.passed_rows[superseded]]
+                bad.append(duplicates)
+                reasons.append(
+                    pd.Series(
+                        [f"{entity.key}: duplicate key; superseded by {w}" for w in where[said : said + count]],
+                        index=duplicates.index,
+                    )
+                )
+                said += count
+                positions.append(part.positions[superseded])
+                self.lines_quarantined += int(part.spans[superseded].sum())
+        table = pa.concat_tables(tables) if tables else lake_schema(entity).empty_table()
+        quarantined = self._quarantine(folder, bad, reasons, positions)
+        return table, quarantined, int(earlier.sum())
+
+    def _spill(self, part: _Part) -> None:
+        """Write the landing text of ``part``'s passed rows to the scratch folder: only the rows a later
+        row supersedes are read back."""
+        if isinstance(part.texts, Path):
+            return
+        path = self.scratch / f"{self._spilled}.arrow"
+        self._spilled += 1
+        table = pa.Table.from_pandas(part.texts.iloc[part.passed_rows], preserve_index=False)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        part.texts = path
+        part.passed_rows = np.empty(0, dtype="int64")
+
+    @staticmethod
+    def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:
+        """``<file> line <n>`` of the rows at ``winners`` (indices among the passed rows), part by part."""
+        ends = np.cumsum([p.passed.num_rows for p in parts])
+        owner = np.searchsorted(ends, winners, side="right")
+        shown = np.empty(len(winners), dtype=object)
+        for number in np.unique(owner).tolist():
+            mine = np.flatnonzero(owner == number)
+            local = pa.array(winners[mine] - (ends[number] - parts[number].passed.num_rows))
+            chosen = parts[number].passed.select(["_source_file", "_source_row"]).take(local)
+            shown[mine] = [
+                f"{f} line {n}"
+                for f, n in zip(chosen["_source_file"].to_pylist(), chosen["_source_row"].to_pylist(), strict=True)
+            ]
+        return shown.tolist()
+
+    def _quarantine(
+        self, folder: Path, bad: list[pd.DataFrame], reasons: list[pd.Series], positions: list[np.ndarray]
+    ) -> pa.Table:
+        names = [c for c in self.columns if c not in ("_source_file", "_source_row", "_raw")]
+        shown = [c for c in names if not c.startswith("_")]
+        shown += [c for c in self.entity.column_names if c not in self.columns]
+        extra = ["_raw"] if "_raw" in self.columns else []
+        kept = [n for n, b in enumerate(bad) if len(b)]
+        if not kept:
+            return QUARANTINE_SCHEMA.empty_table()
+        frame = pd.concat([bad[n] for n in kept], ignore_index=True)
+        text = pd.concat([reasons[n] for n in kept], ignore_index=True)
+        order = np.argsort(np.concatenate([positions[n] for n in kept]), kind="stable")
+        frame = frame.iloc[order].reindex(columns=["_source_file", "_source_row", *extra, *shown])
+        return quarantine_table(frame.reset_index(drop=True), folder, text.iloc[order].reset_index(drop=True))
+
+
+def ingest_entity(
+    settings: Settings, entity: Entity, load_date: date, missing_file_policy: str, batch_bytes: int = BATCH_BYTES
+) -> LoadResult:
     """Load one entity's landing files for ``load_date`` into the lake, checked against ``entity`` as given
-    (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``)."""
+    (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``).
+    ``batch_bytes``: how much landing text is parsed and checked at a time (the result does not depend on it)."""
     staged = Staged()
     try:
-        result = _stage_entity(settings, entity, load_date, missing_file_policy, staged)
+        result = _stage_entity(settings, entity, load_date, missing_file_policy, staged, batch_bytes)
         staged.commit()
     finally:
         staged.discard()
     return result
 
 
-def ingest_source(settings: Settings, source: str, load_date: date, policy: str | None = None) -> list[LoadResult]:
+def ingest_source(
+    settings: Settings, source: str, load_date: date, policy: str | None = None, batch_bytes: int = BATCH_BYTES
+) -> list[LoadResult]:
     """Load every entity of ``source`` for ``load_date`` and write the load audit.
 
     Partitions are replaced only when every entity of the source passed; if one
     fails, the lake keeps the previous state of all of them. ``policy``
-    overrides the source's configured policy (``settings.ingest``).
+    overrides the source's configured policy (``settings.ingest``). Each entity's files are parsed
+    and checked in batches of about ``batch_bytes`` of text; the result does not depend on it.
     """
     policy = policy or settings.ingest.missing_file_policy_for(source)
     if policy not in MISSING_FILE_POLICIES:
@@ -253,7 +487,7 @@ def ingest_source(settings: Settings, source: str, load_date: date, policy: str 
     entities = load_contract(settings).entities_of(source)
     staged = Staged()
     try:
-        results = [_stage_entity(settings, entity, load_date, policy, staged) for entity in entities]
+        results = [_stage_entity(settings, entity, load_date, policy, staged, batch_bytes) for entity in entities]
         staged.write(audit_table([asdict(r) for r in results]), audit_partition(settings, source, load_date))
         staged.commit()
     finally:

@@ -444,6 +444,11 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
         else:
             keep(fields, first, last)
     flush()
+    return _accounted(_csv_frame(chunks, bad, header), total - header_lines, blank)
+
+
+def _csv_frame(chunks: list[pd.DataFrame], bad: list[dict[str, object]], header: list[str]) -> pd.DataFrame:
+    """The records read (``chunks``) and those set aside (``bad``) as one frame in line order."""
     if chunks:
         frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     else:
@@ -458,7 +463,44 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
     if bad:
         frame = pd.concat([frame, pd.DataFrame(bad)], ignore_index=True).sort_values("_source_row", kind="stable")
         frame = frame.reset_index(drop=True)
-    return _accounted(frame, total - header_lines, blank)
+    return frame
+
+
+def csv_header(text: str, path: str, expected: Collection[str] = ()) -> tuple[list[str], int, int] | None:
+    """The header of CSV ``text`` as :func:`parse_csv` reads it: (names, its last physical line, where the
+    records start in ``text``), or None when ``text`` holds no header followed by a record (the first
+    piece of a file that :func:`parse_csv` must read whole). A header that is no header raises
+    :class:`ContractError` as in :func:`parse_csv`."""
+    lines = _Lines(text, MAX_RECORD_LINES)
+    reader = csv.reader(lines, strict=False)
+    while True:
+        lines.mark()
+        try:
+            fields = next(reader)
+        except (StopIteration, csv.Error):
+            return None
+        if len(lines.taken) == 1 and not lines.taken[0][1].strip():
+            continue
+        if lines.capped or lines.pos >= len(text) or not lines.taken[-1][1].endswith("\n"):
+            return None
+        header = [h.strip().lstrip("\ufeff").strip() for h in fields]
+        _check_header(header, path, lines.taken[0][0], expected)
+        return header, lines.taken[-1][0], lines.pos
+
+
+def parse_csv_piece(body: str, first_line: int, header: list[str]) -> pd.DataFrame | None:
+    """Records of ``body``, a piece of a CSV file after its header cut at a record boundary, whose
+    first line is physical line ``first_line``: what :func:`parse_csv` returns for them when they
+    need no reading line by line (no quotes, or quotes that Arrow's reader reads and that write back
+    to the text exactly), else None (then the file is read whole by :func:`parse_csv`). The frame's
+    ``attrs`` count the piece's lines and blank lines."""
+    if _unquoted(body, 0, len(header)):
+        records, aside, blank = _unquoted_records(body, first_line, header)
+        return _accounted(_csv_frame([records], aside, header), count_lines(body), blank)
+    quoted = _quoted_records(body, first_line, header)
+    if quoted is None:
+        return None
+    return _accounted(_csv_frame([quoted], [], header), count_lines(body), 0)
 
 
 def _as_text(value: object) -> str:
@@ -496,8 +538,11 @@ class _KeySet:
         self.values: list[tuple[object, ...]] = []
 
 
-def parse_jsonl(text: str, path: str) -> pd.DataFrame:
+def parse_jsonl(text: str, path: str, first_line: int = 1) -> pd.DataFrame:
     """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
+
+    ``first_line`` is the physical line number of the text's first line (a piece of a larger
+    file, cut at a line break, starts further down).
 
     A line must hold one JSON object with each key once. A last line without a line break is
     loaded only when it is a complete object (its closing brace shows it was not cut off).
@@ -521,9 +566,11 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
         numbers.append(number)
         columns.setdefault("_raw")
 
-    for number, line in enumerate(text.split("\n"), start=1):
-        if number > total:
+    shift = first_line - 1
+    for at, line in enumerate(text.split("\n"), start=1):
+        if at > total:
             break
+        number = at + shift
         line = line.rstrip("\r")
         if not line.strip():
             blank += 1
@@ -546,7 +593,7 @@ def parse_jsonl(text: str, path: str) -> pd.DataFrame:
                 json.loads(line, object_pairs_hook=_unique_keys)
         except ValueError as exc:
             problem = f"malformed JSON ({exc})"
-            if number == total and not text.endswith("\n"):
+            if at == total and not text.endswith("\n"):
                 problem += f"; {_NO_LINE_END}"
             set_aside(number, f"line {number}: {problem}", line)
             continue

@@ -337,6 +337,30 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
     return found
 
 
+def unknown_values_of_table(entity: Entity, table: pa.Table) -> dict[str, dict[str, int]]:
+    """:func:`unknown_values` of the loaded rows as the lake's table holds them (counted in Arrow)."""
+    found: dict[str, dict[str, int]] = {}
+    for column in entity.columns:
+        if column.standard == COUNTRY and column.allowed is None:
+            known: frozenset[str] | tuple[str, ...] = standard_codes(COUNTRY) | set(column.allowed_extra)
+        elif column.known is not None:
+            known = column.known
+        else:
+            continue
+        values = table[column.name]
+        outside = pc.invert(pc.is_in(values, value_set=pa.array(sorted(known), values.type)))
+        unknown = pc.drop_null(values.filter(outside))
+        if not len(unknown):
+            continue
+        counts: dict[str, int] = {}
+        for item in pc.value_counts(unknown).to_pylist():
+            shown = shown_value(str(item["values"]))
+            counts[shown] = counts.get(shown, 0) + int(item["counts"])
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:UNKNOWN_VALUES_KEPT]
+        found[column.name] = dict(ranked)
+    return found
+
+
 #: The longest unknown value the audit shows in full; longer ones are cut (a shifted free text is no status).
 SHOWN_VALUE_CHARS = 40
 
