@@ -145,8 +145,17 @@ def read_file(
 def missing_columns(entity: Entity, frame: pd.DataFrame) -> list[str]:
     """The required columns a file lacks (a file of no bytes at all, or JSON Lines of which no line
     could be read, lacks nothing: its lines are quarantined)."""
-    present = set(frame.columns) - INTERNAL_COLUMNS
-    if not present and (not len(frame) or (frame["_raw_error"].fillna("") != "").all()):
+    return _missing(entity, *_frame_columns(frame))
+
+
+def _frame_columns(frame: pd.DataFrame) -> tuple[set[str], bool]:
+    """A read file's columns, and whether none of its lines could be read (or it has none)."""
+    unreadable = not len(frame) or bool((frame["_raw_error"].fillna("") != "").all())
+    return set(frame.columns) - INTERNAL_COLUMNS, unreadable
+
+
+def _missing(entity: Entity, present: set[str], unreadable: bool) -> list[str]:
+    if not present and unreadable:
         return []
     return [c for c in entity.required_columns if c not in present]
 
@@ -173,20 +182,7 @@ def read_landing(
         lossy = lossy or undecodable
         lines += int(frame.attrs.get("lines", 0))
         blank += int(frame.attrs.get("blank_lines", 0))
-        missing = missing_columns(entity, frame)
-        if missing:
-            present = set(frame.columns) - INTERNAL_COLUMNS
-            known = sorted(present & set(entity.column_names))
-            others = len(present) - len(known)
-            found = ", ".join(known) or "none of the contract's columns"
-            raise ContractError(
-                str(path),
-                ("line 1 (header): " if entity.file_format == "csv" else "")
-                + f"required column(s) {', '.join(missing)} missing (found: {found}"
-                + (f"; and {others} other column{'s' if others > 1 else ''})" if others else ")"),
-                f"Fix the {entity.source} export so it has every column in docs/contracts.md "
-                f"({entity.source}.{entity.name}); nothing of this source was loaded for this date.",
-            )
+        _check_columns(entity, path, *_frame_columns(frame))
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return frame, encodings, lossy, (lines, blank)
@@ -362,9 +358,7 @@ def read_batches(
 
 
 def _check_columns(entity: Entity, path: Path, present: set[str], unreadable: bool) -> None:
-    if not present and unreadable:
-        return
-    missing = [c for c in entity.required_columns if c not in present]
+    missing = _missing(entity, present, unreadable)
     if not missing:
         return
     known = sorted(present & set(entity.column_names))

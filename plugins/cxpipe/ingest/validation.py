@@ -310,6 +310,13 @@ def deduplicate(entity: Entity, frame: pd.DataFrame, typed: pd.DataFrame, reason
     return int(mask.sum())
 
 
+def _known_values(column: Column) -> frozenset[str] | tuple[str, ...] | None:
+    """The values a column's audit counts as known (None: the column's values are not counted)."""
+    if column.standard == COUNTRY and column.allowed is None:
+        return standard_codes(COUNTRY) | set(column.allowed_extra)
+    return column.known
+
+
 def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> dict[str, dict[str, int]]:
     """Per open-list column, the loaded values its ``known`` list lacks: ``{column: {value: count}}``.
 
@@ -321,11 +328,8 @@ def unknown_values(entity: Entity, typed: pd.DataFrame, loaded: pd.Series) -> di
     """
     found: dict[str, dict[str, int]] = {}
     for column in entity.columns:
-        if column.standard == COUNTRY and column.allowed is None:
-            known: frozenset[str] | tuple[str, ...] = standard_codes(COUNTRY) | set(column.allowed_extra)
-        elif column.known is not None:
-            known = column.known
-        else:
+        known = _known_values(column)
+        if known is None:
             continue
         values = typed.loc[loaded, column.name].dropna()
         unknown = values[~values.isin(known)]
@@ -341,11 +345,8 @@ def unknown_values_of_table(entity: Entity, table: pa.Table) -> dict[str, dict[s
     """:func:`unknown_values` of the loaded rows as the lake's table holds them (counted in Arrow)."""
     found: dict[str, dict[str, int]] = {}
     for column in entity.columns:
-        if column.standard == COUNTRY and column.allowed is None:
-            known: frozenset[str] | tuple[str, ...] = standard_codes(COUNTRY) | set(column.allowed_extra)
-        elif column.known is not None:
-            known = column.known
-        else:
+        known = _known_values(column)
+        if known is None:
             continue
         values = table[column.name]
         outside = pc.invert(pc.is_in(values, value_set=pa.array(sorted(known), values.type)))
