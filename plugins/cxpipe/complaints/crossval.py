@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, load_taxonomy
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, load_project_corpus
 from cxpipe.complaints.evaluate import macro_f1
-from cxpipe.complaints.model import OTHER_MARGIN, CauseModel
+from cxpipe.complaints.model import OTHER_MARGIN, CauseModel, cause_decision
 from cxpipe.settings import REPO_ROOT
 
 TAXONOMY_PATH = REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv"
@@ -44,10 +44,7 @@ class CrossValidation:
 def _decide(probabilities: np.ndarray, classes: Sequence[str], margin: float) -> list[str]:
     """The most probable cause; ``other`` only when it leads the best real cause by ``margin`` (as
     :meth:`CauseModel.predict`)."""
-    decision = probabilities.copy()
-    if FALLBACK_CAUSE in classes:
-        decision[:, list(classes).index(FALLBACK_CAUSE)] -= margin
-    return [classes[i] for i in decision.argmax(axis=1)]
+    return [classes[i] for i in cause_decision(probabilities, classes, margin).argmax(axis=1)]
 
 
 def predictions(

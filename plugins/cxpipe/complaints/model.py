@@ -219,11 +219,7 @@ class CauseModel:
         features, matched = self._features(texts, languages, grams)
         probabilities = self._probabilities(features)
         classes = self.classes
-        decision = probabilities
-        if FALLBACK_CAUSE in classes:  # a real cause wins over `other` unless `other` leads by OTHER_MARGIN
-            decision = probabilities.copy()
-            decision[:, classes.index(FALLBACK_CAUSE)] -= OTHER_MARGIN
-        order = np.argsort(-decision, axis=1, kind="stable")[:, :2]
+        order = np.argsort(-cause_decision(probabilities, classes), axis=1, kind="stable")[:, :2]
         best = np.take_along_axis(probabilities, order, axis=1)
         out = []
         none = CausePrediction(FALLBACK_CAUSE, None, 0.0, "", "none")
@@ -243,6 +239,16 @@ class CauseModel:
                 text_evidence += f"; keywords: {format_evidence(ranked, evidence)}"
             out.append(CausePrediction(cause, secondary, round(p1, 3), text_evidence, METHOD))
         return out
+
+
+def cause_decision(probabilities: np.ndarray, classes: Sequence[str], margin: float = OTHER_MARGIN) -> np.ndarray:
+    """The scores a root cause is chosen by: the probabilities, with ``other``'s lowered by ``margin`` so that a
+    real cause wins over ``other`` unless ``other`` leads it by that much."""
+    if FALLBACK_CAUSE not in classes:
+        return probabilities
+    decision = probabilities.copy()
+    decision[:, list(classes).index(FALLBACK_CAUSE)] -= margin
+    return decision
 
 
 class SentimentModel:
