@@ -15,7 +15,6 @@ from cxpipe.complaints.incremental import (
     KEY_COLUMNS,
     analyse_increment,
     analysis_key,
-    batch_texts_from,
     code_digest,
 )
 from cxpipe.complaints.pipeline import OUTPUT_COLUMNS, complaint_models
@@ -177,12 +176,7 @@ def test_an_incremental_build_in_batches_reuses_and_analyses_as_one_batch(corpus
     pd.testing.assert_frame_equal(results[0], _full(second_rows, corpus, tmp_path, []))
 
 
-def test_the_batch_size_comes_from_its_setting_or_fails_clearly(corpus: Path, tmp_path: Path) -> None:
-    assert batch_texts_from(None) == batch_texts_from("") == BATCH_TEXTS
-    assert batch_texts_from(" 200 ") == 200
-    for bad in ("0", "-3", "lots", "1.5"):
-        with pytest.raises(ValueError, match="CX_COMPLAINT_BATCH_TEXTS"):
-            batch_texts_from(bad)
+def test_a_batch_size_below_one_is_refused(corpus: Path, tmp_path: Path) -> None:
     con = duckdb.connect()
     with pytest.raises(ValueError, match="batch_texts must be ≥ 1"):
         analyse_increment(

@@ -101,16 +101,6 @@ class Increment:
         )
 
 
-def batch_texts_from(value: str | None) -> int:
-    """The batch size ``CX_COMPLAINT_BATCH_TEXTS`` gives (``value``), :data:`BATCH_TEXTS` when unset."""
-    if value is None or not value.strip():
-        return BATCH_TEXTS
-    text = value.strip()
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"CX_COMPLAINT_BATCH_TEXTS={value!r} is not a whole number ≥ 1 (texts per batch)")
-    return int(text)
-
-
 def analyse_increment(
     con: duckdb.DuckDBPyConnection,
     candidates: duckdb.DuckDBPyRelation,

@@ -16,18 +16,16 @@ The post-hook (in the YAML) removes the complaints that are no longer candidates
 (cxpipe.complaints.on_spark).
 """
 
-import os
-from pathlib import Path
-
-from cxpipe.complaints.incremental import analyse_increment, batch_texts_from
+from cxpipe.complaints.incremental import analyse_increment
+from cxpipe.settings import load_settings
 
 
 def model(dbt, session):
     # materialization in the YAML: incremental on DuckDB, a table on Spark
+    # the settings cxpipe exports to dbt (Settings.dbt_env), validated as everywhere else
+    settings = load_settings()
     # fitted models are kept by a hash of what they learn from: a build retrains only when that changes
-    # (cxpipe sets CX_MODEL_CACHE_DIR for dbt: settings.models_dir)
-    cache = os.environ.get("CX_MODEL_CACHE_DIR")
-    cache_dir = Path(cache) if cache else None
+    cache_dir = settings.models_dir
     if not hasattr(session, "execute"):  # a SparkSession: the analysis runs in Spark's Python workers
         from cxpipe.complaints.on_spark import analyse_on_spark
 
@@ -42,7 +40,7 @@ def model(dbt, session):
     overrides = dbt.ref("complaint_overrides").df().to_dict("records")
     existing = str(dbt.this) if dbt.is_incremental else None
     # distinct texts per batch (CX_COMPLAINT_BATCH_TEXTS): the analysis holds one batch in pandas at a time
-    batch_texts = batch_texts_from(os.environ.get("CX_COMPLAINT_BATCH_TEXTS"))
+    batch_texts = settings.engine.complaint_batch_texts
     increment = analyse_increment(
         session, candidates, existing, taxonomy, overrides, cache_dir=cache_dir, batch_texts=batch_texts
     )
