@@ -59,12 +59,41 @@ CONTROL = "[\x00-\x1f\x7f-\x9f]"
 #: ... and those a free-text column may not hold (tabs and line breaks are text).
 CONTROL_IN_TEXT = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 COUNTRY = "iso3166-1-alpha-2"
+#: :data:`CONTROL` and :data:`CONTROL_IN_TEXT` as bytes of UTF-8 text: a C0 control or DEL is its own
+#: byte (never part of another character's bytes), a C1 control is ``\xc2`` followed by ``\x80``-``\x9f``.
+_CONTROL_BYTES = {
+    CONTROL: re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]"),
+    CONTROL_IN_TEXT: re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]"),
+}
 
 #: How many unknown values of an open list the load audit keeps per column (the most frequent).
 UNKNOWN_VALUES_KEPT = 20
 
 #: A check's problems: (rows, reason) pairs.
 _Problems = list[tuple[pd.Series, str]]
+
+
+def may_hold(text: pd.Series, forbidden: str) -> bool:
+    """Whether some value of ``text`` may hold a character of ``forbidden`` (:data:`CONTROL` or
+    :data:`CONTROL_IN_TEXT`): its UTF-8 bytes searched at once, without a value-by-value match. False
+    means none does; True that one may (the values are then matched one by one)."""
+    pattern = _CONTROL_BYTES[forbidden]
+    values = pa.array(text.array)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        if not len(chunk):
+            continue
+        offsets_buffer, data = chunk.buffers()[1:3]
+        if data is None:
+            continue
+        width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
+        offsets = np.frombuffer(offsets_buffer, dtype=width)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        if pattern.search(memoryview(data)[start:end]):
+            return True
+    return False
 
 
 def _iso_8601(text: pd.Series) -> pd.Series:
@@ -222,7 +251,10 @@ def validate(
     for column in entity.columns:
         given = frame[column.name].fillna("").astype(str)
         forbidden = CONTROL_IN_TEXT if column.free_text else CONTROL
-        controlled = given.str.contains(forbidden, regex=True)
+        if may_hold(given, forbidden):
+            controlled = given.str.contains(forbidden, regex=True)
+        else:
+            controlled = pd.Series(False, index=given.index)
         if controlled.any():
             control = given[controlled].str.extract(f"({forbidden})", expand=False)
 
