@@ -194,6 +194,9 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
     :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
     of fields, and a last line without a line break, are looked at one by one in Python."""
+    whole = _unquoted_by_arrow(body, first, header)
+    if whole is not None:
+        return whole, [], 0
     width = len(header)
     crlf = body.count("\r\n")
     eol = "\r\n" if crlf and crlf == body.count("\n") else "\n"  # lines end alike: split at the whole ending
@@ -234,6 +237,51 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
         }
     )
     return frame, aside, blank
+
+
+def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+    """The records of ``body`` (no quotes, see :func:`_unquoted`) read by Arrow's CSV reader with
+    quoting off, when every line ends alike (all ``\\n`` or all ``\\r\\n``), the last one too, and
+    every line is a record with the header's number of fields: each physical line is then one
+    record, split at the delimiters, as :func:`_unquoted_records` splits it. None otherwise (an empty
+    line; a line of blanks or with another number of fields, which Arrow refuses: the lines are then
+    split one by one)."""
+    crlf = body.count("\r\n")
+    lines = body.count("\n")
+    if not body.endswith("\n") or (crlf and crlf != lines):
+        return None
+    if body.startswith(("\n", "\r\n")) or "\n\n" in body or "\n\r\n" in body:
+        return None  # an empty line (Arrow would read it as a record of empty fields)
+    try:
+        data = body.encode("utf-8")
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (UnicodeEncodeError, pa.ArrowInvalid):
+        return None
+    if table.num_rows != lines:
+        return None
+    rows = np.arange(first, first + lines, dtype="int64")
+    return pd.DataFrame(
+        {
+            "_source_row": pd.Series(rows, dtype="int64"),
+            "_last_line": pd.Series(rows, dtype="int64"),
+            **{name: pd.Series(table.column(j), dtype=str) for j, name in enumerate(header)},
+        }
+    )
 
 
 #: What a field that needs quotes holds (the delimiter, the quote, a line break), as written by

@@ -355,3 +355,37 @@ def test_a_malformed_json_line_in_a_piece_keeps_its_line_and_reason_and_the_othe
     assert [{k: v for k, v in r.items() if k != "ingested_at"} for r in quarantined] == [
         {k: v for k, v in r.items() if k != "ingested_at"} for r in line_by_line[1]
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "by_arrow"),
+    [
+        ("R1,a,b\nR2,,é\n", True),
+        ("R1,a,b\r\nR2,c,d\r\n", True),
+        ("R1,a, b \nR2,\t,d\n", True),  # blanks inside fields are kept
+        ("R1,a,b\r\n\r\nR2,c,d\r\n", False),  # an empty line
+        ("\nR1,a,b\n", False),
+        ("R1,a,b\n  \nR2,c,d\n", False),  # a line of blanks
+        ("R1,a,b\nR2,c\n", False),  # too few fields
+        ("R1,a,b\nR2,c,d,e\n", False),  # too many
+        ("R1,a,b\nR2,c,d", False),  # no line break at the end
+        ("R1,a,b\r\nR2,c,d\n", False),  # line endings differ
+    ],
+)
+def test_records_without_quotes_read_by_arrow_are_those_split_line_by_line(body: str, by_arrow: bool) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    header = ["id", "x", "y"]
+    assert (parsing._unquoted_by_arrow(body, 2, header) is not None) is by_arrow
+    fast = parsing.parse_csv_piece(body, 2, header)
+    original = parsing._unquoted_by_arrow
+    parsing._unquoted_by_arrow = lambda *args: None  # type: ignore[assignment]
+    try:
+        split = parsing.parse_csv_piece(body, 2, header)
+    finally:
+        parsing._unquoted_by_arrow = original
+    assert fast is not None and split is not None
+    pd.testing.assert_frame_equal(fast, split, check_exact=True)
+    assert fast.attrs == split.attrs
