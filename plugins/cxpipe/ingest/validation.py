@@ -59,11 +59,12 @@ CONTROL = "[\x00-\x1f\x7f-\x9f]"
 #: ... and those a free-text column may not hold (tabs and line breaks are text).
 CONTROL_IN_TEXT = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 COUNTRY = "iso3166-1-alpha-2"
-#: :data:`CONTROL` and :data:`CONTROL_IN_TEXT` as bytes of UTF-8 text: a C0 control or DEL is its own
-#: byte (never part of another character's bytes), a C1 control is ``\xc2`` followed by ``\x80``-``\x9f``.
+#: :data:`CONTROL` and :data:`CONTROL_IN_TEXT` on the bytes of UTF-8 text: which single bytes are such a
+#: character (a C0 control or DEL is its own byte, never part of another character's bytes); a C1
+#: control (U+0080-U+009F) is the byte ``\xc2`` followed by ``\x80``-``\x9f`` (both patterns forbid them all).
 _CONTROL_BYTES = {
-    CONTROL: re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]"),
-    CONTROL_IN_TEXT: re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]"),
+    pattern: np.array([re.fullmatch(pattern, chr(byte)) is not None for byte in range(128)] + [False] * 128)
+    for pattern in (CONTROL, CONTROL_IN_TEXT)
 }
 
 #: How many unknown values of an open list the load audit keeps per column (the most frequent).
@@ -74,10 +75,9 @@ _Problems = list[tuple[pd.Series, str]]
 
 
 def may_hold(text: pd.Series, forbidden: str) -> bool:
-    """Whether some value of ``text`` may hold a character of ``forbidden`` (:data:`CONTROL` or
-    :data:`CONTROL_IN_TEXT`): its UTF-8 bytes searched at once, without a value-by-value match. False
-    means none does; True that one may (the values are then matched one by one)."""
-    pattern = _CONTROL_BYTES[forbidden]
+    """Whether some value of ``text`` holds a character of ``forbidden`` (:data:`CONTROL` or
+    :data:`CONTROL_IN_TEXT`), found in the values' UTF-8 bytes all at once rather than value by value."""
+    single = _CONTROL_BYTES[forbidden]
     values = pa.array(text.array)
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     for chunk in chunks:
@@ -91,7 +91,12 @@ def may_hold(text: pd.Series, forbidden: str) -> bool:
         width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
         offsets = np.frombuffer(offsets_buffer, dtype=width)
         start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        if pattern.search(memoryview(data)[start:end]):
+        found = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        low = found[found < 0x20]  # the C0 controls, of which free text allows tabs and line breaks
+        if single[low].any() or (found == 0x7F).any():
+            return True
+        lead = np.flatnonzero(found[:-1] == 0xC2) + 1
+        if len(lead) and ((found[lead] >= 0x80) & (found[lead] <= 0x9F)).any():
             return True
     return False
 
