@@ -22,13 +22,19 @@ lines are loaded or quarantined one by one.
 
 Records of a CSV file without any quote character (and no carriage return but
 before a line break) are split in Arrow, one record per physical line, which is
-what the CSV reader returns for such text; only the lines with another number of
-fields, blank lines and a last line without a line break are looked at one by
-one. A file with quotes is read by Arrow's CSV reader when its records, written
+what the CSV reader returns for such text: by Arrow's CSV reader with quoting off
+when every line is such a record, else by splitting the lines, where only the lines
+with another number of fields, blank lines and a last line without a line break are
+looked at one by one. A file with quotes is read by Arrow's CSV reader when its records, written
 back with the fewest quotes and the file's line ending, give its text exactly and
 its records over several lines pass the rules above (every record was then well
 formed, so the CSV reader would return the same); any other file with quotes goes
 through the CSV reader line by line as described above.
+
+JSON Lines are read by Arrow's JSON reader when that provably gives what reading
+line by line gives (:func:`_jsonl_by_arrow`: every line one flat object with every
+key once, values strings, integers, booleans or null); any other text, such as a
+piece holding one malformed line, is read line by line.
 
 Error messages name the file, line and column position, never a value: a
 headerless file's first line is a customer's row.
