@@ -245,6 +245,10 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     return frame, aside, blank
 
 
+#: The UTF-8 byte order mark.
+_BOM = "\ufeff".encode()
+
+
 def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
     """The records of ``body`` (no quotes, see :func:`_unquoted`) read by Arrow's CSV reader with
     quoting off, when every line ends alike (all ``\\n`` or all ``\\r\\n``), the last one too, and
@@ -260,6 +264,8 @@ def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame
         return None  # an empty line (Arrow would read it as a record of empty fields)
     try:
         data = body.encode("utf-8")
+        if _BOM in data:
+            return None  # Arrow skips a byte order mark at the start, splitting the lines keeps it
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
@@ -276,7 +282,7 @@ def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (UnicodeEncodeError, pa.ArrowInvalid):
+    except (UnicodeEncodeError, pa.ArrowException):
         return None
     if table.num_rows != lines:
         return None
@@ -703,7 +709,7 @@ def _read_json(data: bytes, first: dict[str, object]) -> pa.Table | None:
             )
             parse = pa_json.ParseOptions(explicit_schema=schema)
             table = pa_json.read_json(pa.py_buffer(data), read_options=options, parse_options=parse)
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         return None
     return table
 
@@ -727,8 +733,8 @@ def _jsonl_by_arrow(text: str, first_line: int, total: int) -> pd.DataFrame | No
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    if b"\r" in data or b'\\"' in data or b"\\u" in data:
-        return None
+    if b"\r" in data or b'\\"' in data or b"\\u" in data or _BOM in data:
+        return None  # (Arrow skips a byte order mark at the start, the line-by-line reader does not)
     try:
         first = json.loads(text[: text.index("\n")])
     except ValueError:

@@ -269,6 +269,7 @@ LINE_BY_LINE_JSONL = [
     '{"a": "1"}\n{"a": 2}\n',  # a string, then a number
     '{"a" : "1"}\n',  # a key not followed by ":
     '{"a": NaN}\n',
+    '\ufeff{"a": "1"}\n{"a": "2"}\n',  # a byte order mark (Arrow would skip it)
 ]
 
 
@@ -370,6 +371,7 @@ def test_a_malformed_json_line_in_a_piece_keeps_its_line_and_reason_and_the_othe
         ("R1,a,b\nR2,c,d,e\n", False),  # too many
         ("R1,a,b\nR2,c,d", False),  # no line break at the end
         ("R1,a,b\r\nR2,c,d\n", False),  # line endings differ
+        ("\ufeffR1,a,b\nR2,c,d\n", False),  # a byte order mark (Arrow would skip it)
     ],
 )
 def test_records_without_quotes_read_by_arrow_are_those_split_line_by_line(body: str, by_arrow: bool) -> None:
