@@ -12,6 +12,7 @@ pattern are listed in ``stray_files`` and a warning, never read.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import tempfile
@@ -253,6 +254,11 @@ class _Part:
     blank: int
 
 
+#: Pseudonyms made in this process, one memo per key (by its SHA-256): a pseudonym depends on the value
+#: and the key only. Each memo holds at most ``cxpipe.privacy._MEMO_LIMIT`` values (then starts again).
+_PSEUDONYMS: dict[str, dict[object, object]] = {}
+
+
 class _Checked:
     """An entity's batches, checked one at a time; :meth:`finish` applies the date's duplicate rule
     (the last valid row of a key wins, across batches and files) and returns the lake's and the
@@ -266,8 +272,9 @@ class _Checked:
         self.entity = entity
         #: A folder for the passed rows' landing text until the duplicate rule has run.
         self.scratch = scratch
-        #: Each PII column's values hashed so far: a value repeated in later batches is hashed once.
-        self._pseudonyms: dict[str, dict[object, object]] = {}
+        #: The values hashed so far with this key, in this process: a value repeated in later batches,
+        #: other columns, entities or sources (a customer id) is hashed once.
+        self._pseudonyms = _PSEUDONYMS.setdefault(hashlib.sha256(secret.encode()).hexdigest(), {})
         self._spilled = 0
         self.secret = secret
         self.load_date = load_date
@@ -320,8 +327,7 @@ class _Checked:
         del typed
         for column in entity.columns:
             if column.pii:
-                memo = self._pseudonyms.setdefault(column.name, {})
-                loaded[column.name] = pseudonymise(loaded[column.name], self.secret, memo)
+                loaded[column.name] = pseudonymise(loaded[column.name], self.secret, self._pseudonyms)
             elif column.free_text:
                 loaded[column.name] = mask_contact_details(loaded[column.name])
         loaded["_source_file"] = frame["_source_file"][passed]

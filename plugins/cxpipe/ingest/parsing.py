@@ -22,13 +22,19 @@ lines are loaded or quarantined one by one.
 
 Records of a CSV file without any quote character (and no carriage return but
 before a line break) are split in Arrow, one record per physical line, which is
-what the CSV reader returns for such text; only the lines with another number of
-fields, blank lines and a last line without a line break are looked at one by
-one. A file with quotes is read by Arrow's CSV reader when its records, written
+what the CSV reader returns for such text: by Arrow's CSV reader with quoting off
+when every line is such a record, else by splitting the lines, where only the lines
+with another number of fields, blank lines and a last line without a line break are
+looked at one by one. A file with quotes is read by Arrow's CSV reader when its records, written
 back with the fewest quotes and the file's line ending, give its text exactly and
 its records over several lines pass the rules above (every record was then well
 formed, so the CSV reader would return the same); any other file with quotes goes
 through the CSV reader line by line as described above.
+
+JSON Lines are read by Arrow's JSON reader when that provably gives what reading
+line by line gives (:func:`_jsonl_by_arrow`: every line one flat object with every
+key once, values strings, integers, booleans or null); any other text, such as a
+piece holding one malformed line, is read line by line.
 
 Error messages name the file, line and column position, never a value: a
 headerless file's first line is a customer's row.
@@ -49,6 +55,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
 
 from cxpipe.contracts import ContractError
 
@@ -193,6 +200,9 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
     (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
     :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
     of fields, and a last line without a line break, are looked at one by one in Python."""
+    whole = _unquoted_by_arrow(body, first, header)
+    if whole is not None:
+        return whole, [], 0
     width = len(header)
     crlf = body.count("\r\n")
     eol = "\r\n" if crlf and crlf == body.count("\n") else "\n"  # lines end alike: split at the whole ending
@@ -233,6 +243,57 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
         }
     )
     return frame, aside, blank
+
+
+#: The UTF-8 byte order mark.
+_BOM = "\ufeff".encode()
+
+
+def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+    """The records of ``body`` (no quotes, see :func:`_unquoted`) read by Arrow's CSV reader with
+    quoting off, when every line ends alike (all ``\\n`` or all ``\\r\\n``), the last one too, and
+    every line is a record with the header's number of fields: each physical line is then one
+    record, split at the delimiters, as :func:`_unquoted_records` splits it. None otherwise (an empty
+    line; a line of blanks or with another number of fields, which Arrow refuses: the lines are then
+    split one by one)."""
+    crlf = body.count("\r\n")
+    lines = body.count("\n")
+    if not body.endswith("\n") or (crlf and crlf != lines):
+        return None
+    if body.startswith(("\n", "\r\n")) or "\n\n" in body or "\n\r\n" in body:
+        return None  # an empty line (Arrow would read it as a record of empty fields)
+    try:
+        data = body.encode("utf-8")
+        if _BOM in data:
+            return None  # Arrow skips a byte order mark at the start, splitting the lines keeps it
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (UnicodeEncodeError, pa.ArrowException):
+        return None
+    if table.num_rows != lines:
+        return None
+    rows = np.arange(first, first + lines, dtype="int64")
+    return pd.DataFrame(
+        {
+            "_source_row": pd.Series(rows, dtype="int64"),
+            "_last_line": pd.Series(rows, dtype="int64"),
+            **{name: pd.Series(table.column(j), dtype=str) for j, name in enumerate(header)},
+        }
+    )
 
 
 #: What a field that needs quotes holds (the delimiter, the quote, a line break), as written by
@@ -551,8 +612,11 @@ def parse_jsonl(text: str, path: str, first_line: int = 1) -> pd.DataFrame:
     per set; the columns come in the order their keys first appear, after ``_source_row``,
     ``_last_line`` and ``_raw_error`` (and ``_raw`` where the first malformed line comes).
     """
-    blank = 0
     total = count_lines(text)
+    fast = _jsonl_by_arrow(text, first_line, total)
+    if fast is not None:
+        return _accounted(fast, total, 0)
+    blank = 0
     numbers: list[int] = []
     errors: dict[int, tuple[str, str]] = {}  # position in the frame -> (error, raw line)
     columns: dict[str, None] = dict.fromkeys(("_source_row", "_last_line", "_raw_error"))
@@ -622,6 +686,91 @@ def parse_jsonl(text: str, path: str, first_line: int = 1) -> pd.DataFrame:
     if not numbers:
         return _accounted(_empty_frame(), total, blank)
     return _accounted(_jsonl_frame(numbers, errors, columns, key_sets), total, blank)
+
+
+#: Arrow types whose values :func:`parse_jsonl` writes as Arrow casts them to text (``str`` of an
+#: integer, ``true``/``false``); a JSON null is the empty text.
+_ARROW_JSON_TYPES = (pa.string(), pa.int64(), pa.bool_(), pa.null())
+
+
+def _read_json(data: bytes, first: dict[str, object]) -> pa.Table | None:
+    """JSON Lines ``data`` read by Arrow in one block, values as the file gives them: the keys whose
+    value on the first line (``first``) is a string are read as strings, and a string Arrow takes
+    for a timestamp is read again as a string. None when Arrow cannot read it."""
+    options = pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1)
+    given = pa.schema([(name, pa.string()) for name, value in first.items() if type(value) is str])
+    try:
+        table = pa_json.read_json(
+            pa.py_buffer(data), read_options=options, parse_options=pa_json.ParseOptions(explicit_schema=given)
+        )
+        if any(pa.types.is_timestamp(field.type) for field in table.schema):
+            schema = pa.schema(
+                [(f.name, pa.string() if pa.types.is_timestamp(f.type) else f.type) for f in table.schema]
+            )
+            parse = pa_json.ParseOptions(explicit_schema=schema)
+            table = pa_json.read_json(pa.py_buffer(data), read_options=options, parse_options=parse)
+    except pa.ArrowException:
+        return None
+    return table
+
+
+def _jsonl_by_arrow(text: str, first_line: int, total: int) -> pd.DataFrame | None:
+    """The records of JSON Lines ``text`` read by Arrow's JSON reader, or None when :func:`parse_jsonl`
+    must read them line by line.
+
+    Arrow's records are used only when they are what the line-by-line reader would return: the text
+    ends with a line break and holds no carriage return, no escaped quote and no ``\\u`` escape;
+    Arrow reads it without an error (a malformed line, a line that is no object, a key twice, a
+    lone surrogate all fail it) into one row per physical line, every value a string, an integer,
+    a boolean or null; the keys are unique names cxpipe does not keep for itself, without blanks
+    around them; and every line holds exactly as many ``":`` as there are keys in all. Without an
+    escaped quote, each ``":`` ends a key, so every line then holds every key once, in the order
+    of the first line: a JSON null is then a null of the file (the empty text), never a missing key.
+    """
+    if not text.endswith("\n"):
+        return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if b"\r" in data or b'\\"' in data or b"\\u" in data or _BOM in data:
+        return None  # (Arrow skips a byte order mark at the start, the line-by-line reader does not)
+    try:
+        first = json.loads(text[: text.index("\n")])
+    except ValueError:
+        return None
+    table = _read_json(data, first) if isinstance(first, dict) else None
+    if table is None:
+        return None
+    names = table.column_names
+    if (
+        table.num_rows != total
+        or not names
+        or len(set(names)) != len(names)
+        or INTERNAL_COLUMNS.intersection(names)
+        or any(name != name.strip() for name in names)
+        or any(field.type not in _ARROW_JSON_TYPES for field in table.schema)
+    ):
+        return None
+    lines = pc.list_flatten(pc.split_pattern(pa.array([data], type=pa.large_binary()), b"\n"))
+    del data
+    keys = pc.count_substring(lines.slice(0, total), '":')
+    if pc.min_max(keys).as_py() != {"min": len(names), "max": len(names)}:
+        return None
+    if sorted(first) != sorted(names):
+        return None
+    names = list(first)  # the order of the first line's keys (an explicit schema's keys come first in Arrow's)
+    table = table.select(names)
+    numbers = np.arange(first_line, first_line + total, dtype="int64")
+    frame: dict[str, object] = {
+        "_source_row": numbers,
+        "_last_line": numbers.copy(),
+        "_raw_error": pd.Series(np.full(total, "", dtype=object), dtype="str"),
+    }
+    for name, column in zip(names, table.columns, strict=True):
+        values = column if column.type == pa.string() else pc.cast(column, pa.string())
+        frame[name] = pd.Series(pc.fill_null(values, ""), dtype="str")
+    return pd.DataFrame(frame)
 
 
 def _jsonl_frame(

@@ -59,12 +59,46 @@ CONTROL = "[\x00-\x1f\x7f-\x9f]"
 #: ... and those a free-text column may not hold (tabs and line breaks are text).
 CONTROL_IN_TEXT = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 COUNTRY = "iso3166-1-alpha-2"
+#: :data:`CONTROL` and :data:`CONTROL_IN_TEXT` on the bytes of UTF-8 text: which single bytes are such a
+#: character (a C0 control or DEL is its own byte, never part of another character's bytes); a C1
+#: control (U+0080-U+009F) is the byte ``\xc2`` followed by ``\x80``-``\x9f`` (both patterns forbid them all).
+_CONTROL_BYTES = {
+    pattern: np.array([re.fullmatch(pattern, chr(byte)) is not None for byte in range(128)] + [False] * 128)
+    for pattern in (CONTROL, CONTROL_IN_TEXT)
+}
 
 #: How many unknown values of an open list the load audit keeps per column (the most frequent).
 UNKNOWN_VALUES_KEPT = 20
 
 #: A check's problems: (rows, reason) pairs.
 _Problems = list[tuple[pd.Series, str]]
+
+
+def may_hold(text: pd.Series, forbidden: str) -> bool:
+    """Whether some value of ``text`` holds a character of ``forbidden`` (:data:`CONTROL` or
+    :data:`CONTROL_IN_TEXT`), found in the values' UTF-8 bytes all at once rather than value by value."""
+    single = _CONTROL_BYTES[forbidden]
+    values = pa.array(text.array)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        if not len(chunk):
+            continue
+        offsets_buffer, data = chunk.buffers()[1:3]
+        if data is None:
+            continue
+        width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
+        offsets = np.frombuffer(offsets_buffer, dtype=width)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        found = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        low = found[found < 0x20]  # the C0 controls, of which free text allows tabs and line breaks
+        if single[low].any() or (found == 0x7F).any():
+            return True
+        lead = np.flatnonzero(found[:-1] == 0xC2) + 1
+        if len(lead) and ((found[lead] >= 0x80) & (found[lead] <= 0x9F)).any():
+            return True
+    return False
 
 
 def _iso_8601(text: pd.Series) -> pd.Series:
@@ -222,7 +256,10 @@ def validate(
     for column in entity.columns:
         given = frame[column.name].fillna("").astype(str)
         forbidden = CONTROL_IN_TEXT if column.free_text else CONTROL
-        controlled = given.str.contains(forbidden, regex=True)
+        if may_hold(given, forbidden):
+            controlled = given.str.contains(forbidden, regex=True)
+        else:
+            controlled = pd.Series(False, index=given.index)
         if controlled.any():
             control = given[controlled].str.extract(f"({forbidden})", expand=False)
 

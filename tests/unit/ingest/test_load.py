@@ -159,3 +159,25 @@ def test_lines_that_no_record_accounts_for_fail_the_balance() -> None:
         result.check_balance()
     result.lines_blank = 3
     result.check_balance()
+
+
+def test_pseudonyms_remembered_in_the_process_are_per_key(settings: Settings) -> None:
+    """The process keeps one memo of pseudonyms per key: another key hashes a value again, never reuses."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from cxpipe.privacy import pseudonymise
+
+    _write(
+        settings,
+        landing_file(settings, CUSTOMERS, DAY),
+        ",".join(CUSTOMERS.column_names)
+        + "\nC1,Anna Berg,anna.berg@example.com,+46 700000000,1980,SE,Malmo,gold,10,2024-01-01,true,"
+        + "2026-10-01T08:00:00Z\n",
+    )
+    for key in (settings.pii_key, settings.pii_key + "-other", settings.pii_key):
+        ingest_entity(replace(settings, pii_key=key), CUSTOMERS, DAY, "fail")
+        (row,) = _lake(settings, "crm", "customers")
+        assert row["customer_id"] == pseudonymise(pd.Series(["C1"]), key)[0]
+        assert row["email"] == pseudonymise(pd.Series(["anna.berg@example.com"]), key)[0]

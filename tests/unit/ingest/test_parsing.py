@@ -241,3 +241,153 @@ def test_a_file_with_every_value_quoted_is_read_by_arrow_as_the_csv_reader_reads
     assert (list(records["_source_row"]), list(records["_last_line"])) == ([2, 4], [3, 4])
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
     assert list(parsing.parse_csv(out.getvalue(), "x.csv")["text"]) == [text for _, text in rows]
+
+
+#: JSON Lines that Arrow's JSON reader reads as the line-by-line reader does (the fast path is taken).
+ARROW_JSONL = [
+    '{"id": "a", "n": 1, "ok": true, "x": null}\n{"id": "b", "n": -0, "ok": false, "x": "y"}\n',
+    '{"a": "1", "b": "2"}\n{"b": "3", "a": "4"}\n',  # keys in another order: the first line's order
+    '{"t": "2026-11-01T10:00:00Z", "n": null}\n{"t": null, "n": 7}\n',  # a time stays text; null, then a number
+    '  {"a": "é, 中", "b": "x/y"}  \n{"a":"\\/", "b":""}\n',  # blanks around objects, an escaped slash
+]
+#: JSON Lines the fast path must leave to the line-by-line reader (each for the reason given).
+LINE_BY_LINE_JSONL = [
+    '{"a": "1", "b": null}\n{"a": "2"}\n',  # a missing key is not a null
+    '{"a": "1"}\n{"a": oops}\n{"a": "3"}\n',  # a malformed line
+    '{"a": 1.50}\n',  # a number Python writes as 1.5
+    '{"a": {"k": [1]}}\n',  # nested
+    '{"a": "say \\"hi\\""}\n',  # an escaped quote
+    '{"a": "\\u00e9"}\n{"a": "\\ud800"}\n',  # \u escapes, a lone surrogate
+    '{"a": "1"}\r\n{"a": "2"}\r\n',  # CRLF
+    '{"a": "1"}\n\n{"a": "2"}\n',  # a blank line
+    '{"a": "1"}\n{"a": "2"}',  # no line break at the end
+    '{"a": "1"}{"a": "2"}\n\n',  # two objects on one line (and a blank line: as many rows as lines)
+    '{"a": "1", "a": "2"}\n',  # a key twice
+    '{"_raw": "1"}\n',  # a key cxpipe keeps for itself
+    '{"a ": "1"}\n',  # blanks around a key
+    '[1, 2]\n{"a": "1"}\n',  # not an object
+    '{"a": "1"}\n{"a": 2}\n',  # a string, then a number
+    '{"a" : "1"}\n',  # a key not followed by ":
+    '{"a": NaN}\n',
+    '\ufeff{"a": "1"}\n{"a": "2"}\n',  # a byte order mark (Arrow would skip it)
+]
+
+
+def _line_by_line(text: str, first_line: int = 1) -> "object":
+    from cxpipe.ingest import parsing
+
+    fast = parsing._jsonl_by_arrow
+    parsing._jsonl_by_arrow = lambda *args: None  # type: ignore[assignment]
+    try:
+        return parsing.parse_jsonl(text, "x.jsonl", first_line)
+    finally:
+        parsing._jsonl_by_arrow = fast
+
+
+@pytest.mark.parametrize("text", ARROW_JSONL)
+def test_json_lines_arrow_reads_are_what_the_line_by_line_reader_returns(text: str) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    assert parsing._jsonl_by_arrow(text, 5, parsing.count_lines(text)) is not None
+    fast, slow = parsing.parse_jsonl(text, "x.jsonl", 5), _line_by_line(text, 5)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.attrs == slow.attrs
+    assert list(fast["_source_row"]) == [5, 6]
+
+
+@pytest.mark.parametrize("text", LINE_BY_LINE_JSONL)
+def test_json_lines_arrow_may_read_otherwise_go_line_by_line(text: str) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    assert parsing._jsonl_by_arrow(text, 1, parsing.count_lines(text)) is None
+    pd.testing.assert_frame_equal(parsing.parse_jsonl(text, "x.jsonl"), _line_by_line(text), check_exact=True)
+
+
+def test_a_malformed_json_line_in_a_piece_keeps_its_line_and_reason_and_the_other_pieces_take_arrow(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece holding a malformed line is read line by line (its line number and reason as before);
+    the pieces around it are read by Arrow; the lake and quarantine are those of reading every line."""
+    from cxpipe.ingest import parsing
+
+    def post(n: int) -> str:
+        return json.dumps(
+            {
+                "post_id": f"P{n}",
+                "platform": "twitter",
+                "kind": "post",
+                "posted_at": "2026-10-30T10:00:00Z",
+                "text": f"post {n}",
+                "handle": f"@u{n}",
+                "customer_id": None,
+                "rating": n % 5 + 1,
+            }
+        )
+
+    lines = [post(n) for n in range(1, 200)]
+    lines[150] = '{"post_id": "P151", "platform": "twitter", oops}'
+    _write(settings, landing_file(settings, POSTS, DAY), "\n".join(lines) + "\n")
+    taken: list[bool] = []
+    fast = parsing._jsonl_by_arrow
+
+    def counted(*args: object) -> object:
+        found = fast(*args)  # type: ignore[arg-type]
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(parsing, "_jsonl_by_arrow", counted)
+    ingest_source(settings, "social", DAY, batch_bytes=4096)
+    assert taken.count(False) == 1 and taken.count(True) >= 3  # only the malformed line's piece went line by line
+    with_arrow = (_lake(settings, "social", "posts"), _quarantine(settings, "posts", "social"))
+    monkeypatch.setattr(parsing, "_jsonl_by_arrow", lambda *args: None)
+    ingest_source(settings, "social", DAY, batch_bytes=4096)
+    line_by_line = (_lake(settings, "social", "posts"), _quarantine(settings, "posts", "social"))
+    assert [{k: v for k, v in r.items() if k != "ingested_at"} for r in with_arrow[0]] == [
+        {k: v for k, v in r.items() if k != "ingested_at"} for r in line_by_line[0]
+    ]
+    quarantined = with_arrow[1]
+    assert [row["source_row"] for row in quarantined] == [151]
+    assert str(quarantined[0]["reason"]).startswith("line 151: malformed JSON (")
+    assert quarantined[0]["raw"] == lines[150]
+    assert [{k: v for k, v in r.items() if k != "ingested_at"} for r in quarantined] == [
+        {k: v for k, v in r.items() if k != "ingested_at"} for r in line_by_line[1]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "by_arrow"),
+    [
+        ("R1,a,b\nR2,,é\n", True),
+        ("R1,a,b\r\nR2,c,d\r\n", True),
+        ("R1,a, b \nR2,\t,d\n", True),  # blanks inside fields are kept
+        ("R1,a,b\r\n\r\nR2,c,d\r\n", False),  # an empty line
+        ("\nR1,a,b\n", False),
+        ("R1,a,b\n  \nR2,c,d\n", False),  # a line of blanks
+        ("R1,a,b\nR2,c\n", False),  # too few fields
+        ("R1,a,b\nR2,c,d,e\n", False),  # too many
+        ("R1,a,b\nR2,c,d", False),  # no line break at the end
+        ("R1,a,b\r\nR2,c,d\n", False),  # line endings differ
+        ("\ufeffR1,a,b\nR2,c,d\n", False),  # a byte order mark (Arrow would skip it)
+    ],
+)
+def test_records_without_quotes_read_by_arrow_are_those_split_line_by_line(body: str, by_arrow: bool) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    header = ["id", "x", "y"]
+    assert (parsing._unquoted_by_arrow(body, 2, header) is not None) is by_arrow
+    fast = parsing.parse_csv_piece(body, 2, header)
+    original = parsing._unquoted_by_arrow
+    parsing._unquoted_by_arrow = lambda *args: None  # type: ignore[assignment]
+    try:
+        split = parsing.parse_csv_piece(body, 2, header)
+    finally:
+        parsing._unquoted_by_arrow = original
+    assert fast is not None and split is not None
+    pd.testing.assert_frame_equal(fast, split, check_exact=True)
+    assert fast.attrs == split.attrs

@@ -102,3 +102,35 @@ def test_iso_8601_check_by_arrow_agrees_with_python_re_on_every_kind_of_value() 
     assert _iso_8601(text).tolist() == expected
     assert list(_iso_8601(text).index) == list(text.index)
     assert expected[:8] == [True] * 8 and expected[8:12] == [False] * 4
+
+
+def test_control_characters_are_searched_in_a_columns_bytes_as_the_pattern_finds_them() -> None:
+    """:func:`may_hold` says False only when no value holds a character of the pattern (C0, DEL, C1;
+    tabs and line breaks are text in free text), whole columns and slices of them alike."""
+    import re
+
+    import pandas as pd
+
+    from cxpipe.ingest.validation import CONTROL, CONTROL_IN_TEXT, may_hold
+
+    for forbidden in (CONTROL, CONTROL_IN_TEXT):
+        pattern = re.compile(forbidden)
+        for code in [*range(0x00, 0x250), 0x2028, 0xFFFD, 0x1F600]:
+            values = pd.Series(["plain", f"a{chr(code)}b", None, "中文"], dtype="str")
+            found = pattern.search(chr(code)) is not None
+            assert may_hold(values, forbidden) is found, (forbidden, hex(code))
+            assert may_hold(values.iloc[1:2], forbidden) is found
+            assert may_hold(values.iloc[2:], forbidden) is False  # a slice leaves the value before it out
+
+
+def test_a_value_with_a_control_character_in_a_later_batch_is_still_quarantined(settings: Settings) -> None:
+    _responses(
+        settings,
+        GOOD,
+        "R2,C2,O2,delivery,web,2026-10-30T10:00:00Z,5,9,7,fine",
+        "R3,C3\x01,O3,delivery,web,2026-10-30T10:00:00Z,5,9,7,x",
+    )
+    (result,) = ingest_source(settings, "surveys", DAY, batch_bytes=64)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    (row,) = _quarantine(settings)
+    assert "control character U+0001" in str(row["reason"]) and row["source_row"] == 4
