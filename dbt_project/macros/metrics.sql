@@ -17,6 +17,17 @@
     ) / nullif(count({{ score }}), 0)
 {%- endmacro %}
 
+{#-
+    Mean of a DOUBLE that does not depend on the order of the rows: each value is rounded to
+    9 decimals and summed exactly as a decimal. A sum of doubles depends on the order it adds
+    them in, and a mean rounded for a report can then land on either side of a rounding tie
+    (0.662 or 0.663) depending on how the rows were read (an incremental build reads them in
+    another order than a full one).
+-#}
+{% macro exact_mean(value) -%}
+    cast(avg(cast({{ value }} as decimal(38, 9))) as double)
+{%- endmacro %}
+
 {#- CES: mean of the 1-7 effort answer (7 = very easy). -#}
 {% macro ces(score) -%}
     avg({{ score }})

@@ -25,6 +25,7 @@ from cxpipe.demo import generate
 from cxpipe.ingest import ingest_source, landing_file
 from cxpipe.settings import Settings
 from cxpipe.warehouse import connect_read_only
+from cxpipe.warehouse.build import prepare_build
 
 ENTITY_OF_SOURCE = {"ticket": TICKETS, "survey": RESPONSES, "social": POSTS}
 # the alert rule's defaults in dbt_project.yml
@@ -43,6 +44,9 @@ def _ingest_and_build(settings: Settings) -> None:
     for day in _landing_dates(settings):
         for source in SOURCES:
             ingest_source(settings, source, day)
+    # as the transform DAG's prepare_build task does before each build: dates loaded again make the
+    # incremental models (the staging tables among them) rebuild from the lake
+    prepare_build(settings, full_refresh=False)
     result = run_dbt(settings, "build", "--select", "+complaint_alerts", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 

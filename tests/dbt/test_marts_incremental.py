@@ -64,7 +64,7 @@ def _tables(db: Path) -> list[str]:
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' and table_schema in ('intermediate', 'marts') order by 1"
+            "where table_type = 'BASE TABLE' and table_schema in ('staging', 'intermediate', 'marts') order by 1"
         ).fetchall()
     return [r[0] for r in rows]
 
@@ -92,6 +92,10 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
     compiled = next((target / "compiled").rglob("int_orders_enriched.sql")).read_text()
     executed = next((target / "run").rglob("int_orders_enriched.sql")).read_text()
     assert "max(load_date)" in compiled and "delete from" in executed, "the second build was not incremental"
+    # the staging tables read only the new landing date's files: its date is written into the statement
+    staged = next((target / "compiled").rglob("stg_sales__orders.sql")).read_text()
+    assert f"load_date > date '{DEMO_DATE.isoformat()}'" in staged, staged[:2000]
+    assert "delete from" in next((target / "run").rglob("stg_sales__orders.sql")).read_text()
 
     incremental_db = tmp_path / "incremental.duckdb"
     shutil.copyfile(daily.build_db, incremental_db)
@@ -103,6 +107,7 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path: Path) -> None:
     tables = _tables(incremental_db)
     assert tables == _tables(daily.build_db)
     assert {f"intermediate.{m}" for m in INCREMENTAL_MODELS} <= set(tables)
+    assert {"staging.stg_sales__orders", "staging.stg_crm__customers"} <= set(tables)
     assert {"marts.customer_segments", "marts.expectation_gap", "marts.satisfaction_index"} <= set(tables)
     with duckdb.connect() as con:
         con.execute(f"attach '{incremental_db}' as daily (read_only)")

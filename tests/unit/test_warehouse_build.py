@@ -10,7 +10,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cxpipe.settings import Settings
-from cxpipe.warehouse.build import BUILT_LOADS, lake_loads, prepare_build, rebuild_after_reloads, reloaded
+from cxpipe.warehouse.build import (
+    BUILT_LOADS,
+    incremental_relations,
+    lake_loads,
+    prepare_build,
+    rebuild_after_reloads,
+    reloaded,
+)
 
 
 def test_full_refresh_removes_the_build_warehouse_and_only_then(settings: Settings) -> None:
@@ -131,3 +138,16 @@ def test_a_full_refresh_starts_a_new_record(settings: Settings) -> None:
     staged = current.lake_dir / "_load_audit" / "crm" / "load_date=2026-11-01" / ".part-0.parquet.123.tmp"
     staged.write_bytes(b"being written")
     assert lake_loads(current) == {("crm", date(2026, 11, 1)): datetime(2026, 11, 1, 6, tzinfo=UTC)}
+
+
+def test_incremental_relations_by_the_manifest_or_by_schema_without_one(settings: Settings) -> None:
+    current = _warehouse(settings)
+    tables = {'"staging"."stg_sales__orders"', '"intermediate"."int_orders_enriched"', '"marts"."customer_segments"'}
+    # the manifest names the incremental models
+    assert incremental_relations(current, tables) == ['"intermediate"."int_orders_enriched"']
+    # without one, the tables of the schemas that hold incremental models: staging and intermediate
+    current.manifest_path.unlink()
+    assert incremental_relations(current, tables) == [
+        '"intermediate"."int_orders_enriched"',
+        '"staging"."stg_sales__orders"',
+    ]

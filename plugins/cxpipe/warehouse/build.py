@@ -105,10 +105,11 @@ def reloaded(built: Mapping[Load, datetime], current: Mapping[Load, datetime]) -
 def incremental_relations(settings: Settings, tables: set[str]) -> list[str]:
     """The incremental dbt models among ``tables`` (``"schema"."table"``), by dbt's manifest.
 
-    Without a manifest, every table of the ``intermediate`` schema (its other models are views).
+    Without a manifest, every table of the ``staging`` and ``intermediate`` schemas (the staging
+    models are incremental; the other tables of ``intermediate`` are rebuilt by every run anyway).
     """
     if not settings.manifest_path.exists():
-        return sorted(t for t in tables if t.startswith('"intermediate".'))
+        return sorted(t for t in tables if t.startswith(('"staging".', '"intermediate".')))
     nodes = json.loads(settings.manifest_path.read_text(encoding="utf-8")).get("nodes", {})
     incremental = {
         f'"{n["schema"]}"."{n.get("alias") or n["name"]}"'

@@ -37,7 +37,7 @@ promise_stats as (
         count(*) filter (where is_exceeded) as promises_exceeded,
         count(*) filter (where is_broken) as promises_broken,
         {{ pct_true('is_kept') }} as kept_rate,
-        avg(gap) as mean_gap,
+        {{ exact_mean('gap') }} as mean_gap,
         {{ p90_of('gap') }} as p90_gap
     from promises
     group by promise_type, promise_month, channel, region

@@ -1,5 +1,20 @@
+-- Incremental: each build reads the landing dates newer than the stored ones (macros/lake_increment.sql).
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set mappings = [
+    {'seed': 'ticket_channel_map', 'seed_key': 'source_channel', 'source': 'source_channel', 'column': 'contact_channel', 'canonical': 'channel'},
+] -%}
+
 with source as (
     select * from {{ source('crm', 'tickets') }}
+    where {{ lake_increment(mappings) }}
 ),
 
 channel_map as (

@@ -1,5 +1,21 @@
+-- Incremental: each build reads the landing dates newer than the stored ones (macros/lake_increment.sql).
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='line_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set mappings = [
+    {'seed': 'category_map', 'seed_key': 'source_category', 'source': 'source_category', 'column': 'category', 'canonical': 'category'},
+    {'seed': 'category_map', 'seed_key': 'source_category', 'source': 'source_category', 'column': 'department', 'canonical': 'department'},
+] -%}
+
 with source as (
     select * from {{ source('sales', 'order_lines') }}
+    where {{ lake_increment(mappings) }}
 ),
 
 category_map as (

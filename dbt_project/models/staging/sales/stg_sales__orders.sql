@@ -1,5 +1,21 @@
+-- Incremental: each build reads the landing dates newer than the stored ones (macros/lake_increment.sql).
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set mappings = [
+    {'seed': 'sales_channel_map', 'seed_key': 'source_channel', 'source': 'source_channel', 'column': 'channel', 'canonical': 'channel'},
+    {'seed': 'order_status_map', 'seed_key': 'source_status', 'source': 'source_status', 'column': 'status', 'canonical': 'lifecycle_status'},
+] -%}
+
 with source as (
     select * from {{ source('sales', 'orders') }}
+    where {{ lake_increment(mappings) }}
 ),
 
 status_map as (

@@ -1,5 +1,16 @@
+-- Incremental: each build reads the landing dates newer than the stored ones (macros/lake_increment.sql).
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='store_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with source as (
     select * from {{ source('sales', 'stores') }}
+    where {{ lake_increment() }}
 ),
 
 final as (
