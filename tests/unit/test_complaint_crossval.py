@@ -8,7 +8,8 @@ import pytest
 from conftest import write_small_corpus
 
 from cxpipe.complaints import load_taxonomy
-from cxpipe.complaints.crossval import cross_validate, main, predictions, train_rows
+from cxpipe.complaints.crossval import class_f1, cross_validate, main, predictions, train_rows
+from cxpipe.complaints.evaluate import macro_f1
 from cxpipe.settings import REPO_ROOT
 
 TAXONOMY = load_taxonomy(REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv")
@@ -66,3 +67,41 @@ def test_command_prints_a_table(corpus: Path, capsys: pytest.CaptureFixture[str]
     main(["--corpus", str(corpus), "--extra", str(corpus), "--repeats", "1", "--folds", "3"])
     out = capsys.readouterr().out
     assert "| en | 60 |" in out and "| zh | 60 |" in out and "3-fold, 1 repeats" in out
+
+
+def test_class_f1_are_the_terms_of_macro_f1() -> None:
+    gold = ["a", "a", "b", "b", "c"]
+    guess = ["a", "b", "b", "b", "a"]
+    scores = class_f1(gold, guess)
+    assert scores == pytest.approx({"a": 0.5, "b": 0.8, "c": 0.0})
+    assert macro_f1(gold, guess) == pytest.approx(sum(scores.values()) / 3)
+
+
+def test_per_class_figures_and_confusions(rows: list[dict[str, str]]) -> None:
+    result = cross_validate(rows, TAXONOMY, repeats=2, folds=3)
+    for language, scores in result.class_f1.items():
+        assert set(scores) == {r["root_cause"] for r in rows if r["language"] == language}
+        assert sum(scores.values()) / len(scores) == pytest.approx(result.macro_f1[language])
+    # the confusions per repeat are the mistakes: one repeat's count is the wrong predictions of that shuffle
+    one = cross_validate(rows, TAXONOMY, repeats=1, folds=3)
+    predicted = predictions(rows, TAXONOMY, seed=0, folds=3)
+    for language, pairs in one.confusions.items():
+        wrong = [
+            (r["root_cause"], p)
+            for r, p in zip(rows, predicted, strict=True)
+            if r["language"] == language and r["root_cause"] != p
+        ]
+        assert pairs == {pair: float(wrong.count(pair)) for pair in set(wrong)}
+        assert all(gold != guess for gold, guess in pairs)
+
+
+def test_command_prints_per_class_figures(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--corpus", str(corpus), "--repeats", "1", "--folds", "3", "--per-class", "2"])
+    out = capsys.readouterr().out
+    assert "| cause | en | ru | zh |" in out
+    assert "| late_delivery |" in out
+    assert "zh, confusions per repeat (labelled -> predicted):" in out
+    listed = [line for line in out.splitlines() if line.startswith("  ") and " -> " in line]
+    assert 0 < len(listed) <= 6
+    main(["--corpus", str(corpus), "--repeats", "1", "--folds", "3"])
+    assert "| cause |" not in capsys.readouterr().out

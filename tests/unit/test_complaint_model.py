@@ -81,6 +81,28 @@ def test_project_corpus_has_a_held_out_split_in_each_language() -> None:
     assert not held & {r["text"] for r in cause_rows}  # nothing held out is trained on
 
 
+def test_candidate_train_texts_are_apart_from_the_corpus_and_ready_to_append() -> None:
+    """corpus/candidates/ holds written train texts not trained on (docs/complaints.md, "The 760 candidate
+    texts"): neither the corpus loader nor the training rows read the folder, and each row could be appended to
+    its language's file as it is (next ids, train split, a known cause, sentiment as that language's rows)."""
+    from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR
+
+    corpus = load_project_corpus()
+    candidates = load_project_corpus(PROJECT_CORPUS_DIR / "candidates")
+    assert candidates and {r["split"] for r in candidates} == {"train"}
+    assert not {r["text"] for r in candidates} & {r["text"] for r in corpus}
+    cause_rows, _ = training_rows(corpora_dir=None)
+    assert not {r["text"] for r in candidates} & {r["text"] for r in cause_rows}
+    causes = {r["root_cause"] for r in corpus}
+    for language in ("en", "zh", "ru"):
+        ids = [int(r["text_id"].split("-")[1]) for r in corpus if r["language"] == language]
+        new = [r for r in candidates if r["language"] == language]
+        assert [r["text_id"] for r in new] == [f"{language}-{max(ids) + i:04d}" for i in range(1, len(new) + 1)]
+        assert {r["root_cause"] for r in new} <= causes and all(r["style"] for r in new)
+        # the Russian texts train the root cause only (docs/complaints.md): no sentiment label
+        assert all(bool(r["sentiment"]) == (language != "ru") for r in new), language
+
+
 def test_a_malformed_corpus_row_names_file_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "complaints_xx.csv").write_text(
         "text_id,language,text,root_cause,sentiment,split,style\n1,en,late,,negative,train,tweet\n", encoding="utf-8"

@@ -9,12 +9,14 @@ unread while a change is chosen.
 ``extra_rows`` (e.g. candidate train texts) are added to the training folds only: every figure is measured
 on the same corpus rows with and without them, so the two are comparable.
 
-Run ``python -m cxpipe.complaints.crossval [--extra CSV] [--margin 0.1] [--repeats 2]``.
+Run ``python -m cxpipe.complaints.crossval [--extra CSV] [--margin 0.1] [--repeats 2] [--per-class 10]``;
+``--per-class N`` also prints the F1 of every cause per language and its N most frequent confusions.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,18 @@ class CrossValidation:
     other_share: dict[str, float]  # share of real complaints (label != other) predicted as other
     items: dict[str, int]
     repeats: int
+    class_f1: dict[str, dict[str, float]]  # language -> cause -> F1
+    confusions: dict[str, dict[tuple[str, str], float]]  # language -> (labelled, predicted) -> texts per repeat
+
+
+def class_f1(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+    """F1 of every class labelled or predicted (the terms :func:`macro_f1` averages)."""
+    scores = {}
+    for c in sorted(set(gold) | set(predicted)):
+        tp = sum(g == p == c for g, p in zip(gold, predicted, strict=True))
+        support, guessed = list(gold).count(c), list(predicted).count(c)
+        scores[c] = 2 * tp / (support + guessed)
+    return scores
 
 
 def _decide(probabilities: np.ndarray, classes: Sequence[str], margin: float) -> list[str]:
@@ -92,11 +106,15 @@ def cross_validate(
     languages = sorted({r["language"] for r in rows})
     f1: dict[str, list[float]] = {lang: [] for lang in languages}
     other: dict[str, list[float]] = {lang: [] for lang in languages}
+    per_class: dict[str, list[dict[str, float]]] = {lang: [] for lang in languages}
+    confused: dict[str, Counter[tuple[str, str]]] = {lang: Counter() for lang in languages}
     for seed in range(repeats):
         predicted = predictions(rows, taxonomy, seed, folds, extra_rows, margin)
         for lang in languages:
             mine = [(r["root_cause"], p) for r, p in zip(rows, predicted, strict=True) if r["language"] == lang]
             f1[lang].append(macro_f1([g for g, _ in mine], [p for _, p in mine]))
+            per_class[lang].append(class_f1([g for g, _ in mine], [p for _, p in mine]))
+            confused[lang].update((g, p) for g, p in mine if g != p)
             real = [p for g, p in mine if g != FALLBACK_CAUSE]
             other[lang].append(sum(p == FALLBACK_CAUSE for p in real) / len(real) if real else 0.0)
     return CrossValidation(
@@ -104,6 +122,11 @@ def cross_validate(
         other_share={lang: float(np.mean(v)) for lang, v in other.items()},
         items={lang: sum(r["language"] == lang for r in rows) for lang in languages},
         repeats=repeats,
+        class_f1={
+            lang: {c: float(np.mean([run.get(c, 0.0) for run in runs])) for c in sorted(set().union(*runs))}
+            for lang, runs in per_class.items()
+        },
+        confusions={lang: {pair: n / repeats for pair, n in counts.items()} for lang, counts in confused.items()},
     )
 
 
@@ -120,6 +143,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--margin", type=float, default=OTHER_MARGIN, help="the `other` margin (OTHER_MARGIN)")
+    parser.add_argument(
+        "--per-class",
+        type=int,
+        metavar="PAIRS",
+        default=0,
+        help="also print each language's F1 per cause and its PAIRS most frequent confusions",
+    )
     args = parser.parse_args(argv)
     extra = load_project_corpus(args.extra) if args.extra else []
     result = cross_validate(
@@ -129,6 +159,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("|---|---:|---:|---:|")
     for lang, value in result.macro_f1.items():
         print(f"| {lang} | {result.items[lang]} | {value:.3f} | {result.other_share[lang]:.3f} |")
+    if args.per_class > 0:
+        causes = sorted(set().union(*result.class_f1.values()))
+        print()
+        print("| cause | " + " | ".join(result.class_f1) + " |")
+        print("|---|" + "---:|" * len(result.class_f1))
+        for cause in causes:
+            cells = " | ".join(f"{scores.get(cause, 0.0):.3f}" for scores in result.class_f1.values())
+            print(f"| {cause} | {cells} |")
+        for lang, pairs in result.confusions.items():
+            top = sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[: args.per_class]
+            print()
+            print(f"{lang}, confusions per repeat (labelled -> predicted):")
+            for (gold, guess), n in top:
+                print(f"  {gold} -> {guess}: {n:.1f}")
 
 
 if __name__ == "__main__":
