@@ -3,8 +3,6 @@
     config(
         materialized=incremental_materialization(),
         unique_key='ticket_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
     )
 }}
 
