@@ -23,6 +23,7 @@ from cxpipe.orchestration import (
     checked_range,
     default_args,
     fail_at_once_on_data_errors,
+    freeze_loaded_objects,
     interval_bounds,
     lake_complete_asset,
     reporting_asset,
@@ -120,6 +121,8 @@ with DAG(
         # keeps each dbt command's run_results.json for the quality gate; then a failed dbt test or
         # model fails its task without retry (a locked warehouse or a dbt crash keeps the retries)
         "callback": ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"],
+        # the full garbage collection Cosmos runs after each dbt command walks only what the command made
+        "on_execute_callback": freeze_loaded_objects,
     }
     if settings.engine.name == "spark":
         # CX_ENGINE=spark: the same dbt project on Spark, in one task (one SparkSession for dbt and the

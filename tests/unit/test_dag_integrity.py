@@ -15,7 +15,7 @@ import pytest
 from cxpipe.alerts import record_failure
 from cxpipe.alerts.task_failures import record_transform_failure
 from cxpipe.contracts import SOURCES
-from cxpipe.orchestration import OWNER
+from cxpipe.orchestration import OWNER, freeze_loaded_objects
 from cxpipe.settings import REPO_ROOT, Settings, load_settings
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
@@ -108,6 +108,8 @@ def test_every_task_follows_the_retry_policy(dagbag: Any) -> None:
                     "cxpipe.gate.collect_dbt_results",
                     "cxpipe.orchestration.fail_dbt_data_errors",
                 ], task.task_id
+                # what the process holds is frozen before dbt runs (Cosmos' full collection after it is cheap)
+                assert task.on_execute_callback == [freeze_loaded_objects], task.task_id
     assert seen == set(RETRY_POLICY)
 
 
@@ -256,6 +258,7 @@ print(json.dumps({
     "flags": build.add_cmd_flags(),
     "select": build.select,
     "callbacks": build.callback,
+    "on_execute": [f"{c.__module__}.{c.__name__}" for c in build.on_execute_callback],
 }))
 """
     env = {k: v for k, v in os.environ.items() if k != "CX_DBT_TASKS"} | {"AIRFLOW_HOME": str(tmp_path)}
@@ -270,6 +273,7 @@ print(json.dumps({
     assert not parsed["select"]  # the whole project
     assert "--full-refresh" in parsed["flags"]
     assert parsed["callbacks"] == ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"]
+    assert parsed["on_execute"] == ["cxpipe.orchestration.freeze_loaded_objects"]
 
 
 def test_with_spark_the_dbt_build_is_one_spark_task_between_the_same_neighbours(tmp_path: Path) -> None:

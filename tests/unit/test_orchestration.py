@@ -184,3 +184,26 @@ def test_the_cosmos_callback_fails_a_dbt_task_at_once_only_for_data_failures(tmp
     with pytest.raises(AirflowFailException, match=r"dbt model m_bad: error .*not retried") as caught:
         fail_dbt_data_errors(str(tmp_path), context={})
     assert "abc" not in str(caught.value)
+
+
+def test_the_dbt_tasks_callback_leaves_what_the_process_held_out_of_later_collections() -> None:
+    # in a process of its own: a frozen heap would stay frozen in this test worker
+    code = """
+import gc, weakref
+from cxpipe.orchestration import freeze_loaded_objects
+class Node:
+    pass
+def cycle():
+    node = Node()
+    node.itself = node  # unreachable once returned: only the cyclic collector frees it
+    return weakref.ref(node)
+gc.disable()  # no automatic pass in between
+gc.collect()
+held = cycle()
+freeze_loaded_objects({"task_instance": None})
+made = cycle()
+gc.collect()
+print(gc.get_freeze_count() > 0, held() is not None, made() is None)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True"]
