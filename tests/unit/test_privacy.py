@@ -10,16 +10,19 @@ import hashlib
 import hmac
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxpipe import privacy
 from cxpipe.privacy import (
     PII_KINDS,
     REDACTION_TOKENS,
     find_pii,
     luhn_valid,
     mask_contact_details,
+    may_hold_contact_details,
     pii_kinds,
     pseudonymise,
     redact_pii,
@@ -43,6 +46,50 @@ def test_pseudonymise_is_hmac_sha256_of_the_trimmed_lower_cased_value_once_per_d
     ]
     assert [None if pd.isna(h) else h for h in hashed] == expected
     assert (hashed.dtype, hashed.name, list(hashed.index)) == ("string", "customer_id", list(values.index))
+
+
+def _reference_pseudonym(value: str | None, key: str) -> str | None:
+    if value is None or value == "":
+        return None
+    return hmac.new(key.encode(), value.strip().lower().encode(), hashlib.sha256).hexdigest()[:24]
+
+
+#: Values whose trimming and lower-casing differ between ASCII and Unicode rules, blanks only, ASCII
+#: separators (U+001C-U+001F, which Python's strip removes) and text a cast to bytes might read as escapes.
+AWKWARD_VALUES = [
+    "C1",
+    "  ",
+    "\x1c c1 \x1f",
+    "\tA@X.COM\n",
+    "İstanbul@X.com",
+    "STRASSE ß",
+    "ΣΑΣ",
+    "\u00a0anna@example.se\u2003",
+    "Åsa@X.se",
+    "用户@例子.中国",
+    "\\x41\\x00",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("key", ["k", "x" * 64, "y" * 65, "nyckel-é" * 12])
+def test_pseudonymise_hashes_each_value_as_hmac_does_whatever_its_script_and_the_key_length(key: str) -> None:
+    """The column is hashed at once (DuckDB's SHA-256 inside the HMAC construction); each value must get
+    exactly hmac's digest of the value trimmed and lower-cased by Python, for keys shorter, as long as and
+    longer than SHA-256's block."""
+    values = pd.Series(AWKWARD_VALUES * 2, dtype="string")
+    expected = [_reference_pseudonym(v, key) for v in AWKWARD_VALUES * 2]
+    assert [None if pd.isna(h) else h for h in pseudonymise(values, key)] == expected
+    as_objects = pd.Series(AWKWARD_VALUES, dtype=object)
+    assert [None if pd.isna(h) else h for h in pseudonymise(as_objects, key)] == expected[: len(AWKWARD_VALUES)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=30), st.text(min_size=1, max_size=80))
+def test_pseudonymise_agrees_with_hmac_on_any_text(values: list[str | None], key: str) -> None:
+    hashed = pseudonymise(pd.Series(values, dtype="string"), key)
+    assert [None if pd.isna(h) else h for h in hashed] == [_reference_pseudonym(v, key) for v in values]
 
 
 def _found(text: str) -> list[tuple[str, str]]:
@@ -388,3 +435,93 @@ def test_pseudonymise_with_a_memo_hashes_as_without_and_reuses_what_it_holds() -
     assert set(memo) == {"a@x.com", "B@y.com ", ""}
     memo["a@x.com"] = "kept"  # a value the memo holds is looked up, not hashed again
     assert pseudonymise(pd.Series(["a@x.com"], dtype="string"), "k", memo).tolist() == ["kept"]
+
+
+# --- the column-wide candidate test before the patterns ------------------------------------------
+
+#: Texts with nothing to redact, of the kinds a free-text column mostly holds (a capitalised first word,
+#: a mention, a few digits, an "at" inside words): none may need the patterns.
+PLAIN_TEXTS = [
+    "The delivery was late and the box was damaged",
+    "@cxstore super happy with the bed, 2 days early",
+    "Lieferung kommt zu spät, schon eine Woche",
+    "заказ так и не привезли вовремя",
+    "非常满意，好评",
+    "great service, that was quick",
+]
+
+#: One text per kind find_pii looks for, in the forms the candidate test must not miss.
+CONTACTS_IN_TEXT = [
+    "mail me at anna.berg@example.com",
+    "ANNA.BERG@EXAMPLE.COM wrote",
+    "card 4111 1111 1111 1111 charged twice",
+    "call +46 70 123 45 67 tonight",
+    "我的电话13812345678",
+    "phone ٠٧٠١٢٣٤٥٦٧ please",
+    "write to anna(at)gmail(dot)com please",
+    "or anna.berg AT outlook DOT com",
+    "kontakt: lisa@mail dot se",
+    "пишите petrov(собака)mail.ru",
+    "call 0 7 0 1 2 3 4 5 6 7 tonight",
+    "Mr Okonkwo from your shop was rude",
+    "г-н Иванов не перезвонил",
+    "MY NAME IS Zyanya Otieno and nobody answers",
+    "Anna Svensson at the counter was great",
+    "Иван Петрович Сидоров обещал вернуть деньги",
+    "收件人：李娜 电话打不通",
+    "快递员王先生态度很差",
+    "send it to 221B Baker Street, apt 4 instead",
+    "Lieferung an Hauptstraße 5 kam nie an",
+    "доставка на УЛ. Ленина, д. 5, кв. 12 не пришла",
+    "Entrega na Rua das Flores, 123 atrasou",
+    "livré au 12 rue de la Paix par erreur",
+    "送到南京西路1266号的包裹丢了",
+]
+
+
+def _masked_one_by_one(text: str | None) -> str | None:
+    """What masking a column gives for one text, as it gave before the column-wide test: the patterns for
+    texts with ``@``, digits, capitals, Chinese characters or the word ``at`` (``_MAY_HOLD_PII``), others as
+    they are."""
+    if not text or not privacy._MAY_HOLD_PII.search(text):
+        return text
+    return redact_pii(text)[0]
+
+
+def test_plain_texts_take_the_fast_path_unchanged() -> None:
+    assert not may_hold_contact_details(pa.array(PLAIN_TEXTS)).any()
+    assert all(find_pii(text) == [] for text in PLAIN_TEXTS)
+    assert mask_contact_details(pd.Series(PLAIN_TEXTS, dtype="string")).tolist() == PLAIN_TEXTS
+
+
+@pytest.mark.parametrize("text", CONTACTS_IN_TEXT)
+def test_a_contact_in_a_column_of_plain_texts_is_masked_as_before(text: str) -> None:
+    """The text with a contact is picked out by the column-wide test and masked as redact_pii masks it;
+    the column's other texts are returned as they are without the patterns."""
+    assert find_pii(text), "the example must hold something to redact"
+    column = [*PLAIN_TEXTS[:3], text, *PLAIN_TEXTS[3:], None, "", text]
+    values = pd.Series(column, index=range(10, 10 + len(column)), dtype="string", name="comment")
+    candidates = may_hold_contact_details(pa.array(column, pa.string()))
+    assert candidates.tolist() == [v == text for v in column]
+    masked = mask_contact_details(values)
+    assert [None if pd.isna(m) else m for m in masked] == [_masked_one_by_one(v) for v in column]
+    assert (masked.dtype, masked.name, list(masked.index)) == ("string", "comment", list(values.index))
+
+
+#: Pieces of the cues the candidate test looks for, in several cases and scripts, beside plain words.
+CUE_FRAGMENTS = st.sampled_from(
+    [" ", "\u00a0", "\n", ".", ",", "(", ")", "[", "]", "@", ":", "-", "'", "at", "AT", "At", "dot", "DOT",
+     "собака", "ät", "chez", "Anna", "Svensson", "Mr", "Frau", "Sra.", "г-н", "my name is", "MY NAME IS",
+     "Меня зовут", "Иван", "Петрович", "王", "先生", "我叫", "李娜", "ул.", "УЛ.", "Ленина", "д.", "Rua",
+     "das", "Flores", "rue", "Paix", "Street", "Straße", "gatan", "路", "号", "that", "great", "mail", "com",
+     "0", "5", "12", "123", "٣", "²", "0701234567", "4111 1111 1111 1111", "a@b.se", "the", "İ", "ẞ", "x"]
+)  # fmt: skip
+CUE_TEXTS = st.one_of(st.lists(CUE_FRAGMENTS, max_size=14).map("".join), TEXTS)
+
+
+@PROPERTY
+@given(CUE_TEXTS)
+def test_every_text_holding_something_to_redact_is_a_candidate(text: str) -> None:
+    if find_pii(text):
+        assert may_hold_contact_details(pa.array([text]))[0]
+    assert mask_contact_details(pd.Series([text], dtype="string"))[0] == _masked_one_by_one(text)

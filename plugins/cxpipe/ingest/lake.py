@@ -86,19 +86,27 @@ class Staged:
 
 def _raw_json(frame: pd.DataFrame) -> list[str]:
     columns = [c for c in frame.columns if not c.startswith("_")]
-    records = frame[columns].fillna("").to_dict(orient="records")
-    text = [json.dumps(r, ensure_ascii=False) for r in records]
+    # each column's values as Python objects at once (what to_dict's records hold, without its per-value boxing)
+    values = [frame[c].fillna("").tolist() for c in columns]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] if columns else []
+    text = [json.dumps(r, ensure_ascii=False) for r in records] if columns else ["{}"] * len(frame)
     if "_raw" in frame.columns:
         text = [str(raw) if isinstance(raw, str) else j for raw, j in zip(frame["_raw"], text, strict=True)]
     # Undecodable bytes are shown as \xNN escapes of the original bytes, lone surrogates as \udNNN.
     return [show_undecodable(t).encode("utf-8", "backslashreplace").decode("utf-8") for t in text]
 
 
+def _landing_paths(folder: Path, names: list[str]) -> list[str]:
+    """``str(folder / name)`` of each name, the path built once per distinct name."""
+    paths = {name: str(folder / name) for name in dict.fromkeys(names)}
+    return [paths[name] for name in names]
+
+
 def quarantine_table(bad: pd.DataFrame, folder: Path, reasons: pd.Series) -> pa.Table:
     """The quarantined rows: landing file, physical line, raw content and reasons."""
     return pa.table(
         {
-            "source_file": [str(folder / name) for name in bad["_source_file"]],
+            "source_file": _landing_paths(folder, bad["_source_file"].tolist()),
             "source_row": bad["_source_row"].astype("int64").tolist(),
             "raw": _raw_json(bad),
             "reason": reasons.tolist(),

@@ -12,7 +12,6 @@ pattern are listed in ``stray_files`` and a warning, never read.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import tempfile
@@ -236,11 +235,11 @@ class _Part:
     #: Rows that passed every check of their own (typed, PII pseudonymised): the lake's rows unless a
     #: later row of the date carries the same key.
     passed: pa.Table
-    #: Their landing text (for the quarantine, should a later row supersede them; in a file of the
-    #: scratch folder once another batch follows), their physical lines, and where they come in the
-    #: date's records.
+    #: The batch's landing text (for the quarantine, should a later row supersede a passed row; in a
+    #: file of the scratch folder once another batch follows), the passed rows' physical lines, and
+    #: where they come in the date's records.
     texts: pd.DataFrame | Path
-    #: Where the passed rows are in :attr:`texts` while it is the batch's whole frame.
+    #: Where the passed rows are in :attr:`texts`.
     passed_rows: np.ndarray
     spans: np.ndarray
     positions: np.ndarray
@@ -252,11 +251,6 @@ class _Part:
     rows: int
     lines: int
     blank: int
-
-
-#: Pseudonyms made in this process, one memo per key (by its SHA-256): a pseudonym depends on the value
-#: and the key only. Each memo holds at most ``cxpipe.privacy._MEMO_LIMIT`` values (then starts again).
-_PSEUDONYMS: dict[str, dict[object, object]] = {}
 
 
 class _Checked:
@@ -272,9 +266,6 @@ class _Checked:
         self.entity = entity
         #: A folder for the passed rows' landing text until the duplicate rule has run.
         self.scratch = scratch
-        #: The values hashed so far with this key, in this process: a value repeated in later batches,
-        #: other columns, entities or sources (a customer id) is hashed once.
-        self._pseudonyms = _PSEUDONYMS.setdefault(hashlib.sha256(secret.encode()).hexdigest(), {})
         self._spilled = 0
         self.secret = secret
         self.load_date = load_date
@@ -327,7 +318,7 @@ class _Checked:
         del typed
         for column in entity.columns:
             if column.pii:
-                loaded[column.name] = pseudonymise(loaded[column.name], self.secret, self._pseudonyms)
+                loaded[column.name] = pseudonymise(loaded[column.name], self.secret)
             elif column.free_text:
                 loaded[column.name] = mask_contact_details(loaded[column.name])
         loaded["_source_file"] = frame["_source_file"][passed]
@@ -399,7 +390,7 @@ class _Checked:
                 if isinstance(part.texts, Path):
                     with pa.memory_map(str(part.texts)) as source:
                         texts = pa.ipc.open_file(source).read_all()
-                        duplicates = texts.take(np.flatnonzero(superseded)).to_pandas()
+                        duplicates = texts.take(part.passed_rows[superseded]).to_pandas()
                 else:
                     duplicates = part.texts.iloc[part.passed_rows[superseded]]
                 bad.append(duplicates)
@@ -417,17 +408,16 @@ class _Checked:
         return table, quarantined, int(earlier.sum())
 
     def _spill(self, part: _Part) -> None:
-        """Write the landing text of ``part``'s passed rows to the scratch folder: only the rows a later
-        row supersedes are read back."""
+        """Write the landing text of ``part``'s batch to the scratch folder as it is (its Arrow columns, no
+        copy of the passed rows first): only the rows a later row supersedes are read back."""
         if isinstance(part.texts, Path):
             return
         path = self.scratch / f"{self._spilled}.arrow"
         self._spilled += 1
-        table = pa.Table.from_pandas(part.texts.iloc[part.passed_rows], preserve_index=False)
+        table = pa.Table.from_pandas(part.texts, preserve_index=False)
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         part.texts = path
-        part.passed_rows = np.empty(0, dtype="int64")
 
     @staticmethod
     def _where(parts: list[_Part], winners: np.ndarray) -> list[str]:

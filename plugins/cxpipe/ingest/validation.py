@@ -187,10 +187,12 @@ def _window(column: Column, stamps: pd.Series, load_date: date | None) -> _Probl
 
 
 def _cast(
-    entity: Entity, column: Column, text: pd.Series, load_date: date | None = None
+    entity: Entity, column: Column, text: pd.Series, load_date: date | None = None, present: pd.Series | None = None
 ) -> tuple[pd.Series, pd.Series, _Problems]:
-    """Return the typed values, a mask of values that could not be typed and further problems."""
-    present = text.str.len() > 0
+    """Return the typed values, a mask of values that could not be typed and further problems.
+    ``present``: ``text.str.len() > 0`` when the caller has it already."""
+    if present is None:
+        present = text.str.len() > 0
     if column.type == "string":
         if column.standard == COUNTRY:
             # names and alpha-3 codes become alpha-2; a value no country has stays as given (reported)
@@ -283,7 +285,8 @@ def validate(
 
             reasons.add(undecodable, undecoded)
             text = text.where(~undecodable, "")
-        values, bad, problems = _cast(entity, column, text, load_date)
+        present = text.str.len() > 0  # once per column: the cast, the required and the list checks use it
+        values, bad, problems = _cast(entity, column, text, load_date, present)
         if controlled.any():
             values = values.where(~controlled)
 
@@ -294,21 +297,21 @@ def validate(
         for rows, problem in problems:
             reasons.add(rows, problem)
         if column.required:
-            reasons.add(text.str.len() == 0, f"{column.name}: required value is missing")
+            reasons.add(~present, f"{column.name}: required value is missing")
         if column.standard is not None and (column.standard != COUNTRY or column.allowed is not None):
             if column.allowed is not None:
                 codes, rule = set(column.allowed), f"not in {', '.join(column.allowed)}"
             else:
                 codes, rule = set(standard_codes(column.standard)), f"is not an {STANDARDS[column.standard]}"
             given = values.astype("string").fillna("") if column.standard == COUNTRY else text.str.upper()
-            outside = (text.str.len() > 0) & ~given.isin(codes | set(column.allowed_extra))
+            outside = present & ~given.isin(codes | set(column.allowed_extra))
 
             def not_a_code(rows: pd.Index, c: Column = column, t: pd.Series = text, r: str = rule) -> pd.Series:
                 return c.name + ": " + t[rows].map(repr) + " " + r
 
             reasons.add(outside, not_a_code)
         elif column.allowed is not None:
-            outside = (text.str.len() > 0) & ~text.isin(column.allowed)
+            outside = present & ~text.isin(column.allowed)
 
             def not_allowed(rows: pd.Index, c: Column = column, t: pd.Series = text) -> pd.Series:
                 return c.name + ": " + t[rows].map(repr) + f" not in {', '.join(c.allowed or ())}"

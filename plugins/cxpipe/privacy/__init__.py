@@ -65,14 +65,18 @@ like phone numbers and is redacted unless labelled; a phone number glued to a wo
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import itertools
 import re
 from collections.abc import Callable
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from cxpipe.privacy import free_text
 from cxpipe.privacy.free_text import (
     find_addresses,
     find_disguised_contacts,
@@ -212,22 +216,67 @@ def _per_distinct(
     return pd.Series(out, index=values.index, name=values.name).astype("string")
 
 
+#: What Python's ``str.strip`` removes from ASCII text (``\s``: ``\t\n\v\f\r``, the separators U+001C-U+001F, space).
+_ASCII_BLANKS = "".join(chr(i) for i in range(128) if chr(i).isspace())
+#: SHA-256's block size: an HMAC key is padded (or first hashed) to it.
+_SHA256_BLOCK = 64
+#: HMAC-SHA256 (RFC 2104) of each binary value ``v`` given the padded key's inner and outer blocks,
+#: as the first 24 hex characters: DuckDB's SHA-256 over the whole column in one statement.
+_HMAC_SQL = "SELECT left(sha256($outer || unhex(sha256($inner || v))), 24) AS h FROM t"
+
+
+def _hmac_column(normalised: pa.Array, secret: bytes) -> pa.Array:
+    """``hmac.digest(secret, value.encode(), "sha256")[:12].hex()`` of each string of ``normalised``."""
+    key = hashlib.sha256(secret).digest() if len(secret) > _SHA256_BLOCK else secret
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner = bytes(b ^ 0x36 for b in key)
+    outer = bytes(b ^ 0x5C for b in key)
+    t = pa.table({"v": pc.cast(normalised, pa.binary())})  # the UTF-8 bytes as they are (no escapes read)
+    with duckdb.connect(config={"threads": 1}) as con:  # one thread: more would add CPU, not save it
+        con.register("t", t)
+        hashed = con.sql(_HMAC_SQL, params={"inner": inner, "outer": outer}).to_arrow_table()
+    return pc.cast(hashed.column("h").combine_chunks(), pa.string())
+
+
 def pseudonymise(values: pd.Series, key: str, memo: dict[object, object] | None = None) -> pd.Series:
     """Replace each non-empty value by a keyed hash (HMAC-SHA256, 24 hex chars).
 
     Values are trimmed and lower-cased first, so ``A@X.com `` and ``a@x.com`` agree. Each
-    distinct value is hashed once; with ``memo`` (a dict kept by the caller, for one ``key``)
-    once across calls.
+    distinct value is hashed once, all of a column's in one DuckDB statement (its SHA-256; the
+    HMAC construction of RFC 2104 around it); with ``memo`` (a dict kept by the caller, for one
+    ``key``) the values it holds are looked up instead and the new ones added to it.
     """
     secret = key.encode()
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    array = pa.array(text.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = pc.cast(array, pa.string())
+    encoded = pc.dictionary_encode(array)  # missing values stay missing
+    distinct = encoded.dictionary
+    if memo is not None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        listed = distinct.to_pylist()
+        new = [value for value in listed if value not in memo]
+        memo.update(zip(new, _pseudonyms(pa.array(new, pa.string()), secret).to_pylist(), strict=True))
+        hashed = pa.array([memo[value] for value in listed], pa.string())
+    else:
+        hashed = _pseudonyms(distinct, secret)
+    out = pc.take(hashed, encoded.indices)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=values.index, name=values.name, dtype="string")
 
-    def one(value: object) -> object:
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == "":
-            return None
-        # one call into OpenSSL per value (hmac.digest), the first 12 bytes as 24 hex characters
-        return hmac.digest(secret, str(value).strip().lower().encode(), "sha256")[:12].hex()
 
-    return _per_distinct(values, one, memo)
+def _pseudonyms(distinct: pa.Array, secret: bytes) -> pa.Array:
+    """The pseudonym of each value of ``distinct`` (no missing values): missing for ``""``; else the HMAC of
+    the value trimmed and lower-cased as Python does (by Arrow for ASCII values, where the two agree)."""
+    other = pc.invert(pc.string_is_ascii(distinct))
+    normalised = pc.ascii_lower(pc.utf8_trim(distinct, characters=_ASCII_BLANKS))
+    if pc.any(other).as_py():
+        fixed = [value.strip().lower() for value in distinct.filter(other).to_pylist()]
+        normalised = pc.replace_with_mask(normalised, other, pa.array(fixed, pa.string()))
+    hashed = _hmac_column(normalised, secret) if len(distinct) else pa.array([], pa.string())
+    return pc.if_else(pc.equal(distinct, ""), pa.scalar(None, pa.string()), hashed)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -368,12 +417,50 @@ def redact_pii(text: str | None) -> tuple[str, list[str]]:
     return text, [kind for kind in PII_KINDS if kind in kinds]
 
 
+#: Not an ASCII letter, digit or underscore: wherever Python's ``\\w`` does not match, this does (and more).
+_NOT_ASCII_WORD = "[^A-Za-z0-9_]"
+#: For Arrow's RE2, over a whole column at once: what every text in which :func:`find_pii` finds anything
+#: has (a superset of its own first test, per kind it looks for; a text without it is returned as it is).
+#: Each alternative holds wherever the Python patterns need it, and may hold where they find nothing:
+#:
+#: * seven digits or more (cards, phone numbers, numbers spelled digit by digit), as ``\\p{N}``, every
+#:   character Python counts as a digit and more;
+#: * ``@`` before a dot, a bracket or ``dot`` (e-mail addresses, plain or disguised), or after a bracket;
+#: * an ``at`` word (``at``, ``собака``, ``ät``, ``arroba``, ``chez``) between characters that are not ASCII
+#:   word characters, in any case (disguised e-mail addresses);
+#: * the street-address cues of :mod:`~cxpipe.privacy.free_text`, its digits as ``\\p{N}``, the Russian
+#:   street words in any case;
+#: * a title, an introduction (in any case), two capitalised words in a row, or a Chinese name cue (names).
+_CANDIDATE = "|".join(
+    (
+        r"(?s:(?:\p{N}.*){7})",
+        r"@[^\t\n\v\f\r ]*[ \x{a0}]*(?:[.(\[{<]|(?i:dot))",
+        r"[(\[{<][ \x{a0}]*@",
+        rf"(?i:(?:^|{_NOT_ASCII_WORD})(?:at|собака|ät|arroba|chez)(?:$|{_NOT_ASCII_WORD}))",
+        free_text.ADDRESS_CUE.pattern.replace(r"\d", r"\p{N}").replace(r"\u00a0", r"\x{a0}"),
+        f"(?i:{free_text.ADDRESS_CUE_LOWER.pattern})",
+        free_text.TITLE_CUE.pattern.replace(r"\u00a0", r"\x{a0}"),
+        f"(?i:{free_text.INTRODUCTION_CUE.pattern})",
+        rf"{free_text.CAP}[ \x{{a0}}]+[{free_text.UPPER}][{free_text.LOWER}]",
+        free_text.ZH_CUE.pattern,
+    )
+)
+
+
+def may_hold_contact_details(values: pa.Array) -> np.ndarray:
+    """Which texts of ``values`` may hold something :func:`find_pii` finds (:data:`_CANDIDATE`, by Arrow's
+    RE2 over the whole column); the others hold nothing to redact. Missing values are no candidates."""
+    found = pc.match_substring_regex(values, _CANDIDATE)
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def mask_contact_details(values: pd.Series) -> pd.Series:
     """:func:`redact_pii` applied to each text of a free-text column (missing values stay missing),
     once per distinct text.
 
-    Texts without ``@``, digits, capital letters, Chinese characters or the word ``at``
-    cannot hold anything to redact and are returned as they are without running the patterns.
+    Only the texts :func:`may_hold_contact_details` picks out of the column (one pass of Arrow's RE2) go
+    through the patterns; the others are returned as they are. Of those, texts without ``@``, digits,
+    capital letters, Chinese characters or the word ``at`` are returned as they are too.
     """
 
     def one(value: object) -> object:
@@ -383,4 +470,14 @@ def mask_contact_details(values: pd.Series) -> pd.Series:
             return value
         return redact_pii(value)[0]
 
-    return _per_distinct(values, one)
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    array = pa.array(text.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = pc.cast(array, pa.string())
+    candidates = may_hold_contact_details(array)
+    if candidates.any():
+        redacted = _per_distinct(text[candidates], one)
+        replacements = pc.cast(pa.array(redacted.array), pa.string())
+        array = pc.replace_with_mask(array, pa.array(candidates), replacements)
+    return pd.Series(pd.arrays.ArrowStringArray(array), index=values.index, name=values.name, dtype="string")

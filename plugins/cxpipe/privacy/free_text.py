@@ -284,3 +284,10 @@ def _merge(spans: list[Span]) -> list[Span]:
         else:
             merged.append((start, end))
     return merged
+
+
+# The cues above by public names: cxpipe.privacy builds its column-wide candidate test from them
+# (may_hold_contact_details), so the two cannot drift apart.
+UPPER, LOWER, CAP = _UPPER, _LOWER, _CAP
+ADDRESS_CUE, ADDRESS_CUE_LOWER = _ADDRESS_CUE, _ADDRESS_CUE_LOWER
+TITLE_CUE, INTRODUCTION_CUE, ZH_CUE = _TITLE_CUE, _INTRODUCTION_CUE, _ZH_CUE

@@ -153,3 +153,27 @@ def test_batches_of_a_file_continue_its_line_numbers(settings: Settings) -> None
     assert numbers == [n for n in range(2, 62) if n != 22]
     assert sum(b.lines for b in batches) == 60 and sum(b.blank for b in batches) == 1
     assert {tuple(c for c in b.frame.columns if not c.startswith("_")) for b in batches} == {tuple(HEADER.split(","))}
+
+
+@pytest.mark.parametrize("batch_bytes", [120, 400])
+def test_superseded_rows_of_a_written_out_batch_keep_their_own_text_beside_bad_rows(
+    settings: Settings, tmp_path: Path, batch_bytes: int
+) -> None:
+    """A batch's text goes to the scratch folder whole once another batch follows; the rows read back for
+    the quarantine are the superseded ones, found among the batch's bad rows by their place in it."""
+    first = []
+    for n in range(1, 21):
+        row = GOOD.replace("R1,", f"R{n},", 1).replace("great", f"first {n}")
+        first.append(row.replace(",5,10,7,", ",x,10,7,") if n % 3 == 0 else row)  # every third: not a number
+    again = [GOOD.replace("R1,", f"R{n},", 1).replace("great", f"again {n}") for n in range(1, 21) if n % 3]
+    _responses(settings, *first, *again)
+    one, many = _twice(settings, tmp_path, ("surveys",), batch_bytes)
+    _assert_same(one, many)
+    rows = _quarantine(settings)
+    superseded = [r for r in rows if "duplicate key" in str(r["reason"])]
+    assert len(superseded) == len(again)
+    for row in superseded:
+        n = int(row["source_row"]) - 1  # line 2 holds R1
+        assert json.loads(str(row["raw"]))["comment"] == f"first {n}"
+        assert json.loads(str(row["raw"]))["response_id"] == f"R{n}"
+    assert sorted(int(r["source_row"]) - 1 for r in rows if "cannot read" in str(r["reason"])) == [3, 6, 9, 12, 15, 18]

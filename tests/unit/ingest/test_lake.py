@@ -99,3 +99,40 @@ def test_drift_columns_are_recorded_in_the_load_audit(settings: Settings) -> Non
     (audit,) = pq.read_table(settings.lake_dir / "_load_audit" / "surveys" / f"load_date={DAY}").to_pylist()
     assert audit["drift_columns"] == "kiosk_id,zz_note"
     assert audit["rows_in"] == audit["rows_loaded"] == 1
+
+
+def test_the_quarantine_table_shows_each_row_as_json_of_its_landing_text(tmp_path: Path) -> None:
+    """Raw text per row from the columns at once: every column not starting with ``_`` in order, a missing
+    value as "", quotes and non-ASCII text as JSON writes them, an undecodable byte as its escape, and a
+    row's own ``_raw`` (a malformed line) as it is; each landing path built from the folder and the name."""
+    import pandas as pd
+
+    from cxpipe.ingest.lake import quarantine_table
+
+    bad = pd.DataFrame(
+        {
+            "_source_file": ["orders.csv", "orders.pos-ru.csv", "orders.csv"],
+            "_source_row": [2, 7, 9],
+            "_raw": [None, None, '{"broken'],
+            "order_id": pd.Series(["O1", None, "O3"], dtype="string"),
+            "note": pd.Series(['say "hi"', "заказ \uf7e9", "x"], dtype=object),
+        }
+    )
+    table = quarantine_table(bad, tmp_path, pd.Series(["a", "b", "c"]))
+    assert table.to_pylist() == [
+        {
+            "source_file": str(tmp_path / "orders.csv"),
+            "source_row": 2,
+            "raw": '{"order_id": "O1", "note": "say \\"hi\\""}',
+            "reason": "a",
+        },
+        {
+            "source_file": str(tmp_path / "orders.pos-ru.csv"),
+            "source_row": 7,
+            "raw": '{"order_id": "", "note": "заказ \\xe9"}',
+            "reason": "b",
+        },
+        {"source_file": str(tmp_path / "orders.csv"), "source_row": 9, "raw": '{"broken', "reason": "c"},
+    ]
+    only_internal = quarantine_table(bad[["_source_file", "_source_row"]], tmp_path, pd.Series(["a", "b", "c"]))
+    assert only_internal["raw"].to_pylist() == ["{}", "{}", "{}"]
