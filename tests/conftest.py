@@ -50,6 +50,10 @@ os.environ.setdefault("CX_DEMO_MODE", "true")
 #: by a hash of their training data, so each is trained once instead of in every dbt build.
 MODEL_CACHE = Path(tempfile.gettempdir()) / f"cxpipe-test-models-{os.getuid()}"
 os.environ.setdefault("CX_MODEL_CACHE_DIR", str(MODEL_CACHE))
+# Spark's JVM (the Spark build tests) runs builds of a few thousand rows: the fast JIT compiler alone
+# (C1) with one compiler thread, and one garbage-collector thread. The JVM of the Spark e2e run took
+# 107 CPU-s instead of 151 (benchmarks/notes.md); a deployment keeps the JVM's defaults, for long builds.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cxpipe-airflow-home-")
 atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
