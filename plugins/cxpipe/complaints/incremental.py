@@ -19,13 +19,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SENTIRUEVAL_FILE, SHARED_CORPORA_DIR, WAIMAI_FILE
-from cxpipe.complaints.model import MODEL_VERSION, Models
-from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, analyse_texts, complaint_models
+from cxpipe.complaints.schema import MODEL_VERSION, NUMERIC_COLUMNS, OUTPUT_COLUMNS
+
+if TYPE_CHECKING:
+    from cxpipe.complaints.model import Models
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +223,12 @@ def analyse_increment(
                 f"select text_hash, text from {todo} where n > ? and n <= ? order by n", [low, low + batch_texts]
             ).df()
             if models is None:
+                # the analysis' libraries and fitted models load here, with the first text to analyse
+                from cxpipe.complaints.pipeline import complaint_models
+
                 models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
+            from cxpipe.complaints.pipeline import analyse_texts
+
             out = analyse_texts(frame, taxonomy, id_column="text_hash", text_column="text", models=models)
             out = out.rename(columns={"complaint_id": "text_hash"})
             con.register(batch, out)

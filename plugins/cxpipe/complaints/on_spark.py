@@ -22,7 +22,8 @@ import pandas as pd
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR
 from cxpipe.complaints.incremental import KEY_COLUMNS, _typed, analysis_key, training_inputs_key
 from cxpipe.complaints.model import Models
-from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, analyse_texts, complaint_models
+from cxpipe.complaints.pipeline import analyse_texts, complaint_models
+from cxpipe.complaints.schema import NUMERIC_COLUMNS, OUTPUT_COLUMNS
 
 #: Spark's schema of the result (DDL), in the column order of the DuckDB build's table.
 RESULT_SCHEMA = ", ".join(
