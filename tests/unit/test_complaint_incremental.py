@@ -10,14 +10,16 @@ import pytest
 from conftest import write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
+from cxpipe.complaints import model as fitted
 from cxpipe.complaints.incremental import (
     BATCH_TEXTS,
     KEY_COLUMNS,
     analyse_increment,
     analysis_key,
     code_digest,
+    training_inputs_key,
 )
-from cxpipe.complaints.pipeline import OUTPUT_COLUMNS, complaint_models
+from cxpipe.complaints.pipeline import OUTPUT_COLUMNS
 from cxpipe.settings import REPO_ROOT
 
 TAXONOMY = load_taxonomy(REPO_ROOT / "dbt_project" / "seeds" / "complaint_taxonomy.csv")
@@ -94,8 +96,15 @@ def test_a_second_build_analyses_only_new_complaints_and_new_texts(corpus: Path,
     _store(con, second.rows)
     pd.testing.assert_frame_equal(_held(con), _full(second_rows, corpus, tmp_path, []))
 
-    third = analyse_increment(con, _candidates(con, second_rows), "nlp", TAXONOMY, **kwargs)
-    assert (third.new, third.analysed, third.reused, third.rows.shape[0]) == (0, 0, 0, 0)
+    # nothing new to analyse: the key comes from the inputs, the fitted models are neither loaded nor fitted
+    fitted._MEMORY.clear()
+    empty_cache = tmp_path / "unused-cache"
+    third = analyse_increment(
+        con, _candidates(con, second_rows), "nlp", TAXONOMY, corpus_dir=corpus, corpora_dir=None, cache_dir=empty_cache
+    )
+    assert (third.key, third.new, third.analysed, third.reused, third.rows.shape[0]) == (first.key, 0, 0, 0, 0)
+    assert not fitted._MEMORY
+    assert not empty_cache.exists()
 
 
 def test_new_overrides_or_taxonomy_analyse_every_complaint_again(corpus: Path, tmp_path: Path) -> None:
@@ -133,10 +142,48 @@ def test_the_key_follows_the_analysis_code_and_library_versions(corpus: Path, tm
     (code / "rules.py").write_text("LIMIT = 2\n", encoding="utf-8")
     assert code_digest([code], ["numpy"]) != before
 
-    models = complaint_models(TAXONOMY, corpus_dir=corpus, corpora_dir=None, cache_dir=tmp_path)
-    assert analysis_key(models, "a") != analysis_key(models, "b")
-    assert analysis_key(models, "a") == analysis_key(models, "a")
+    training = training_inputs_key(TAXONOMY, corpus_dir=corpus, corpora_dir=None)
+    assert analysis_key(training, "a") != analysis_key(training, "b")
+    assert analysis_key(training, "a") == analysis_key(training, "a")
+    assert analysis_key(training, "a") != analysis_key(training + "0", "a")
     assert len(code_digest()) == 64
+
+
+def test_the_training_key_follows_every_training_input(corpus: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "corpus"
+    copy.mkdir()
+    for path in corpus.glob("complaints_*.csv"):
+        (copy / path.name).write_bytes(path.read_bytes())
+    overrides = [{"complaint_id": "ticket:6", "root_cause": "returns_refunds", "reason": "refund"}]
+    override_texts: dict[str, str | None] = {"ticket:6": "The refund never came."}
+
+    def key(
+        taxonomy: list[dict[str, object]] = TAXONOMY,
+        overrides: list[dict[str, str]] = overrides,
+        texts: dict[str, str | None] | None = None,
+        corpora_dir: Path | None = None,
+    ) -> str:
+        given = texts if texts is not None else override_texts
+        return training_inputs_key(taxonomy, overrides, given, corpus_dir=copy, corpora_dir=corpora_dir)
+
+    before = key()
+    assert key() == before
+    assert key(texts={**override_texts, "ticket:9": None}) == before  # a complaint without text trains nothing
+    assert key(texts={"ticket:6": "The refund came late."}) != before
+    assert key(overrides=[{**overrides[0], "root_cause": "delivery_delay"}]) != before
+    assert key(overrides=[]) != before
+    assert key(taxonomy=TAXONOMY[1:]) != before
+    public = tmp_path / "public"
+    public.mkdir()
+    assert key(corpora_dir=public) == before  # no public corpus in it
+    (public / "waimai_10k.csv").write_text("label,review\n1,好吃\n", encoding="utf-8")
+    with_public = key(corpora_dir=public)
+    assert with_public != before
+    (public / "waimai_10k.csv").write_text("label,review\n0,难吃\n", encoding="utf-8")
+    assert key(corpora_dir=public) not in {before, with_public}
+    first = sorted(copy.glob("complaints_*.csv"))[0]
+    first.write_bytes(first.read_bytes() + b"\n")
+    assert key() != before
 
 
 def _rows(increment_rows: duckdb.DuckDBPyRelation) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pytest
 from conftest import write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
-from cxpipe.complaints.incremental import KEY_COLUMNS, analysis_key
+from cxpipe.complaints.incremental import KEY_COLUMNS, analysis_key, training_inputs_key
 from cxpipe.complaints.on_spark import RESULT_SCHEMA, analyse_batches
 from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, complaint_models
 from cxpipe.settings import REPO_ROOT
@@ -42,7 +42,7 @@ def _hashed(rows: list[tuple[str, str | None]]) -> pd.DataFrame:
 
 def test_batches_give_the_rows_one_piece_gives_with_hash_and_key(corpus: Path, tmp_path: Path) -> None:
     models = complaint_models(TAXONOMY, corpus_dir=corpus, corpora_dir=None, cache_dir=tmp_path)
-    key = analysis_key(models)
+    key = analysis_key(training_inputs_key(TAXONOMY, corpus_dir=corpus, corpora_dir=None))
     frame = _hashed(ROWS)
     batches = [frame.iloc[:2], frame.iloc[2:2], frame.iloc[2:]]  # an empty batch too, as Spark may send
 

@@ -13,18 +13,22 @@ key, and every candidate is analysed again (docs/decisions/0022-incremental-comp
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR
-from cxpipe.complaints.model import Models
-from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, analyse_texts, complaint_models
+from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SENTIRUEVAL_FILE, SHARED_CORPORA_DIR, WAIMAI_FILE
+from cxpipe.complaints.schema import MODEL_VERSION, NUMERIC_COLUMNS, OUTPUT_COLUMNS
+
+if TYPE_CHECKING:
+    from cxpipe.complaints.model import Models
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +69,40 @@ def code_digest(paths: Iterable[Path] = CODE_PATHS, libraries: Iterable[str] = L
     return digest.hexdigest()
 
 
-def analysis_key(models: Models, code: str | None = None) -> str:
-    """What a text's analysis depends on: the fitted models' key (model version and everything they
-    learn from: corpora, taxonomy, overrides with their texts) and the analysis code and libraries."""
+def training_inputs_key(
+    taxonomy: Iterable[Mapping[str, object]],
+    overrides: Iterable[Mapping[str, object]] = (),
+    texts: Mapping[str, object] | None = None,
+    corpus_dir: Path = PROJECT_CORPUS_DIR,
+    corpora_dir: Path | None = SHARED_CORPORA_DIR,
+) -> str:
+    """SHA-256 of everything the fitted models learn from, taken from the inputs as they are given.
+
+    The model version, the bytes of the training files (the project corpus' ``complaints_*.csv``, the
+    public corpora present in ``corpora_dir``), the ``taxonomy`` rows, the ``overrides`` rows and the
+    override complaints' ``texts`` (complaint id → raw text). Nothing is parsed or fitted, so a build
+    with no new text to analyse knows its key without loading the models; a change to any input
+    (even one the models would ignore, such as an override without a cause) changes it.
+    """
+    digest = hashlib.sha256(f"model {MODEL_VERSION}\0".encode())
+    files = sorted(corpus_dir.glob("complaints_*.csv"))
+    if corpora_dir is not None:
+        files += [corpora_dir / name for name in (WAIMAI_FILE, SENTIRUEVAL_FILE) if (corpora_dir / name).is_file()]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for part in (taxonomy, overrides):
+        rows = [sorted((str(k), str(v)) for k, v in row.items()) for row in part]
+        digest.update(json.dumps(rows, ensure_ascii=False).encode() + b"\0")
+    by_id = sorted((str(k), v) for k, v in (texts or {}).items() if isinstance(v, str) and v)
+    digest.update(json.dumps(by_id, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def analysis_key(training: str, code: str | None = None) -> str:
+    """What a text's analysis depends on: what the fitted models learn from (``training``,
+    :func:`training_inputs_key`) and the analysis code and libraries (:func:`code_digest`)."""
     code = code if code is not None else code_digest()
-    return hashlib.sha256(f"{models.key}\0{code}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{training}\0{code}".encode()).hexdigest()[:32]
 
 
 #: Distinct texts analysed per batch: the pandas frames of one batch (the texts, their n-grams and
@@ -136,8 +169,9 @@ def analyse_increment(
         wanted = duckdb.ColumnExpression("complaint_id").isin(*(duckdb.ConstantExpression(i) for i in override_ids))
         found = candidates.filter(wanted).project("complaint_id, complaint_text").fetchall()
         texts = {str(i): t for i, t in found}
-    models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
-    key = analysis_key(models)
+    # the models are loaded (or fitted) only when there is a text to analyse: their key comes from the inputs
+    key = analysis_key(training_inputs_key(taxonomy, overrides, texts, corpus_dir, corpora_dir))
+    models: Models | None = None
     quoted = key.replace("'", "''")
 
     view, new, results, todo, batch, rows = (
@@ -188,6 +222,13 @@ def analyse_increment(
             frame = con.execute(
                 f"select text_hash, text from {todo} where n > ? and n <= ? order by n", [low, low + batch_texts]
             ).df()
+            if models is None:
+                # the analysis' libraries and fitted models load here, with the first text to analyse
+                from cxpipe.complaints.pipeline import complaint_models
+
+                models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
+            from cxpipe.complaints.pipeline import analyse_texts
+
             out = analyse_texts(frame, taxonomy, id_column="text_hash", text_column="text", models=models)
             out = out.rename(columns={"complaint_id": "text_hash"})
             con.register(batch, out)

@@ -37,10 +37,9 @@ from sklearn.naive_bayes import ComplementNB
 
 from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, format_evidence
 from cxpipe.complaints.features import Batch, FeatureSpace, Grams, Vocabulary, ngrams
+from cxpipe.complaints.schema import MODEL_VERSION
 from cxpipe.complaints.text import clean_text
 
-#: Bump when features or model change, so cached models are not reused.
-MODEL_VERSION = "3"
 METHOD = "model"
 #: A second cause is named only when the model gives it at least this probability.
 SECONDARY_MIN_PROBABILITY = 0.15

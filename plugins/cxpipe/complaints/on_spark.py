@@ -20,9 +20,10 @@ from typing import Any
 import pandas as pd
 
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR
-from cxpipe.complaints.incremental import KEY_COLUMNS, _typed, analysis_key
+from cxpipe.complaints.incremental import KEY_COLUMNS, _typed, analysis_key, training_inputs_key
 from cxpipe.complaints.model import Models
-from cxpipe.complaints.pipeline import NUMERIC_COLUMNS, OUTPUT_COLUMNS, analyse_texts, complaint_models
+from cxpipe.complaints.pipeline import analyse_texts, complaint_models
+from cxpipe.complaints.schema import NUMERIC_COLUMNS, OUTPUT_COLUMNS
 
 #: Spark's schema of the result (DDL), in the column order of the DuckDB build's table.
 RESULT_SCHEMA = ", ".join(
@@ -68,7 +69,7 @@ def analyse_on_spark(
         found = candidates.where(sql.col("complaint_id").isin(override_ids)).select("complaint_id", "complaint_text")
         texts = {str(row["complaint_id"]): row["complaint_text"] for row in found.collect()}
     models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
-    key = analysis_key(models)
+    key = analysis_key(training_inputs_key(taxonomy, overrides, texts, corpus_dir, corpora_dir))
     hashed = candidates.select(
         "complaint_id",
         "complaint_text",

@@ -16,26 +16,10 @@ import pandas as pd
 from cxpipe.complaints.corpora import PROJECT_CORPUS_DIR, SHARED_CORPORA_DIR, load_project_corpus, public_sentiment_rows
 from cxpipe.complaints.features import ngrams
 from cxpipe.complaints.model import Models, fit_models
+from cxpipe.complaints.schema import NUMERIC_COLUMNS, OUTPUT_COLUMNS
 from cxpipe.complaints.sentiment import lexicons, sentiment_scores
 from cxpipe.complaints.text import clean_text, detect_languages
 from cxpipe.privacy import find_pii, pii_kinds, redact_pii
-
-OUTPUT_COLUMNS = (
-    "complaint_id",
-    "language",
-    "language_confidence",
-    "redacted_text",
-    "pii_found",
-    "pii_remaining",
-    "root_cause",
-    "secondary_cause",
-    "evidence",
-    "confidence",
-    "classified_by",
-    "sentiment",
-)
-
-NUMERIC_COLUMNS = frozenset({"language_confidence", "confidence", "sentiment"})
 
 
 def training_rows(

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from cxpipe.contracts import dbt_model_id
 from cxpipe.gate.results import NOT_RUN, CheckRecord
 from cxpipe.settings import Settings
@@ -154,12 +156,19 @@ def dbt_test_record(node: dict[str, Any], result: dict[str, Any] | None) -> Chec
     return CheckRecord("dbt", table, node["name"], node.get("column_name"), severity, status == PASS, observed)
 
 
-def dbt_checks(settings: Settings, tables: tuple[str, ...], run_id: str | None = None) -> list[CheckRecord]:
+def dbt_checks(
+    settings: Settings,
+    tables: tuple[str, ...],
+    run_id: str | None = None,
+    build: duckdb.DuckDBPyConnection | None = None,
+) -> list[CheckRecord]:
     """Every dbt test on the reporting models and everything upstream of them, as gate checks.
 
     Each blocking test must have the result ``pass`` among the results the run kept
     (:func:`dbt_artifacts_dir`); one that did not run blocks, named, like one that failed.
-    No results at all is one blocking check.
+    No results at all is one blocking check. A model's ``column_checks`` test counts as one
+    check per column and rule it lists (:func:`column_check_records`); ``build``, the build
+    warehouse, is where the failing ones' stored rows are read.
     """
     folder = dbt_artifacts_dir(settings, run_id)
     if folder is None or not any(folder.glob("run_results*.json")):
@@ -181,4 +190,73 @@ def dbt_checks(settings: Settings, tables: tuple[str, ...], run_id: str | None =
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     status = _merged_results(folder)
     expected = expected_tests(manifest, tables)
-    return [dbt_test_record(node, status.get(unique_id)) for unique_id, node in expected.items()]
+    records: list[CheckRecord] = []
+    for unique_id, node in expected.items():
+        if (node.get("test_metadata") or {}).get("name") == COLUMN_CHECKS:
+            records += column_check_records(node, status.get(unique_id), build)
+        else:
+            records.append(dbt_test_record(node, status.get(unique_id)))
+    return records
+
+
+#: The generic test that checks several columns of a model in one query (dbt_project/tests/generic/column_checks.sql).
+COLUMN_CHECKS = "column_checks"
+#: Its rules, in the order the test lists them.
+COLUMN_RULES = ("not_null", "unique", "accepted_values", "accepted_range")
+
+
+def listed_column_checks(node: dict[str, Any]) -> list[tuple[str, str]]:
+    """(column, rule) of each check a ``column_checks`` test node lists, in the test's order."""
+    kwargs = (node.get("test_metadata") or {}).get("kwargs") or {}
+    checks: list[tuple[str, str]] = []
+    for rule in COLUMN_RULES:
+        listed = kwargs.get(rule) or []
+        checks += [(str(column), rule) for column in listed]  # a list of columns, or a mapping keyed by column
+    return checks
+
+
+def column_check_records(
+    node: dict[str, Any], result: dict[str, Any] | None, build: duckdb.DuckDBPyConnection | None
+) -> list[CheckRecord]:
+    """A ``column_checks`` test as one gate check per (column, rule) it lists.
+
+    All pass when the test passed; none ran when the test did not (each named, with the reason).
+    When it failed, its stored rows (``store_failures``: column_name, rule, failing_rows) name the
+    failing checks with their row counts, the others pass; when those rows cannot be read (no
+    ``build``, or the table is gone), every check of the test is recorded as failed with the test's
+    total and the reason, so the gate still blocks and names the model and its checks.
+    """
+    whole = dbt_test_record(node, result)
+    checks = listed_column_checks(node)
+    if whole.passed or whole.observed.get("status") not in ("fail", "warn"):
+        # passed, not run, skipped, or a runtime error: the same outcome for each check of the test
+        return [
+            CheckRecord("dbt", whole.table, rule, column, whole.severity, whole.passed, whole.observed)
+            for column, rule in checks
+        ]
+    failing, reason = _stored_column_failures(node, build)
+    records = []
+    for column, rule in checks:
+        if failing is None:
+            observed: dict[str, Any] = {**whole.observed, "test": node["name"], "reason": reason}
+            records.append(CheckRecord("dbt", whole.table, rule, column, whole.severity, False, observed))
+        elif (column, rule) in failing:
+            observed = {"status": whole.observed["status"], "failures": failing[(column, rule)], "test": node["name"]}
+            records.append(CheckRecord("dbt", whole.table, rule, column, whole.severity, False, observed))
+        else:
+            records.append(CheckRecord("dbt", whole.table, rule, column, whole.severity, True, None))
+    return records
+
+
+def _stored_column_failures(
+    node: dict[str, Any], build: duckdb.DuckDBPyConnection | None
+) -> tuple[dict[tuple[str, str], int] | None, str]:
+    """The failing rows per (column, rule) a failed ``column_checks`` test stored, or None and why not."""
+    relation = node.get("relation_name")
+    if build is None or not relation:
+        return None, "its stored failures were not available to the gate: each check of the test counts as failed"
+    try:
+        rows = build.execute(f"select column_name, rule, failing_rows from {relation}").fetchall()
+    except duckdb.Error as error:
+        return None, f"its stored failures {relation} could not be read ({error}): each check counts as failed"
+    return {(str(column), str(rule)): int(count) for column, rule, count in rows}, ""

@@ -44,10 +44,10 @@ def run_gate(settings: Settings, tables: tuple[str, ...] = REPORTING_TABLES, run
     """
     started = datetime.now(UTC)
     result = GateResult(passed=True, checks_run=0, gate_run_id=uuid.uuid4().hex)
-    for record in dbt_checks(settings, tables, run_id):
-        result.add(record)
     batches: dict[str, GxBatch] = {}
     with connect_read_only(settings.build_db) as build:
+        for record in dbt_checks(settings, tables, run_id, build):
+            result.add(record)
         rows = {t: int(build.execute(f'select count(*) from {MARTS_SCHEMA}."{t}"').fetchall()[0][0]) for t in tables}
         skipped = tables_expected_empty(settings, rows)
         result.skipped_tables = skipped

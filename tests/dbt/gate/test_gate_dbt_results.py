@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from configured import configured
-from conftest import kept_for_run
+from conftest import kept_for_run, run_dbt
 
 from cxpipe.contracts import REPORTING_TABLES
 from cxpipe.gate import GateBlockedError, check_gate, run_gate
@@ -31,7 +32,7 @@ def test_dbt_warn_results_are_warnings_and_do_not_block(warehouse_copy: Settings
 def test_a_failed_dbt_test_upstream_of_a_reporting_table_blocks(warehouse_copy: Settings) -> None:
     results_file = warehouse_copy.data_dir / "dbt_target" / "run_results.json"
     results = json.loads(results_file.read_text())
-    victim = next(r for r in results["results"] if r["unique_id"].startswith("test.cxpipe.not_null_stg_"))
+    victim = next(r for r in results["results"] if r["unique_id"].startswith("test.cxpipe.source_not_null_sales_"))
     victim["status"], victim["failures"] = "fail", 3
     results_file.write_text(json.dumps(results))
     kept_for_run(warehouse_copy, "run-x")
@@ -55,7 +56,7 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
     tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
     half = len(results["results"]) // 2
     # a test upstream of the reporting tables (the semantic layer's time spine is not)
-    failing = next(r for r in tests if r["unique_id"].startswith("test.cxpipe.unique_stg_"))
+    failing = next(r for r in tests if r["unique_id"].startswith("test.cxpipe.source_not_null_sales_"))
     for n, part in enumerate((results["results"][:half], results["results"][half:])):
         project = tmp_path / f"cosmos-task-{n}"  # what Cosmos' temporary project copy holds after one dbt command
         (project / "target").mkdir(parents=True)
@@ -82,7 +83,7 @@ def test_results_collected_from_each_cosmos_task_are_merged_by_the_gate(
 
 def test_blocking_tests_that_did_not_run_block_naming_each_test(warehouse_copy: Settings) -> None:
     """A model task that failed or was skipped leaves its tests without results: each blocks as not run."""
-    from cxpipe.gate.dbt_results import expected_tests
+    from cxpipe.gate.dbt_results import expected_tests, listed_column_checks
 
     built = warehouse_copy.data_dir / "dbt_target"
     results = json.loads((built / "run_results.json").read_text())
@@ -105,13 +106,29 @@ def test_blocking_tests_that_did_not_run_block_naming_each_test(warehouse_copy: 
 
     error = _blocked(warehouse_copy)
 
-    names = {uid.split(".")[2] for uid in orders}
-    assert {f.expectation for f in error.result.failures} == names
+    # a column_checks test is one check per column and rule it lists, each named with its column
+    names = {
+        (rule, column)
+        for uid in orders
+        for column, rule in (
+            listed_column_checks(manifest["nodes"][uid])
+            if manifest["nodes"][uid]["test_metadata"]["name"] == "column_checks"
+            else [(manifest["nodes"][uid].get("column_name"), uid.split(".")[2])]
+        )
+    }
+    assert {(f.expectation, f.column) for f in error.result.failures} == names
+    assert {("not_null", "order_id"), ("unique", "order_id"), ("accepted_values", "status")} <= names
     for failure in error.result.failures:
         assert failure.source == "dbt" and failure.observed["status"] == "not run"
         assert f"{failure.expectation} did not run" in str(error)
-    skipped_failure = next(f for f in error.result.failures if f.expectation == skipped.split(".")[2])
-    assert "skipped" in skipped_failure.observed["reason"]
+    node = manifest["nodes"][skipped]
+    of_skipped = (
+        {(rule, column) for column, rule in listed_column_checks(node)}
+        if node["test_metadata"]["name"] == "column_checks"
+        else {(skipped.split(".")[2], node.get("column_name"))}
+    )
+    reasons = [f.observed["reason"] for f in error.result.failures if (f.expectation, f.column) in of_skipped]
+    assert len(reasons) == len(of_skipped) and all("skipped" in r for r in reasons)
 
 
 def test_a_run_whose_dbt_tasks_kept_no_results_blocks(warehouse_copy: Settings, tmp_path: Path) -> None:
@@ -129,9 +146,44 @@ def test_a_run_whose_dbt_tasks_kept_no_results_blocks(warehouse_copy: Settings, 
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     (tmp_path / "manifest.json").write_text((built / "manifest.json").read_text())
     from cxpipe.gate import dbt_checks
-    from cxpipe.gate.dbt_results import expected_tests
+    from cxpipe.gate.dbt_results import expected_tests, listed_column_checks
 
     checks = dbt_checks(configured(warehouse_copy, CX_DBT_ARTIFACTS_DIR=str(tmp_path)), REPORTING_TABLES)
     expected = expected_tests(json.loads((built / "manifest.json").read_text()), REPORTING_TABLES)
-    assert len(checks) == len(expected) > 20 and not any(c.passed for c in checks)
+    listed = sum(
+        len(listed_column_checks(node)) if node["test_metadata"]["name"] == "column_checks" else 1
+        for node in expected.values()
+        if node.get("test_metadata")
+    ) + sum(1 for node in expected.values() if not node.get("test_metadata"))  # singular tests
+    assert len(checks) == listed > 100 and not any(c.passed for c in checks)
     assert {c.severity for c in checks} == {"error", "warning"}
+
+
+def test_failing_column_checks_are_named_by_model_column_rule_and_rows(warehouse_copy: Settings) -> None:
+    """Real bad rows, a real ``dbt test`` of the model: each failing check of its column_checks test
+    blocks with its column, rule and row count (from the stored failures); its other checks pass."""
+    whole = (warehouse_copy.data_dir / "dbt_target" / "run_results.json").read_text()
+    with duckdb.connect(str(warehouse_copy.build_db)) as con:
+        orders = [
+            i for (i,) in con.execute("select order_id from staging.stg_sales__orders order by 1 limit 5").fetchall()
+        ]
+        con.execute("update staging.stg_sales__orders set status = 'lost' where order_id in (?, ?, ?)", orders[:3])
+        con.execute("update staging.stg_sales__orders set channel = null where order_id in (?, ?)", orders[3:5])
+    tested = run_dbt(warehouse_copy, "test", "--select", "stg_sales__orders,test_name:column_checks")
+    assert tested.returncode == 1, tested.stdout[-2000:]
+    folder = kept_for_run(warehouse_copy, "run-x")
+    (folder / "run_results.json").rename(folder / "run_results.column_checks.json")
+    (folder / "run_results.json").write_text(whole)  # the build's results beside it; the later test run wins
+    build = json.loads((folder / "run_results.column_checks.json").read_text())
+    assert [r["status"] for r in build["results"]] == ["fail"]
+
+    error = _blocked(warehouse_copy)
+
+    failing = sorted((f.table, f.column, f.expectation, f.observed["failures"]) for f in error.result.failures)
+    assert failing == [
+        ("stg_sales__orders", "channel", "not_null", 2),
+        ("stg_sales__orders", "status", "accepted_values", 3),
+    ]
+    assert "stg_sales__orders.status: accepted_values failed" in str(error)
+    passed = {(c.column, c.check) for c in error.result.checks if c.table == "stg_sales__orders" and c.passed}
+    assert {("order_id", "not_null"), ("order_id", "unique"), ("status", "not_null")} <= passed

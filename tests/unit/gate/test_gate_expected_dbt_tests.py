@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from cxpipe.gate import GateResult, collect_dbt_results, dbt_checks
-from cxpipe.gate.dbt_results import expected_tests, run_results_folder
+from cxpipe.gate.dbt_results import column_check_records, expected_tests, listed_column_checks, run_results_folder
 from cxpipe.settings import Settings
 
 RUN = "scheduled__2026-11-02T00:00:00+00:00"
@@ -129,3 +130,104 @@ def test_only_the_dag_runs_own_results_count(settings: Settings) -> None:
     assert "did not run" in failure.describe() and str(run_results_folder(settings, RUN)) in failure.describe()
     # without a run (``cxpipe gate``), the newest kept run stands for the build
     assert _gate(settings, None).failures == []
+
+
+#: A column_checks test as dbt's manifest holds it: its checks in test_metadata.kwargs, its stored failures' relation.
+FOLDED: dict[str, Any] = {
+    **_test("column_checks_stg_sales__orders", STAGING, column=None),
+    "test_metadata": {
+        "name": "column_checks",
+        "kwargs": {
+            "not_null": ["order_id", "status"],
+            "unique": ["order_id"],
+            "accepted_values": {"status": ["placed", "shipped"]},
+            "accepted_range": {"order_total": {"min_value": 0}},
+            "model": "{{ get_where_subquery(ref('stg_sales__orders')) }}",
+        },
+    },
+    "relation_name": '"audit"."column_checks_stg_sales__orders"',
+}
+LISTED = [
+    ("order_id", "not_null"),
+    ("status", "not_null"),
+    ("order_id", "unique"),
+    ("status", "accepted_values"),
+    ("order_total", "accepted_range"),
+]
+
+
+def _stored(rows: list[tuple[str, str, int]]) -> duckdb.DuckDBPyConnection:
+    """A build warehouse holding the folded test's stored failures, as dbt's store_failures writes them."""
+    con = duckdb.connect()
+    con.execute("create schema audit")
+    con.execute(
+        "create table audit.column_checks_stg_sales__orders (column_name varchar, rule varchar, failing_rows bigint)"
+    )
+    if rows:
+        con.executemany("insert into audit.column_checks_stg_sales__orders values (?, ?, ?)", rows)
+    return con
+
+
+def test_a_column_checks_test_lists_each_column_and_rule() -> None:
+    assert listed_column_checks(FOLDED) == LISTED
+
+
+def test_a_passing_column_checks_test_is_one_passing_check_per_column_and_rule() -> None:
+    records = column_check_records(FOLDED, {"status": "pass"}, None)
+    assert [(r.table, r.column, r.check, r.passed, r.severity) for r in records] == [
+        ("stg_sales__orders", column, rule, True, "error") for column, rule in LISTED
+    ]
+
+
+def test_a_failing_column_checks_test_names_each_failing_column_rule_and_row_count() -> None:
+    build = _stored([("status", "accepted_values", 3), ("order_id", "unique", 2)])
+    result = GateResult(passed=True, checks_run=0)
+    for record in column_check_records(FOLDED, {"status": "fail", "failures": 5}, build):
+        result.add(record)
+    assert result.checks_run == len(LISTED)
+    assert [(f.table, f.column, f.expectation, f.observed["failures"]) for f in result.failures] == [
+        ("stg_sales__orders", "order_id", "unique", 2),
+        ("stg_sales__orders", "status", "accepted_values", 3),
+    ]
+    assert result.failures[1].describe().startswith("stg_sales__orders.status: accepted_values failed (observed: ")
+    assert "column_checks_stg_sales__orders" in result.failures[1].describe()
+
+
+def test_a_failing_column_checks_test_without_its_stored_rows_fails_every_check_saying_why() -> None:
+    for build in (None, duckdb.connect()):  # no warehouse given; a warehouse without the stored table
+        records = column_check_records(FOLDED, {"status": "fail", "failures": 5}, build)
+        assert [(r.column, r.check) for r in records] == LISTED
+        assert not any(r.passed for r in records)
+        assert all(r.observed["failures"] == 5 and "stored failures" in r.observed["reason"] for r in records)
+
+
+@pytest.mark.parametrize("status", [None, "skipped", "error"])
+def test_a_column_checks_test_that_did_not_run_or_errored_blocks_each_of_its_checks(status: str | None) -> None:
+    result = None if status is None else {"status": status, "failures": None}
+    records = column_check_records(FOLDED, result, _stored([]))
+    assert [(r.column, r.check) for r in records] == LISTED
+    assert not any(r.passed for r in records)
+    expected = "error" if status == "error" else "not run"
+    assert {r.observed["status"] for r in records} == {expected}
+
+
+def test_dbt_checks_expand_a_column_checks_test_among_the_others(settings: Settings) -> None:
+    manifest = {**MANIFEST, "nodes": {**MANIFEST["nodes"], "test.cxpipe.column_checks_stg_sales__orders.6": FOLDED}}
+    project = settings.data_dir / "cosmos" / "folded"
+    (project / "target").mkdir(parents=True)
+    (project / "target" / "manifest.json").write_text(json.dumps(manifest))
+    statuses = {uid: "pass" for uid in EXPECTED} | {"test.cxpipe.column_checks_stg_sales__orders.6": "fail"}
+    results = {
+        "metadata": {"generated_at": "2026-11-02T01:00:00"},
+        "results": [
+            {"unique_id": uid, "status": status, "failures": 4 if status == "fail" else 0}
+            for uid, status in statuses.items()
+        ],
+    }
+    (project / "target" / "run_results.json").write_text(json.dumps(results))
+    collect_dbt_results(str(project), context={"run_id": RUN})
+    checks = dbt_checks(settings, TABLES, RUN, _stored([("order_total", "accepted_range", 4)]))
+    assert len(checks) == len(EXPECTED) + len(LISTED)
+    assert [(c.table, c.column, c.check, c.observed["failures"]) for c in checks if not c.passed] == [
+        ("stg_sales__orders", "order_total", "accepted_range", 4)
+    ]
