@@ -64,10 +64,13 @@ format: env ## apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix .
 	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff fix models
 
-# Two pytest-xdist workers. --dist loadgroup: each e2e module runs on one worker, its tests one
-# after another; every other test goes to whichever worker is free (tests/conftest.py).
+# pytest-xdist, --dist loadgroup: each e2e module runs on one worker, its tests one after another;
+# every other test goes to whichever worker is free (tests/conftest.py). `make test` runs one worker
+# more than the 2 cores CI has: the e2e modules wait on Airflow's scheduler loop, servers starting
+# and killed processes, and a third worker fills those gaps (TEST_WORKERS to change it).
+TEST_WORKERS ?= 3
 test: lint ## lint, then every test tier: unit, dbt, integration (PostgreSQL), e2e (Airflow)
-	$(BIN)/pytest -n 2 --dist loadgroup tests
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup tests
 
 test-fast: env ## the edit loop: unit and dbt tiers but their `slow` tests, no servers, no Airflow runs
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow" tests/unit tests/dbt

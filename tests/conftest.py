@@ -81,7 +81,7 @@ ONE_WORKER_MODULES: tuple[str, ...] = ()
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``pytest -n 2 --dist loadgroup``: each e2e module, and each module of :data:`ONE_WORKER_MODULES`, is
+    """``pytest -n N --dist loadgroup``: each e2e module, and each module of :data:`ONE_WORKER_MODULES`, is
     one group that one worker runs, one test after another (its tests share the module's Airflow run or
     Spark build, which a second worker would make again); every other test goes to whichever worker is free.
 
