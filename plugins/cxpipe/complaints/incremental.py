@@ -218,17 +218,16 @@ def analyse_increment(
         """)
         analysed = _count(con, todo)
         batches = 0
+        if analysed:
+            # the analysis' libraries and fitted models load only when there is a text to analyse
+            from cxpipe.complaints.pipeline import analyse_texts, complaint_models
+
+            if models is None:
+                models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
         for low in range(0, analysed, batch_texts):
             frame = con.execute(
                 f"select text_hash, text from {todo} where n > ? and n <= ? order by n", [low, low + batch_texts]
             ).df()
-            if models is None:
-                # the analysis' libraries and fitted models load here, with the first text to analyse
-                from cxpipe.complaints.pipeline import complaint_models
-
-                models = complaint_models(taxonomy, overrides, texts, corpus_dir, corpora_dir, cache_dir)
-            from cxpipe.complaints.pipeline import analyse_texts
-
             out = analyse_texts(frame, taxonomy, id_column="text_hash", text_column="text", models=models)
             out = out.rename(columns={"complaint_id": "text_hash"})
             con.register(batch, out)

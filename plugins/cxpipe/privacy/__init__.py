@@ -188,32 +188,31 @@ _GROUPS = re.compile(r"\d+")
 Span = tuple[int, int]
 
 
-#: Values a memo of :func:`_per_distinct` holds at most before it starts again (bounds its memory).
-_MEMO_LIMIT = 2_000_000
-
-
-def _per_distinct(
-    values: pd.Series, one: Callable[[object], object], memo: dict[object, object] | None = None
-) -> pd.Series:
+def _per_distinct(values: pd.Series, one: Callable[[object], object]) -> pd.Series:
     """``values.map(one).astype("string")``, with ``one`` called once per distinct value (missing
-    values are passed through as missing): columns repeat their values, a keyed hash or a redaction
-    costs far more than a lookup. ``memo`` keeps ``one``'s results from call to call (the batches
-    of one load)."""
+    values are passed through as missing): columns repeat their values, a redaction costs far more
+    than a lookup."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     # a list of Python values first: iterating an Arrow-backed array builds each value on its own
-    if memo is None:
-        done = np.array([one(value) for value in distinct.tolist()], dtype=object)
-    else:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        done = np.array(
-            [memo[value] if value in memo else memo.setdefault(value, one(value)) for value in distinct.tolist()],
-            dtype=object,
-        )
+    done = np.array([one(value) for value in distinct.tolist()], dtype=object)
     out = np.full(len(values), None, dtype=object)
     found = codes >= 0
     out[found] = done[codes[found]]
     return pd.Series(out, index=values.index, name=values.name).astype("string")
+
+
+def _string_array(values: pd.Series) -> tuple[pd.Series, pa.Array]:
+    """``values`` as a pandas string Series and as one Arrow string array (missing values stay missing)."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    array = pa.array(text.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return text, pc.cast(array, pa.string())
+
+
+def _string_series(array: pa.Array, like: pd.Series) -> pd.Series:
+    """An Arrow string array as a pandas string Series with ``like``'s index and name."""
+    return pd.Series(pd.arrays.ArrowStringArray(array), index=like.index, name=like.name, dtype="string")
 
 
 #: What Python's ``str.strip`` removes from ASCII text (``\s``: ``\t\n\v\f\r``, the separators U+001C-U+001F, space).
@@ -238,33 +237,17 @@ def _hmac_column(normalised: pa.Array, secret: bytes) -> pa.Array:
     return pc.cast(hashed.column("h").combine_chunks(), pa.string())
 
 
-def pseudonymise(values: pd.Series, key: str, memo: dict[object, object] | None = None) -> pd.Series:
+def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     """Replace each non-empty value by a keyed hash (HMAC-SHA256, 24 hex chars).
 
     Values are trimmed and lower-cased first, so ``A@X.com `` and ``a@x.com`` agree. Each
     distinct value is hashed once, all of a column's in one DuckDB statement (its SHA-256; the
-    HMAC construction of RFC 2104 around it); with ``memo`` (a dict kept by the caller, for one
-    ``key``) the values it holds are looked up instead and the new ones added to it.
+    HMAC construction of RFC 2104 around it).
     """
-    secret = key.encode()
-    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
-    array = pa.array(text.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    array = pc.cast(array, pa.string())
+    _, array = _string_array(values)
     encoded = pc.dictionary_encode(array)  # missing values stay missing
-    distinct = encoded.dictionary
-    if memo is not None:
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        listed = distinct.to_pylist()
-        new = [value for value in listed if value not in memo]
-        memo.update(zip(new, _pseudonyms(pa.array(new, pa.string()), secret).to_pylist(), strict=True))
-        hashed = pa.array([memo[value] for value in listed], pa.string())
-    else:
-        hashed = _pseudonyms(distinct, secret)
-    out = pc.take(hashed, encoded.indices)
-    return pd.Series(pd.arrays.ArrowStringArray(out), index=values.index, name=values.name, dtype="string")
+    hashed = _pseudonyms(encoded.dictionary, key.encode())
+    return _string_series(pc.take(hashed, encoded.indices), values)
 
 
 def _pseudonyms(distinct: pa.Array, secret: bytes) -> pa.Array:
@@ -470,14 +453,10 @@ def mask_contact_details(values: pd.Series) -> pd.Series:
             return value
         return redact_pii(value)[0]
 
-    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
-    array = pa.array(text.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    array = pc.cast(array, pa.string())
+    text, array = _string_array(values)
     candidates = may_hold_contact_details(array)
     if candidates.any():
         redacted = _per_distinct(text[candidates], one)
         replacements = pc.cast(pa.array(redacted.array), pa.string())
         array = pc.replace_with_mask(array, pa.array(candidates), replacements)
-    return pd.Series(pd.arrays.ArrowStringArray(array), index=values.index, name=values.name, dtype="string")
+    return _string_series(array, values)
