@@ -18,7 +18,7 @@ export GX_ANALYTICS_ENABLED := false
 demo run: export CX_DEMO_MODE ?= true
 export DO_NOT_TRACK := true
 
-.PHONY: help env run demo report status test test-fast lint format docs bench clean contracts-check contracts-state
+.PHONY: help env run demo report status test test-fast lint lint-python lint-sql lint-types lint-contracts format docs bench clean contracts-check contracts-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,12 +45,24 @@ report: env ## write the offline HTML report of the published warehouse (data/re
 status: env ## sources, last gate and publication, freshness (exit 0 OK, 3 nothing published, 4 gate failed, 5 stale)
 	$(BIN)/cxpipe status
 
+# The checks are independent and each runs on one core: they run side by side (-j3), each one's
+# output printed whole when it ends (--output-sync), and lint fails if any of them fails.
+LINT_CHECKS := lint-python lint-sql lint-types lint-contracts
 lint: env ## ruff, sqlfluff (dbt templater), mypy, the import layers (lint-imports), the reporting contracts
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(LINT_CHECKS)
+
+lint-python:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models
-	$(BIN)/mypy plugins/cxpipe
 	$(BIN)/lint-imports
+
+lint-sql:
+	cd dbt_project && CX_BUILD_DB=:memory: ../$(BIN)/sqlfluff lint models
+
+lint-types:
+	$(BIN)/mypy plugins/cxpipe
+
+lint-contracts:
 	$(BIN)/cxpipe contract-state check
 
 contracts-check: env ## fail on a breaking change to a reporting table's contract that is not a new model version
