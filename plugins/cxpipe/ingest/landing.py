@@ -223,7 +223,8 @@ def _pieces(buffer: str | bytes, start: int, size: int, quoted: bool) -> Iterato
         cut = buffer.find(newline, min(start + size, end_of) - 1)  # type: ignore[arg-type]
         cut = end_of if cut < 0 else cut + 1
         if quoted:
-            quotes = buffer.count(quote, start, cut)  # type: ignore[arg-type]
+            # (a piece without a quote character, the usual case, is found by one fast search)
+            quotes = buffer.count(quote, start, cut) if buffer.find(quote, start, cut) >= 0 else 0  # type: ignore[arg-type]
             while quotes % 2 and cut < end_of:
                 following = buffer.find(newline, cut)  # type: ignore[arg-type]
                 following = end_of if following < 0 else following + 1
@@ -244,14 +245,25 @@ def _utf8_alone(declared: str | Sequence[str] | None, data: bytes) -> bool:
     )
 
 
+def _utf8_pieces(data: bytes, size: int, quoted: bool) -> Iterator[tuple[str, bytes | None]]:
+    """The pieces of UTF-8 ``data`` (see :func:`_pieces`), each decoded, beside its bytes."""
+    for start, end in _pieces(data, 0, size, quoted):
+        piece = data[start:end]
+        yield piece.decode("utf-8"), piece
+
+
 class _ReadWholeError(Exception):
     """A piece of a file cannot be read on its own: the file is read whole."""
 
 
-def _piece_batches(entity: Entity, path: Path, pieces: Iterator[str], encoding: str) -> Iterator[Batch]:
+def _piece_batches(
+    entity: Entity, path: Path, pieces: Iterator[tuple[str, bytes | None]], encoding: str
+) -> Iterator[Batch]:
+    """Each piece's batch; a piece is its text and, for a UTF-8 file, the bytes it was decoded from (the
+    readers then take those rather than encoding the text again)."""
     header: list[str] | None = None
     line = 1
-    for number, text in enumerate(pieces):
+    for number, (text, data) in enumerate(pieces):
         lossy = not text.isascii() and UNDECODABLE.search(text) is not None
         if entity.file_format == "csv":
             start = 0
@@ -265,11 +277,13 @@ def _piece_batches(entity: Entity, path: Path, pieces: Iterator[str], encoding: 
                 header, header_lines, start = found
                 line = header_lines + 1
             assert header is not None
-            frame = parse_csv_piece(text[start:] if start else text, line, header)
+            if start and data is not None:
+                data = data[len(text[:start].encode("utf-8")) :]
+            frame = parse_csv_piece(text[start:] if start else text, line, header, data)
             if frame is None:
                 raise _ReadWholeError
         else:
-            frame = parse_jsonl(text, str(path), line)
+            frame = parse_jsonl(text, str(path), line, data)
         lines = int(frame.attrs["lines"])
         line += lines
         frame.insert(0, "_source_file", path.name)
@@ -285,9 +299,7 @@ def _file_batches(
     if not whole and _utf8_alone(declared, data):
         given = 0
         try:
-            for batch in _piece_batches(
-                entity, path, (data[a:b].decode("utf-8") for a, b in _pieces(data, 0, size, quoted)), "utf-8"
-            ):
+            for batch in _piece_batches(entity, path, _utf8_pieces(data, size, quoted), "utf-8"):
                 given += 1
                 yield batch
             return
@@ -302,7 +314,8 @@ def _file_batches(
     if not whole and len(text) > size:
         given = 0
         try:
-            for batch in _piece_batches(entity, path, (text[a:b] for a, b in _pieces(text, 0, size, quoted)), encoding):
+            texts = ((text[a:b], None) for a, b in _pieces(text, 0, size, quoted))
+            for batch in _piece_batches(entity, path, texts, encoding):
                 given += 1
                 yield batch
             return

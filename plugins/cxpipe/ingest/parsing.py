@@ -191,16 +191,22 @@ def _unquoted(text: str, start: int, width: int) -> bool:
     carriage return but before a line break, and more than one column (a line holding no delimiter
     then is blank or has the wrong number of fields). Each physical line is then one record whose
     fields are the line split at the delimiters, which is what the reader would return."""
-    return width > 1 and text.find('"', start) < 0 and text.count("\r", start) == text.count("\r\n", start)
+    if width < 2 or text.find('"', start) >= 0:
+        return False
+    return text.find("\r", start) < 0 or text.count("\r", start) == text.count("\r\n", start)
 
 
-def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
+def _unquoted_records(
+    body: str, first: int, header: list[str], breaks: int | None = None, data: bytes | None = None
+) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
     """The records of ``body`` (no quotes, see :func:`_unquoted`), split in Arrow; ``first`` is the
-    physical line number of its first line. Returns the records with the header's number of fields
+    physical line number of its first line; ``breaks``: ``body.count("\\n")`` and ``data``: its UTF-8 bytes,
+    when the caller has them.
+    Returns the records with the header's number of fields
     (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
     :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
     of fields, and a last line without a line break, are looked at one by one in Python."""
-    whole = _unquoted_by_arrow(body, first, header)
+    whole = _unquoted_by_arrow(body, first, header, breaks, data)
     if whole is not None:
         return whole, [], 0
     width = len(header)
@@ -249,21 +255,27 @@ def _unquoted_records(body: str, first: int, header: list[str]) -> tuple[pd.Data
 _BOM = "\ufeff".encode()
 
 
-def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+def _unquoted_by_arrow(
+    body: str, first: int, header: list[str], breaks: int | None = None, data: bytes | None = None
+) -> pd.DataFrame | None:
     """The records of ``body`` (no quotes, see :func:`_unquoted`) read by Arrow's CSV reader with
     quoting off, when every line ends alike (all ``\\n`` or all ``\\r\\n``), the last one too, and
     every line is a record with the header's number of fields: each physical line is then one
     record, split at the delimiters, as :func:`_unquoted_records` splits it. None otherwise (an empty
     line; a line of blanks or with another number of fields, which Arrow refuses: the lines are then
-    split one by one)."""
-    crlf = body.count("\r\n")
-    lines = body.count("\n")
+    split one by one). ``breaks``: ``body.count("\\n")`` and ``data``: ``body.encode("utf-8")``, when the
+    caller has them (a piece of a UTF-8 file is decoded from its bytes).
+
+    The values are read as ``large_string``, the type of the frame's text columns, so they need no
+    copy into it."""
+    crlf = body.count("\r\n") if "\r" in body else 0
+    lines = body.count("\n") if breaks is None else breaks
     if not body.endswith("\n") or (crlf and crlf != lines):
         return None
     if body.startswith(("\n", "\r\n")) or "\n\n" in body or "\n\r\n" in body:
         return None  # an empty line (Arrow would read it as a record of empty fields)
     try:
-        data = body.encode("utf-8")
+        data = body.encode("utf-8") if data is None else data
         if _BOM in data:
             return None  # Arrow skips a byte order mark at the start, splitting the lines keeps it
         table = pa_csv.read_csv(
@@ -277,7 +289,7 @@ def _unquoted_by_arrow(body: str, first: int, header: list[str]) -> pd.DataFrame
                 ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
+                column_types=dict.fromkeys(header, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -307,7 +319,7 @@ def _writes_back(columns: list[pa.Array], eol: str, body: str) -> bool:
     return bool(eol.join(records.to_pylist()) + eol == body)
 
 
-def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | None:
+def _quoted_records(body: str, first: int, header: list[str], data: bytes | None = None) -> pd.DataFrame | None:
     """The records of ``body`` read by Arrow's CSV reader, or None when the CSV reader of
     :func:`parse_csv` must read them line by line.
 
@@ -324,7 +336,7 @@ def _quoted_records(body: str, first: int, header: list[str]) -> pd.DataFrame | 
     if width < 2 or not body.endswith("\n"):
         return None
     try:
-        data = body.encode("utf-8")
+        data = body.encode("utf-8") if data is None else data  # (``data``: the bytes, when given)
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
@@ -549,16 +561,18 @@ def csv_header(text: str, path: str, expected: Collection[str] = ()) -> tuple[li
         return header, lines.taken[-1][0], lines.pos
 
 
-def parse_csv_piece(body: str, first_line: int, header: list[str]) -> pd.DataFrame | None:
+def parse_csv_piece(body: str, first_line: int, header: list[str], data: bytes | None = None) -> pd.DataFrame | None:
     """Records of ``body``, a piece of a CSV file after its header cut at a record boundary, whose
     first line is physical line ``first_line``: what :func:`parse_csv` returns for them when they
     need no reading line by line (no quotes, or quotes that Arrow's reader reads and that write back
     to the text exactly), else None (then the file is read whole by :func:`parse_csv`). The frame's
-    ``attrs`` count the piece's lines and blank lines."""
+    ``attrs`` count the piece's lines and blank lines. ``data``: ``body.encode("utf-8")`` when the caller has it."""
     if _unquoted(body, 0, len(header)):
-        records, aside, blank = _unquoted_records(body, first_line, header)
-        return _accounted(_csv_frame([records], aside, header), count_lines(body), blank)
-    quoted = _quoted_records(body, first_line, header)
+        breaks = body.count("\n")
+        records, aside, blank = _unquoted_records(body, first_line, header, breaks, data)
+        lines = breaks + (0 if body.endswith("\n") or not body else 1)  # count_lines(body)
+        return _accounted(_csv_frame([records], aside, header), lines, blank)
+    quoted = _quoted_records(body, first_line, header, data)
     if quoted is None:
         return None
     return _accounted(_csv_frame([quoted], [], header), count_lines(body), 0)
@@ -599,11 +613,11 @@ class _KeySet:
         self.values: list[tuple[object, ...]] = []
 
 
-def parse_jsonl(text: str, path: str, first_line: int = 1) -> pd.DataFrame:
+def parse_jsonl(text: str, path: str, first_line: int = 1, data: bytes | None = None) -> pd.DataFrame:
     """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
 
     ``first_line`` is the physical line number of the text's first line (a piece of a larger
-    file, cut at a line break, starts further down).
+    file, cut at a line break, starts further down); ``data``: ``text.encode("utf-8")`` when the caller has it.
 
     A line must hold one JSON object with each key once. A last line without a line break is
     loaded only when it is a complete object (its closing brace shows it was not cut off).
@@ -613,7 +627,7 @@ def parse_jsonl(text: str, path: str, first_line: int = 1) -> pd.DataFrame:
     ``_last_line`` and ``_raw_error`` (and ``_raw`` where the first malformed line comes).
     """
     total = count_lines(text)
-    fast = _jsonl_by_arrow(text, first_line, total)
+    fast = _jsonl_by_arrow(text, first_line, total, data)
     if fast is not None:
         return _accounted(fast, total, 0)
     blank = 0
@@ -714,7 +728,7 @@ def _read_json(data: bytes, first: dict[str, object]) -> pa.Table | None:
     return table
 
 
-def _jsonl_by_arrow(text: str, first_line: int, total: int) -> pd.DataFrame | None:
+def _jsonl_by_arrow(text: str, first_line: int, total: int, data: bytes | None = None) -> pd.DataFrame | None:
     """The records of JSON Lines ``text`` read by Arrow's JSON reader, or None when :func:`parse_jsonl`
     must read them line by line.
 
@@ -730,7 +744,7 @@ def _jsonl_by_arrow(text: str, first_line: int, total: int) -> pd.DataFrame | No
     if not text.endswith("\n"):
         return None
     try:
-        data = text.encode("utf-8")
+        data = text.encode("utf-8") if data is None else data
     except UnicodeEncodeError:
         return None
     if b"\r" in data or b'\\"' in data or b"\\u" in data or _BOM in data:

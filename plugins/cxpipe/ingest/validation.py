@@ -101,6 +101,60 @@ def may_hold(text: pd.Series, forbidden: str) -> bool:
     return False
 
 
+def _text_chunks(text: pd.Series) -> list[pa.Array] | None:
+    """The Arrow chunks of a text column without missing values (None for any other column)."""
+    values = pa.array(text.array)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) or chunk.null_count:
+            return None
+    return chunks
+
+
+def _offsets(chunk: pa.Array) -> np.ndarray:
+    """Where each value of a text chunk starts in its data buffer, and where the last one ends."""
+    if not len(chunk):
+        return np.zeros(1, dtype="int64")
+    width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
+    return np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+
+
+def stripped(text: pd.Series) -> pd.Series:
+    """``text.str.strip()``; ``text`` itself when no value begins or ends with a byte that could be part of
+    whitespace. Every whitespace character is either ASCII at or below the space (``\\t\\n\\v\\f\\r``,
+    U+001C-U+001F, the space) or beyond ASCII, whose UTF-8 bytes all lie at or above 0x80: a value whose
+    first and last bytes are printable ASCII has nothing to strip. Only the first and last bytes are read."""
+    chunks = _text_chunks(text)
+    if chunks is None:
+        return text.str.strip()
+    for chunk in chunks:
+        offsets = _offsets(chunk)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = starts < ends
+        if not filled.any():
+            continue
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        edges = np.concatenate((data[starts[filled]], data[ends[filled] - 1]))
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return text.str.strip()
+    return text
+
+
+def filled(text: pd.Series) -> pd.Series:
+    """``text.str.len() > 0``, from the values' byte lengths (a value has characters exactly when it has bytes)."""
+    chunks = _text_chunks(text)
+    if chunks is None:
+        return text.str.len() > 0
+    lengths = [np.diff(_offsets(chunk)) > 0 for chunk in chunks]
+    return pd.Series(np.concatenate(lengths) if lengths else np.zeros(0, dtype=bool), index=text.index)
+
+
+def _any_holds(text: pd.Series, part: str) -> bool:
+    """Whether some value of ``text`` (missing values aside) holds ``part``."""
+    found = pc.any(pc.match_substring(pa.array(text.array), part)).as_py()
+    return bool(found)
+
+
 def _iso_8601(text: pd.Series) -> pd.Series:
     """``text.str.fullmatch(ISO_8601)``, by Arrow's RE2 for ASCII values and Python's ``re`` for the others
     (pandas hands the whole column to ``re`` one value at a time, since RE2's ``\\s`` is narrower)."""
@@ -146,9 +200,15 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
 
 def _integers(column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series, _Problems]:
     form = present & text.str.fullmatch(INTEGER)
-    digits = text.where(form, None).str.replace(r"\.0*$", "", regex=True).str.removeprefix("+")
-    long = form & (digits.str.lstrip("-").str.lstrip("0").str.len() > 18)
+    digits = text.where(form, None)
+    # (each step only where it can change a value: a fraction of zeros needs a point, a sign a plus)
+    if _any_holds(digits, "."):
+        digits = digits.str.replace(r"\.0*$", "", regex=True)
+    if _any_holds(digits, "+"):
+        digits = digits.str.removeprefix("+")
     over = pd.Series(False, index=text.index)
+    longest = pc.max(pc.binary_length(pa.array(digits.array))).as_py()
+    long = form & (digits.str.lstrip("-").str.lstrip("0").str.len() > 18) if (longest or 0) > 18 else over
     if long.any():
         outside = digits[long].map(lambda v: not _INT64[0] <= int(v) <= _INT64[1])
         over = outside.reindex(text.index, fill_value=False).astype(bool)
@@ -271,7 +331,7 @@ def validate(
                 return "line " + lines + f", {name}: control character " + codes + " (not allowed in this column)"
 
             reasons.add(controlled, control_reason)
-        text = given.str.strip()
+        text = stripped(given)
         if lossy:
             undecodable = text.str.contains(UNDECODABLE)
             hint = (
@@ -285,7 +345,7 @@ def validate(
 
             reasons.add(undecodable, undecoded)
             text = text.where(~undecodable, "")
-        present = text.str.len() > 0  # once per column: the cast, the required and the list checks use it
+        present = filled(text)  # once per column: the cast, the required and the list checks use it
         values, bad, problems = _cast(entity, column, text, load_date, present)
         if controlled.any():
             values = values.where(~controlled)

@@ -391,3 +391,27 @@ def test_records_without_quotes_read_by_arrow_are_those_split_line_by_line(body:
     assert fast is not None and split is not None
     pd.testing.assert_frame_equal(fast, split, check_exact=True)
     assert fast.attrs == split.attrs
+
+
+@pytest.mark.parametrize("body", UNQUOTED_BODIES)
+def test_a_csv_piece_read_from_its_bytes_is_the_piece_read_from_its_text(body: str) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    header = ["id", "x", "y"]
+    from_text = parsing.parse_csv_piece(body, 2, header)
+    from_bytes = parsing.parse_csv_piece(body, 2, header, body.encode("utf-8"))
+    assert from_text is not None and from_bytes is not None
+    pd.testing.assert_frame_equal(from_bytes, from_text, check_exact=True)
+    assert from_bytes.attrs == from_text.attrs
+
+
+@pytest.mark.parametrize("text", ARROW_JSONL)
+def test_json_lines_read_from_their_bytes_are_those_read_from_their_text(text: str) -> None:
+    import pandas as pd
+
+    from cxpipe.ingest import parsing
+
+    from_bytes = parsing.parse_jsonl(text, "x.jsonl", 5, text.encode("utf-8"))
+    pd.testing.assert_frame_equal(from_bytes, parsing.parse_jsonl(text, "x.jsonl", 5), check_exact=True)

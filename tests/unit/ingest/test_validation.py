@@ -134,3 +134,46 @@ def test_a_value_with_a_control_character_in_a_later_batch_is_still_quarantined(
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     (row,) = _quarantine(settings)
     assert "control character U+0001" in str(row["reason"]) and row["source_row"] == 4
+
+
+def test_stripping_and_presence_from_a_columns_bytes_agree_with_the_string_methods() -> None:
+    """:func:`stripped` is ``str.strip()`` (and the column itself when no value's first or last byte could
+    be whitespace); :func:`filled` is ``str.len() > 0``, for characters of every kind at either end."""
+    import pandas as pd
+
+    from cxpipe.ingest.validation import filled, stripped
+
+    for code in [*range(0x00, 0x250), 0x1680, 0x2000, 0x2028, 0x202F, 0x3000, 0xFEFF, 0xFFFD, 0x1F600]:
+        c = chr(code)
+        values = pd.Series(["plain", f"{c}a", f"b{c}", f"{c}", "", "中 文", "x y"], dtype="str", index=range(3, 10))
+        for column in (values, values.iloc[1:2], values.iloc[2:3], values.iloc[3:], values.iloc[5:]):
+            expected = column.str.strip()
+            assert stripped(column).tolist() == expected.tolist(), hex(code)
+            assert list(stripped(column).index) == list(column.index)
+            assert filled(column).tolist() == (column.str.len() > 0).tolist()
+            assert list(filled(column).index) == list(column.index)
+    clean = pd.Series(["a", "b c", "", "x中文x"], dtype="str")
+    assert stripped(clean) is clean  # nothing to strip: no copy
+    assert filled(pd.Series([], dtype="str")).tolist() == []
+    with_missing = pd.Series([" a", None], dtype="str")  # a missing value: the string methods themselves
+    assert stripped(with_missing).tolist()[0] == "a"
+
+
+def test_integers_with_points_signs_and_many_digits_are_typed_as_before() -> None:
+    import pandas as pd
+
+    from cxpipe.contracts import ORDER_LINES
+    from cxpipe.ingest.validation import _integers
+
+    column = next(c for c in ORDER_LINES.columns if c.type == "integer")
+    given = ["12", "+5", "5.000", "5.", "-0", "-00012", "+0.0", "9223372036854775807", "9223372036854775808",
+             "-9223372036854775808", "0000000000000000000000001", "1.5", "x", ""]  # fmt: skip
+    text = pd.Series(given, dtype="str")
+    values, bad, problems = _integers(column, text, text.str.len() > 0)
+    assert values.tolist()[:8] == [12, 5, 5, 5, 0, -12, 0, 2**63 - 1]
+    assert pd.isna(values.iloc[8]) and values.iloc[9] == -(2**63) and values.iloc[10] == 1
+    assert bad.tolist() == [False] * 11 + [True, True, False]
+    assert problems[0][0].tolist() == [False] * 8 + [True] + [False] * 5
+    # no point, no sign, no long value: the same values by the shorter way
+    short = pd.Series(["1", "-2", "007", ""], dtype="str")
+    assert _integers(column, short, short.str.len() > 0)[0].tolist()[:3] == [1, -2, 7]
