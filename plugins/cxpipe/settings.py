@@ -545,7 +545,8 @@ history)"""
     ] = "80%"
     """memory DuckDB may hold during a dbt build before it spills to disk beside the build file \
 (`cx.duckdb.tmp`; DuckDB's `memory_limit`; its default is 80%); dbt's Python process, the complaint models and one \
-batch of texts come on top: with 3GB the SF 100 build run alone peaked at 3.8 GB, and the whole pipeline through Airflow, whose dbt task holds the build in its own process, at 4.1 GB (docs/benchmarks.md)"""
+batch of texts come on top: with 3GB the SF 100 build run alone peaked at 3.8 GB, and the whole \
+pipeline through Airflow, whose dbt task holds the build in its own process, at 4.1 GB (docs/benchmarks.md)"""
     complaint_batch_texts: Annotated[_Positive, _Env("CX_COMPLAINT_BATCH_TEXTS", "a whole number ≥ 1, e.g. 50000")] = (
         50_000
     )
