@@ -133,10 +133,15 @@ def render_markdown(contract: Contract | None = None) -> str:
         "quantities may be negative (credit notes, cancellations, refunds), within the bounds",
         "shown. Timestamps are ISO 8601 unless the source declares `timestamp_formats`; those",
         "with an offset keep it, those without one are in the source's timezone (UTC unless",
-        "overridden), and all are stored in UTC. A timestamp or date must lie within the window",
-        "shown around the load date (days before … days after; `days_before_load`,",
-        "`days_after_load`). Numbers must be plain finite decimals; control characters",
-        "quarantine their row. [bad-input.md](bad-input.md) lists what ingest does with bad input.",
+        "overridden), and all are stored in UTC, to the microsecond: a finer fraction of a second",
+        "(`10:00:00.123456789`) is cut to microseconds (`10:00:00.123456`), as most warehouses",
+        "do. Relative words (`now`, `today`) are never read as times, not even by a declared",
+        "format. A timestamp or date must lie within the window shown around the load date",
+        "(days before … days after; `days_before_load`, `days_after_load`). Numbers must be plain",
+        "finite decimals written with the ASCII digits 0-9 (`٣` or `３` is not a number); control",
+        "characters, and the private-use characters U+F700-U+F7FF that stand for undecodable",
+        "bytes, quarantine their row. [bad-input.md](bad-input.md) lists what ingest does with",
+        "bad input.",
     ]
     for entity in contract.entities:
         lines += [

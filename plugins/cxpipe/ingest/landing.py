@@ -124,6 +124,21 @@ def read_bytes(path: Path, root: Path) -> bytes:
         return fh.read()
 
 
+def kept_undecodable(data: bytes, text: str, encoding: str) -> bool:
+    """Whether decoding ``data`` as ``encoding`` into ``text`` kept undecodable bytes (as :data:`UNDECODABLE`
+    characters). A file that decodes without error is not lossy even when its text holds such a character
+    itself (that value is quarantined as a private-use character, whatever the batch it is read in); the
+    decoding is tried again only for text holding one (``isascii`` is a flag of the string)."""
+    if text.isascii() or UNDECODABLE.search(text) is None:
+        return False
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def read_file(
     entity: Entity, path: Path, declared: str | Sequence[str] | None, root: Path | None = None
 ) -> tuple[pd.DataFrame, str, bool]:
@@ -133,7 +148,7 @@ def read_file(
     :class:`ContractError`."""
     data = read_bytes(path, root if root is not None else path.parent)
     text, encoding = decode(data, declared, str(path))
-    lossy = not text.isascii() and UNDECODABLE.search(text) is not None  # isascii: a flag of the string
+    lossy = kept_undecodable(data, text, encoding)
     if entity.file_format == "csv":
         frame = parse_csv(text, str(path), entity.column_names)
     else:
@@ -257,14 +272,14 @@ class _ReadWholeError(Exception):
 
 
 def _piece_batches(
-    entity: Entity, path: Path, pieces: Iterator[tuple[str, bytes | None]], encoding: str
+    entity: Entity, path: Path, pieces: Iterator[tuple[str, bytes | None]], encoding: str, lossy: bool
 ) -> Iterator[Batch]:
     """Each piece's batch; a piece is its text and, for a UTF-8 file, the bytes it was decoded from (the
-    readers then take those rather than encoding the text again)."""
+    readers then take those rather than encoding the text again). ``lossy`` is the whole file's
+    :func:`kept_undecodable`, so a row's reasons do not depend on the batch it falls in."""
     header: list[str] | None = None
     line = 1
     for number, (text, data) in enumerate(pieces):
-        lossy = not text.isascii() and UNDECODABLE.search(text) is not None
         if entity.file_format == "csv":
             start = 0
             if number == 0:
@@ -299,7 +314,8 @@ def _file_batches(
     if not whole and _utf8_alone(declared, data):
         given = 0
         try:
-            for batch in _piece_batches(entity, path, _utf8_pieces(data, size, quoted), "utf-8"):
+            # every piece decodes as UTF-8 without error, or the file is decoded whole below: never lossy
+            for batch in _piece_batches(entity, path, _utf8_pieces(data, size, quoted), "utf-8", False):
                 given += 1
                 yield batch
             return
@@ -310,19 +326,19 @@ def _file_batches(
         if given:
             yield RESTART
     text, encoding = decode(data, declared, str(path))
+    lossy = kept_undecodable(data, text, encoding)
     del data
     if not whole and len(text) > size:
         given = 0
         try:
             texts = ((text[a:b], None) for a, b in _pieces(text, 0, size, quoted))
-            for batch in _piece_batches(entity, path, texts, encoding):
+            for batch in _piece_batches(entity, path, texts, encoding, lossy):
                 given += 1
                 yield batch
             return
         except _ReadWholeError:
             if given:
                 yield RESTART
-    lossy = not text.isascii() and UNDECODABLE.search(text) is not None
     if entity.file_format == "csv":
         frame = parse_csv(text, str(path), entity.column_names)
     else:

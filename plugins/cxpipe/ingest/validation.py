@@ -13,12 +13,16 @@ plausible data:
   ``0x10`` are not numbers; integers must fit in 64 bits;
 * timestamps are ISO 8601 (``2026-11-01``, ``2026-11-01T10:00:00+01:00``), or one of the
   source's declared ``timestamp_formats``; relative words (``now``, ``today``) are never
-  read; a value that two declared formats read differently (``03/04/2026`` under a day-first
-  and a month-first format) is ambiguous and quarantined. Values with an offset keep it;
+  read, nor digits other than ASCII ``0-9``; a fraction of a second beyond microseconds
+  (``10:00:00.123456789``) is cut to microseconds, the lake's precision; a value that two
+  declared formats read differently (``03/04/2026`` under a day-first and a month-first
+  format) is ambiguous and quarantined. Values with an offset keep it;
   values without one are in the source's ``timezone``; all are stored in UTC;
 * timestamps and dates must lie within the column's window around the load date
   (``days_before_load``, ``days_after_load``), so a far-future date cannot disable freshness;
-* control characters (NUL, C0 and C1 controls, DEL) quarantine their row;
+* control characters (NUL, C0 and C1 controls, DEL) quarantine their row, and so do the
+  private-use characters U+F700-U+F7FF, which stand for undecodable bytes (:mod:`~cxpipe.ingest.decoding`):
+  in a file that holds undecodable bytes they are reported as such, in any other as themselves;
   free-text columns may hold tabs and line breaks.
 
 Reasons name the column and line, never a value from a row that may be personal data
@@ -42,17 +46,22 @@ from cxpipe.privacy import redact_pii
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+#: Digits are ASCII ``[0-9]`` in every pattern below, never ``\d``: Python's ``re`` reads ``\d`` as any Unicode
+#: decimal digit (Arabic-Indic ``٣``, fullwidth ``３``), which Arrow's and pandas' readers then refuse.
 #: A time of day followed by an offset or zone: such a value is not in the source's timezone.
-_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+_OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*(?:[zZ]|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 #: ISO 8601 (extended format): a date, optionally a time of day and an offset.
-ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?))?)?"
+ISO_8601 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:\s*(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?))?)?"
+)
 #: Python's ``\s`` on ASCII text (``\t\n\v\f\r``, the separators U+001C-U+001F, space) as a class RE2 reads alike.
 _ASCII_SPACE = "[" + "".join(f"\\x{i:02x}" for i in range(128) if re.fullmatch(r"\s", chr(i))) + "]"
-#: :data:`ISO_8601` for Arrow's RE2 on ASCII values, where ``\d`` already means the same as in Python.
+#: :data:`ISO_8601` for Arrow's RE2 on ASCII values.
 _ISO_8601_RE2 = "^(?:" + ISO_8601.replace(r"\s", _ASCII_SPACE) + ")$"
 #: A plain decimal number; an integer (``12`` or ``12.0``).
-NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
-INTEGER = r"[+-]?\d+(?:\.0*)?"
+NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
+INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
 _INT64 = (-(2**63), 2**63 - 1)
 #: Characters no column may hold (C0 and C1 controls, DEL; lone surrogates are refused by the JSON reader) ...
 CONTROL = "[\x00-\x1f\x7f-\x9f]"
@@ -97,6 +106,25 @@ def may_hold(text: pd.Series, forbidden: str) -> bool:
             return True
         lead = np.flatnonzero(found[:-1] == 0xC2) + 1
         if len(lead) and ((found[lead] >= 0x80) & (found[lead] <= 0x9F)).any():
+            return True
+    return False
+
+
+def may_hold_private_use(text: pd.Series) -> bool:
+    """Whether some value of ``text`` may hold a character U+F700-U+F7FF (:data:`UNDECODABLE`), whose UTF-8
+    bytes are ``\xef`` followed by ``\x9c``-``\x9f``: found in the values' bytes all at once."""
+    values = pa.array(text.array)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        if not len(chunk) or chunk.buffers()[2] is None:
+            continue
+        offsets = _offsets(chunk)
+        start, end = int(offsets[0]), int(offsets[-1])
+        found = np.frombuffer(chunk.buffers()[2], dtype=np.uint8, count=end - start, offset=start)
+        lead = np.flatnonzero(found[:-1] == 0xEF) + 1
+        if len(lead) and ((found[lead] >= 0x9C) & (found[lead] <= 0x9F)).any():
             return True
     return False
 
@@ -175,6 +203,12 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     ambiguous = pd.Series(False, index=text.index)
     rest = present & ~iso
     if entity.timestamp_formats and rest.any():
+        # pandas reads ``now`` and ``today`` as the current time whatever the format: a declared format
+        # is tried only on values holding an ASCII digit (every date a format can read has some).
+        rest &= pc.fill_null(pc.match_substring_regex(pa.array(text.array), "[0-9]"), False).to_numpy(
+            zero_copy_only=False
+        )
+    if entity.timestamp_formats and rest.any():
         found: pd.Series | None = None
         for fmt in entity.timestamp_formats:
             parsed = pd.to_datetime(text[rest], utc=True, errors="coerce", format=fmt)
@@ -195,6 +229,11 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
             first = np.ones(len(wall), dtype=bool)
             local = wall.dt.tz_localize(entity.timezone, ambiguous=first, nonexistent="shift_forward")
             stamps = stamps.where(~naive, local.dt.tz_convert("UTC"))
+    # The lake keeps microseconds: digits beyond the sixth of a second's fraction are cut off (a floor,
+    # as the fraction only adds to the second), only where some value has them.
+    held = pd.DatetimeIndex(stamps)
+    if held.unit == "ns" and (held.asi8[held.notna()] % 1000 != 0).any():
+        stamps = stamps.dt.floor("us")
     return stamps, ambiguous
 
 
@@ -345,6 +384,22 @@ def validate(
 
             reasons.add(undecodable, undecoded)
             text = text.where(~undecodable, "")
+        elif may_hold_private_use(text):
+            # decoded without error, so the character is in the file itself: it is never loaded, since
+            # the quarantine would show it as an undecodable byte
+            private = text.str.contains(UNDECODABLE)
+            found = text[private].str.extract(f"({UNDECODABLE.pattern})", expand=False)
+
+            def private_use(rows: pd.Index, name: str = column.name, found: pd.Series = found) -> pd.Series:
+                lines: pd.Series = frame.loc[rows, "_source_row"].astype(str)
+                codes = found[rows].map(lambda c: f"U+{ord(c):04X}")
+                return (
+                    "line " + lines + f", {name}: private-use character " + codes + " (U+F700-U+F7FF are not "
+                    "allowed: they stand for undecodable bytes)"
+                )
+
+            reasons.add(private, private_use)
+            text = text.where(~private, "")
         present = filled(text)  # once per column: the cast, the required and the list checks use it
         values, bad, problems = _cast(entity, column, text, load_date, present)
         if controlled.any():

@@ -745,6 +745,58 @@ CASES: list[Case] = [
         values={"ordered_at": ["2026-10-03 10:00:00+00:00"]},
     ),
     Case(
+        "ts-now-declared-format",
+        "ordered_at = now in a source with a declared format",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", ordered_at="now")),
+        "quarantine",
+        TS,
+        (3,),
+        1,
+        overrides=DAY_FIRST,
+    ),
+    Case(
+        "ts-today-declared-format",
+        "ordered_at = today in a source with a declared format",
+        ORDERS,
+        _orders(_order("O1", ordered_at="today"), _order("O2")),
+        "quarantine",
+        TS,
+        (2,),
+        1,
+        overrides=DAY_FIRST,
+    ),
+    Case(
+        "ts-nanoseconds",
+        "2026-10-30T10:00:00.123456789Z (nine fractional digits; cut to microseconds)",
+        ORDERS,
+        _orders(_order("O1", ordered_at="2026-10-30T10:00:00.123456789Z"), _order("O2")),
+        "load",
+        loaded=2,
+        values={"ordered_at": ["2026-10-30 10:00:00.123456+00:00", "2026-10-30 10:00:00+00:00"]},
+    ),
+    Case(
+        "ts-arabic-indic-digits",
+        "ordered_at in Arabic-Indic digits (٢٠٢٦-١٠-٣٠)",
+        ORDERS,
+        _orders(_order("O1", ordered_at="\u0662\u0660\u0662\u0666-\u0661\u0660-\u0663\u0660T10:00:00Z"), _order("O2")),
+        "quarantine",
+        TS,
+        (2,),
+        1,
+    ),
+    Case(
+        "ts-fullwidth-digits-declared-format",
+        "ordered_at in fullwidth digits (０３/10/2026 10:00) under a declared format",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", ordered_at="\uff10\uff13/10/2026 10:00")),
+        "quarantine",
+        TS,
+        (3,),
+        1,
+        overrides=DAY_FIRST,
+    ),
+    Case(
         "ts-compact",
         "20261030 (ISO 8601 basic format)",
         ORDERS,
@@ -827,6 +879,26 @@ CASES: list[Case] = [
         0,
     ),
     Case(
+        "num-arabic-indic-digits",
+        "order_total in Arabic-Indic digits (١٢)",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", order_total="\u0661\u0662")),
+        "quarantine",
+        NUM,
+        (3,),
+        1,
+    ),
+    Case(
+        "num-fullwidth-digits",
+        "order_total in fullwidth digits (１２.５)",
+        ORDERS,
+        _orders(_order("O1", order_total="\uff11\uff12.\uff15"), _order("O2")),
+        "quarantine",
+        NUM,
+        (2,),
+        1,
+    ),
+    Case(
         "num-underscore",
         "order_total = 1_000",
         ORDERS,
@@ -900,6 +972,16 @@ CASES: list[Case] = [
         "quantity: cannot read",
         (2,),
         0,
+    ),
+    Case(
+        "int-arabic-indic-digits",
+        "quantity in Arabic-Indic digits (٣)",
+        ORDER_LINES,
+        _csv(LINES_HEADER, _line("L1", quantity="\u0663"), _line("L2")),
+        "quarantine",
+        "quantity: cannot read",
+        (2,),
+        1,
     ),
     Case(
         "int-point-zero",
@@ -1033,6 +1115,39 @@ CASES: list[Case] = [
         1,
         encodings={"sales": "utf-8"},
     ),
+    Case(
+        "private-use-char",
+        "a private-use character U+F741 in city, in a valid UTF-8 file",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", city="Mal\uf741mo")),
+        "quarantine",
+        "city: private-use character U+F741",
+        (3,),
+        1,
+    ),
+    Case(
+        "private-use-json-escape",
+        "a \\uf741 escape (a private-use character) in a post's text",
+        POSTS,
+        _jsonl(_post("P1"), _post("P2", text="ok\uf741").replace("\uf741", "\\uf741")),
+        "quarantine",
+        "text: private-use character U+F741",
+        (2,),
+        1,
+    ),
+    Case(
+        "private-use-char-and-bad-bytes",
+        "a private-use character U+F741 on line 3 and an undecodable byte on line 4",
+        ORDERS,
+        _orders(_order("O1"), _order("O2", city="Mal\uf741mo"))
+        + _order("O3", city="Mal\udcffmo").encode("utf-8", "surrogateescape")
+        + b"\n",
+        "quarantine",
+        "bytes that are not valid utf-8",
+        (3, 4),
+        1,
+        encodings={"sales": "utf-8"},
+    ),
 ]
 
 
@@ -1128,6 +1243,66 @@ def test_a_stray_quote_does_not_empty_the_day(settings: Settings) -> None:
     assert (orders.lines_in, orders.lines_loaded, orders.lines_quarantined) == (2944, 2943, 1)
 
 
+# ------------------------------------------------------------------ reasons whatever the batch size
+
+#: The batch sizes a file is read in: whole, and pieces of about 1,000 and 250 bytes.
+_BATCH_SIZES = (1 << 30, 1000, 250)
+
+
+def _private_use_orders(bad_bytes: bool) -> bytes:
+    """60 orders, private-use characters on lines 5 (city) and 50 (order_total), an undecodable byte on 40."""
+    rows = [_order(f"O{i}") for i in range(2, 62)]
+    rows[5 - 2] = _order("O5", city="Mal\uf741mo")
+    rows[50 - 2] = _order("O50", order_total="1\uf7002")
+    data = _orders(*rows)
+    return data.replace(b"O40,", b"O40\xff,") if bad_bytes else data
+
+
+def _private_use_posts(bad_bytes: bool) -> bytes:
+    """60 posts, \\uf7xx escapes on lines 3 and 45 (ASCII lines), an undecodable byte on line 30 (the other
+    posts' non-ASCII text makes the file UTF-8 with one bad byte, not a file in another encoding)."""
+    lines = [_post(f"P{i}", text=LATIN) for i in range(1, 61)]
+    lines[3 - 1] = _post("P3", text="ok\uf741").replace("\uf741", "\\uf741")
+    lines[45 - 1] = _post("P45", text="\uf7ff").replace("\uf7ff", "\\uf7ff")
+    data = _jsonl(*lines)
+    return data.replace(b'"P30"', b'"P30\xff"') if bad_bytes else data
+
+
+@pytest.mark.parametrize(
+    ("entity", "data", "lines", "reason"),
+    [
+        (ORDERS, _private_use_orders(True), (5, 40, 50), "bytes that are not valid utf-8"),
+        (ORDERS, _private_use_orders(False), (5, 50), "private-use character U+F7"),
+        (POSTS, _private_use_posts(True), (3, 30, 45), "bytes that are not valid utf-8"),
+        (POSTS, _private_use_posts(False), (3, 45), "private-use character U+F7"),
+    ],
+    ids=["csv-bad-bytes", "csv-valid-utf8", "jsonl-bad-bytes", "jsonl-valid-utf8"],
+)
+def test_private_use_reasons_do_not_depend_on_the_batch_size(
+    tmp_path: Path, entity: Entity, data: bytes, lines: tuple[int, ...], reason: str
+) -> None:
+    """A private-use character U+F700-U+F7FF (literal or a JSON escape) is reported alike whether the file is
+    read whole or in pieces: as an undecodable byte in a file holding some, as itself in any other."""
+    from conftest import settings_for  # (here: the module also runs as a script, to render the table)
+
+    found = []
+    for size in _BATCH_SIZES:
+        run = settings_for(tmp_path / str(size))
+        main = landing_file(run, entity, DAY)
+        main.parent.mkdir(parents=True, exist_ok=True)
+        main.write_bytes(data)
+        results = {r.entity: r for r in ingest_source(run, entity.source, DAY, policy="skip", batch_bytes=size)}
+        result = results[entity.name]
+        assert result.rows_in == result.rows_loaded + result.rows_quarantined
+        assert result.lines_in == result.lines_loaded + result.lines_quarantined + result.lines_blank == 60
+        part = f"load_date={DAY}/part-0.parquet"
+        quarantine = pq.read_table(run.quarantine_dir / entity.source / entity.name / part).to_pylist()
+        assert tuple(q["source_row"] for q in quarantine) == lines
+        assert all(reason in str(q["reason"]) and f"line {q['source_row']}," in str(q["reason"]) for q in quarantine)
+        found.append([(q["source_row"], q["reason"]) for q in quarantine])
+    assert found[1] == found[0] and found[2] == found[0]
+
+
 # ------------------------------------------------------------------ any bytes: never a crash
 
 _FRAGMENTS = [
@@ -1189,6 +1364,65 @@ def test_any_bytes_in_a_csv_file_load_quarantine_or_fail_clearly(settings: Setti
 @given(body=_BYTES)
 def test_any_bytes_in_a_jsonl_file_load_quarantine_or_fail_clearly(settings: Settings, body: bytes) -> None:
     _any_bytes_outcome(settings, POSTS, b"", body)
+
+
+# ------------------------------------------------------------------ digits, spaces and times beyond ASCII
+
+#: Timestamps and numbers near the edges of what is read: leap seconds, years 0000 and 10000, offsets.
+_TIME_SEEDS = [
+    "2026-10-30T10:00:00Z",
+    "2026-10-30T23:59:60Z",
+    "0000-01-01T00:00:00Z",
+    "10000-01-01T00:00:00Z",
+    "2026-10-30T10:00:00+14:00",
+    "2026-10-30T10:00:00-12:00",
+    "2026-10-30T10:00:00+0530",
+    "2026-10-30T10:00:00+24:00",
+    "2026-10-30T10:00:00.1234567891Z",
+    "2026-10-30 10:00",
+    "2026-10-30",
+]
+_NUMBER_SEEDS = ["10", "-12.50", "1e3", ".5", "3.0"]
+#: Characters that are digits or blanks to Python's ``re`` or ``str`` but not ASCII (no field or line breaks).
+_UNICODE_CHARS = st.characters(categories=("Nd", "No", "Zs", "Cf"), exclude_characters=',"\r\n')
+
+
+def _with_unicode(seeds: list[str]) -> st.SearchStrategy[str]:
+    """A seed with some of its characters replaced by, or with added, non-ASCII digits and blanks."""
+
+    def edit(seed: str, changes: list[tuple[int, str, bool]]) -> str:
+        text = list(seed)
+        for position, char, replace in changes:
+            at = position % (len(text) + 1)
+            if replace and at < len(text):
+                text[at] = char
+            else:
+                text.insert(at, char)
+        return "".join(text)
+
+    changes = st.lists(st.tuples(st.integers(0, 40), _UNICODE_CHARS, st.booleans()), max_size=3)
+    return st.builds(edit, st.sampled_from(seeds), changes)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ordered_at=_with_unicode(_TIME_SEEDS), total=_with_unicode(_NUMBER_SEEDS))
+def test_non_ascii_digits_and_blanks_in_times_and_numbers_are_never_read(
+    settings: Settings, ordered_at: str, total: str
+) -> None:
+    """A timestamp or number holding a non-ASCII character inside it (``٣``, ``３``, a no-break space) is
+    quarantined, never read as a value nor a reason to stop the load; edge values load or are quarantined."""
+    main = landing_file(settings, ORDERS, DAY)
+    main.parent.mkdir(parents=True, exist_ok=True)
+    main.write_bytes(_orders(_order("O1", ordered_at=ordered_at, order_total=total), _order("O2")))
+    (orders, *_) = ingest_source(settings, "sales", DAY, policy="skip")
+    assert orders.rows_in == orders.rows_loaded + orders.rows_quarantined == 2
+    assert orders.lines_in == orders.lines_loaded + orders.lines_quarantined + orders.lines_blank == 2
+    if not (ordered_at.strip().isascii() and total.strip().isascii()):
+        assert orders.rows_quarantined == 1
+        (row,) = pq.read_table(
+            settings.quarantine_dir / "sales" / "orders" / f"load_date={DAY}" / "part-0.parquet"
+        ).to_pylist()
+        assert row["source_row"] == 2
 
 
 # ------------------------------------------------------------------ the table in docs/bad-input.md
