@@ -32,7 +32,7 @@ beyond the short unreadable value kept beside the row's raw content in the quara
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -83,24 +83,28 @@ UNKNOWN_VALUES_KEPT = 20
 _Problems = list[tuple[pd.Series, str]]
 
 
+def _value_bytes(text: pd.Series) -> Iterator[np.ndarray | None]:
+    """For each Arrow chunk of ``text`` holding any bytes, its values' UTF-8 bytes as one array; None for a
+    chunk that is not text (whose values cannot be looked through byte by byte)."""
+    values = pa.array(text.array)
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            yield None
+            continue
+        if not len(chunk) or chunk.buffers()[2] is None:
+            continue
+        offsets = _offsets(chunk)
+        start, end = int(offsets[0]), int(offsets[-1])
+        yield np.frombuffer(chunk.buffers()[2], dtype=np.uint8, count=end - start, offset=start)
+
+
 def may_hold(text: pd.Series, forbidden: str) -> bool:
     """Whether some value of ``text`` holds a character of ``forbidden`` (:data:`CONTROL` or
     :data:`CONTROL_IN_TEXT`), found in the values' UTF-8 bytes all at once rather than value by value."""
     single = _CONTROL_BYTES[forbidden]
-    values = pa.array(text.array)
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
-        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+    for found in _value_bytes(text):
+        if found is None:
             return True
-        if not len(chunk):
-            continue
-        offsets_buffer, data = chunk.buffers()[1:3]
-        if data is None:
-            continue
-        width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
-        offsets = np.frombuffer(offsets_buffer, dtype=width)
-        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        found = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
         low = found[found < 0x20]  # the C0 controls, of which free text allows tabs and line breaks
         if single[low].any() or (found == 0x7F).any():
             return True
@@ -113,16 +117,9 @@ def may_hold(text: pd.Series, forbidden: str) -> bool:
 def may_hold_private_use(text: pd.Series) -> bool:
     """Whether some value of ``text`` may hold a character U+F700-U+F7FF (:data:`UNDECODABLE`), whose UTF-8
     bytes are ``\xef`` followed by ``\x9c``-``\x9f``: found in the values' bytes all at once."""
-    values = pa.array(text.array)
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
-        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+    for found in _value_bytes(text):
+        if found is None:
             return True
-        if not len(chunk) or chunk.buffers()[2] is None:
-            continue
-        offsets = _offsets(chunk)
-        start, end = int(offsets[0]), int(offsets[-1])
-        found = np.frombuffer(chunk.buffers()[2], dtype=np.uint8, count=end - start, offset=start)
         lead = np.flatnonzero(found[:-1] == 0xEF) + 1
         if len(lead) and ((found[lead] >= 0x9C) & (found[lead] <= 0x9F)).any():
             return True
