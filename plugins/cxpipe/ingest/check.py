@@ -189,6 +189,7 @@ class CheckReport:
 _LINE = re.compile(r"^lines? \d+")
 _UNDECODABLE = re.compile(r"^line \d+, (?P<column>[^:]+): bytes that are not valid (?P<encoding>[^;\s]+)")
 _FIELDS = re.compile(r"expected \d+ fields as in the header, found \d+")
+_CHARACTER = re.compile(r"^line \d+, (?P<column>[^:]+): (?P<kind>control|private-use) character U\+[0-9A-F]+")
 _BOUND = re.compile(r"(?:below|above) -?[\d.e+]+")
 _AS_TYPE = re.compile(r" as (?P<type>\w+)$")
 
@@ -215,6 +216,11 @@ def reason_kind(reason: str, entity: Entity) -> str:
     undecodable = _UNDECODABLE.match(reason)
     if undecodable:
         return f"{undecodable['column']}: bytes that are not valid {undecodable['encoding']}"
+    character = _CHARACTER.match(reason)
+    if character:
+        if character["kind"] == "control":
+            return f"{character['column']}: control character (not allowed in this column)"
+        return f"{character['column']}: private-use character U+F700-U+F7FF (stands for an undecodable byte)"
     if _LINE.match(reason):
         fields = _FIELDS.search(reason)
         if fields:

@@ -108,6 +108,24 @@ def test_quarantine_reasons_are_counted_with_lines_and_no_row_content(settings: 
     assert unmapped["channel"].value == "[EMAIL]" and unmapped["channel"].suggestion == ""
 
 
+def test_control_and_private_use_characters_are_counted_as_their_own_kinds(settings: Settings) -> None:
+    _responses(
+        settings,
+        GOOD,  # line 2
+        "R2,C1,O1,delivery,w\x07eb,2026-10-30T10:00:00Z,5,10,7,bell in the channel",  # line 3
+        "R3,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,odd \uf7e9 byte",  # line 4
+        "R4,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,again \uf7a0",  # line 5
+    )
+    folder = settings.landing_dir / "surveys" / DAY.isoformat()
+    (f,) = check_folder(settings, folder, "surveys").files
+    assert (f.rows, f.would_load, f.quarantined) == (4, 1, 3)
+    reasons = {r.reason: (r.count, r.lines) for r in f.reasons}
+    assert reasons == {
+        "channel: control character (not allowed in this column)": (1, [3]),
+        "comment: private-use character U+F700-U+F7FF (stands for an undecodable byte)": (2, [4, 5]),
+    }
+
+
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
     _write(
         settings,
