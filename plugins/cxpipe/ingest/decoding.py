@@ -100,10 +100,26 @@ def _utf8_counts(data: bytes) -> tuple[int, int]:
     return undecodable, len(text) - len(text.encode("ascii", errors="ignore")) - undecodable
 
 
+#: Byte-order marks of the wide Unicode encodings (UTF-32's first: it starts with UTF-16's little-endian mark).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _wide_bom(data: bytes) -> str | None:
+    """``utf-16`` or ``utf-32`` when ``data`` starts with that encoding's byte-order mark (spreadsheet
+    programs save "Unicode text" so), else None."""
+    return next((name for bom, name in _WIDE_BOMS if data.startswith(bom)), None)
+
+
 def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str = "") -> tuple[str, str]:
     """Return the text of a landing file and the encoding it was read with.
 
-    One declared encoding is used as is (a UTF-8 byte-order mark is dropped). Among several
+    A UTF-16 or UTF-32 byte-order mark decides the encoding (a declared encoding must then be that
+    one). One declared encoding is used as is (a UTF-8 byte-order mark is dropped). Among several
     (or the defaults): a UTF-8 byte-order mark or valid UTF-8 (also UTF-8 with a few corrupt
     bytes among much valid non-ASCII text) is UTF-8 when UTF-8 is a candidate; otherwise
     charset-normalizer chooses among the other candidates. Bytes that cannot be decoded are
@@ -112,6 +128,17 @@ def decode(data: bytes, declared: str | Sequence[str] | None = None, path: str =
     file's UTF-8 text into mojibake.
     """
     candidates = _candidates(declared)
+    wide = _wide_bom(data)
+    if wide is not None:
+        if declared is not None and not any(codecs.lookup(c).name.startswith(wide) for c in candidates):
+            raise ContractError(
+                path,
+                f"starts with a {wide.upper()} byte-order mark, but its encoding is declared as "
+                f"{', '.join(candidates)}",
+                f"Declare {wide} (CX_ENCODING_<SOURCE>[_<ENTITY>]) or re-export the file as UTF-8; nothing of "
+                "this source was loaded.",
+            )
+        return data.decode(wide, errors=_KEEP_BYTES), wide
     bom = data.startswith(codecs.BOM_UTF8)
     body = data[len(codecs.BOM_UTF8) :] if bom else data
     if len(candidates) == 1:

@@ -155,13 +155,52 @@ def _one_record(line: str) -> int:
         return 0
 
 
+def _name_key(name: str) -> str:
+    """A column name compared without case and with runs of blanks, hyphens and underscores as one."""
+    return _NAME_SEPARATORS.sub("_", name.casefold()).strip("_")
+
+
+_NAME_SEPARATORS = re.compile(r"[\s_-]+")
+#: Delimiters other exporters write (a semicolon where the comma is the decimal mark, a tab, a bar).
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def header_names(fields: list[str], expected: Collection[str] = ()) -> list[str]:
+    """The column names of a header record: trimmed (a byte-order mark dropped), and a name that is not
+    a contract column in ``expected`` but is one when case, blanks, hyphens and underscores are ignored
+    (``Order ID``, ``ORDER-ID`` for ``order_id``) read as that column. Other names stay as written."""
+    names = [field.strip().lstrip("\ufeff").strip() for field in fields]
+    if not expected:
+        return names
+    known = set(expected)
+    by_key: dict[str, list[str]] = {}
+    for column in expected:
+        by_key.setdefault(_name_key(column), []).append(column)
+    read = []
+    for name in names:
+        if name not in known and len(match := by_key.get(_name_key(name), [])) == 1:
+            name = match[0]
+        read.append(name)
+    return read
+
+
 def _check_header(header: list[str], path: str, line: int, expected: Collection[str]) -> None:
     """Fail on a header that is no header (none of the contract's columns), an empty or repeated name.
 
     The message names positions only, and a name only when it is a contract column: the first
-    line of a file without a header is a row of data.
+    line of a file without a header is a row of data. A header whose names are contract columns
+    when split at another delimiter is named as such a file.
     """
     if expected and header and not set(header) & set(expected):
+        joined = ",".join(header)
+        for delimiter, called in _OTHER_DELIMITERS.items():
+            if delimiter in joined and set(header_names(joined.split(delimiter), expected)) & set(expected):
+                raise ContractError(
+                    path,
+                    f"line {line} (header): the fields are separated by {called}, not commas",
+                    "Re-export the file as comma-separated CSV (values holding a comma in double quotes); "
+                    "nothing of this file was loaded.",
+                )
         raise ContractError(
             path,
             f"line {line} (header): none of its {len(header)} fields is a column of the contract, "
@@ -417,7 +456,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             ) from None
         if len(lines.taken) == 1 and not lines.taken[0][1].strip():
             continue  # blank lines before the header count with it
-        header = [h.strip().lstrip("\ufeff").strip() for h in fields]
+        header = header_names(fields, expected)
         header_lines = lines.taken[-1][0]
         _check_header(header, path, lines.taken[0][0], expected)
     width = len(header)
@@ -556,7 +595,7 @@ def csv_header(text: str, path: str, expected: Collection[str] = ()) -> tuple[li
             continue
         if lines.capped or lines.pos >= len(text) or not lines.taken[-1][1].endswith("\n"):
             return None
-        header = [h.strip().lstrip("\ufeff").strip() for h in fields]
+        header = header_names(fields, expected)
         _check_header(header, path, lines.taken[0][0], expected)
         return header, lines.taken[-1][0], lines.pos
 

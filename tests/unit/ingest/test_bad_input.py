@@ -15,6 +15,7 @@ no log record and no audit column. ``docs/bad-input.md`` is rendered from :data:
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import logging
@@ -573,6 +574,39 @@ CASES: list[Case] = [
         "error",
         "column 13: an empty column name",
     ),
+    Case(
+        "header-other-case",
+        "a header in capitals with blanks for underscores (ORDER ID, …), read as the contract's names",
+        ORDERS,
+        _csv(",".join(c.upper().replace("_", " ") for c in ORDERS.column_names), _order("O1", city=LATIN)),
+        "load",
+        loaded=1,
+        values={"order_id": ["O1"], "city": [LATIN]},
+    ),
+    Case(
+        "header-column-twice-by-case",
+        "order_id and Order-ID in one header",
+        ORDERS,
+        _csv(ORDERS_HEADER + ",Order-ID", _order("O1") + ",O1"),
+        "error",
+        "column 13: column 'order_id' twice (also column 1)",
+    ),
+    Case(
+        "semicolon-delimited",
+        "a file separated by semicolons (a spreadsheet's CSV where the comma is the decimal mark)",
+        ORDERS,
+        _csv(ORDERS_HEADER.replace(",", ";"), _order("O1").replace(",", ";")),
+        "error",
+        "line 1 (header): the fields are separated by semicolons, not commas",
+    ),
+    Case(
+        "tab-delimited",
+        "a file separated by tabs",
+        ORDERS,
+        _csv(ORDERS_HEADER.replace(",", "\t"), _order("O1").replace(",", "\t")),
+        "error",
+        "line 1 (header): the fields are separated by tabs, not commas",
+    ),
     # ---- the landing folder
     Case(
         "symlink-outside",
@@ -1092,6 +1126,24 @@ CASES: list[Case] = [
         encodings={"sales": "latin-1"},
     ),
     Case(
+        "utf16-bom",
+        "a UTF-16 file with its byte-order mark and Windows line ends (a spreadsheet's Unicode text)",
+        ORDERS,
+        _orders(_order("O1", city=POLISH), _order("O2", city="上海")).decode().replace("\n", "\r\n").encode("utf-16"),
+        "load",
+        loaded=2,
+        values={"city": [POLISH, "上海"]},
+    ),
+    Case(
+        "utf16-bom-declared-latin1",
+        "a UTF-16 file (byte-order mark) declared latin-1",
+        ORDERS,
+        _orders(_order("O1", city=LATIN)).decode().encode("utf-16"),
+        "error",
+        "starts with a UTF-16 byte-order mark, but its encoding is declared as latin-1",
+        encodings={"sales": "latin-1"},
+    ),
+    Case(
         "mixed-utf8-latin1",
         "UTF-8 rows and one Latin-1 row in one file",
         ORDERS,
@@ -1167,6 +1219,8 @@ def _run_settings(settings: Settings, tmp_path: Path, case: Case) -> Settings:
 
 def _physical_lines(data: bytes, entity: Entity) -> int:
     """Physical lines after the header (a CSV header is the first line that is not blank)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = data.decode("utf-16").encode("utf-8")  # a UTF-16 character's bytes may hold 0x0A
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     if entity.file_format == "jsonl":
         return lines

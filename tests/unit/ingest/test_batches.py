@@ -177,3 +177,20 @@ def test_superseded_rows_of_a_written_out_batch_keep_their_own_text_beside_bad_r
         assert json.loads(str(row["raw"]))["comment"] == f"first {n}"
         assert json.loads(str(row["raw"]))["response_id"] == f"R{n}"
     assert sorted(int(r["source_row"]) - 1 for r in rows if "cannot read" in str(r["reason"])) == [3, 6, 9, 12, 15, 18]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_header_in_other_case_and_a_utf16_file_read_in_batches_equal_one_batch(
+    settings: Settings, tmp_path: Path, encoding: str
+) -> None:
+    header = ",".join(c.upper().replace("_", " ") for c in RESPONSES.column_names)
+    rows = [GOOD.replace("R1,", f"R{n},", 1).replace("great", f"Łódź {n}") for n in range(1, 40)]
+    rows[20] = rows[20].replace(",5,10,7,", ",x,10,7,")  # line 22: not a number
+    path = landing_file(settings, RESPONSES, DAY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
+    one, many = _twice(settings, tmp_path, ("surveys",), 300)
+    _assert_same(one, many)
+    lake = next(t for name, t in one.items() if name.startswith("lake/surveys/responses"))
+    assert lake.num_rows == 38 and "Łódź 1" in lake["comment"].to_pylist()
+    assert [row["source_row"] for row in _quarantine(settings)] == [22]
