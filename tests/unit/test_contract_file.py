@@ -406,6 +406,15 @@ def test_an_override_changes_lists_bounds_files_timezone_and_formats(tmp_path: P
     assert BASE_CONTRACT.entity("sales", "orders").timezone == "UTC"
 
 
+def test_an_override_declares_null_values_for_every_entity_of_its_source(tmp_path: Path) -> None:
+    contract = _overridden(tmp_path, "sources:\n  sales:\n    null_values: ['NULL', '\\N']\n")
+    assert {e.name: e.null_values for e in contract.entities_of("sales")} == {
+        e.name: ("NULL", "\\N") for e in BASE_CONTRACT.entities_of("sales")
+    }
+    assert all(e.null_values == () for e in contract.entities if e.source != "sales")
+    assert all(e.null_values == () for e in BASE_CONTRACT.entities)  # none unless declared
+
+
 def test_allowed_add_on_a_standard_adds_codes_to_it(tmp_path: Path) -> None:
     text = _col("crm", "customers", "country", "{allowed_add: [xk]}")
     column = _overridden(tmp_path, text).entity("crm", "customers").column("country")
@@ -436,6 +445,8 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
             "sources.sales.timestamp_formats[0]",
             "not a usable strptime format",
         ),
+        ("sources:\n  sales:\n    null_values: NULL\n", "sources.sales.null_values", "is not a list"),
+        ("sources:\n  sales:\n    null_values: ['']\n", "sources.sales.null_values[0]", "should be non-empty"),
         (
             _col("sales", "orders", "currency", "{allowed: [BRL, XXY]}"),
             "sources.sales.entities.orders.columns.currency.allowed[1]",

@@ -138,6 +138,9 @@ class Entity:
     timezone: str = "UTC"
     #: strptime formats accepted besides ISO 8601 (nothing is guessed); two that read a value differently: ambiguous.
     timestamp_formats: tuple[str, ...] = ()
+    #: Values read as missing in every column (``NULL``, ``\\N``: how a database export writes a null), compared
+    #: after trimming; none unless the source declares them, as any such word may be a value elsewhere.
+    null_values: tuple[str, ...] = ()
 
     @property
     def file_name(self) -> str:

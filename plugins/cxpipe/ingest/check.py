@@ -523,7 +523,32 @@ def check_entity(
         report.reasons = found.get(name, [])
     _unmapped_values(entity, typed, good, seeds, check)
     _currencies(entity, typed, good, seeds, check)
+    _null_words(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     return check
+
+
+#: How exports write a missing value: looked for in every column; ``NA`` and ``None`` only where text
+#: cannot hold them (in a text column they may be values: ``NA`` is Namibia's country code).
+_NULL_WORDS = ("NULL", "null", "Null", "\\N", "#N/A", "N/A", "n/a")
+_NULL_WORDS_TYPED = (*_NULL_WORDS, "NA", "None", "none", "nil")
+
+
+def _null_words(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: str) -> None:
+    """A warning per column holding words that exports write for a missing value, which the source does not
+    declare as ``null_values``: such values are quarantined (typed columns) or loaded as text."""
+    for column in entity.columns:
+        words = _NULL_WORDS if column.type == "string" else _NULL_WORDS_TYPED
+        counts = frame[column.name].fillna("").astype(str).str.strip().value_counts()
+        found = {w: int(counts[w]) for w in words if w in counts.index and w not in entity.null_values}
+        if found:
+            shown = ", ".join(f"'{w}' ×{n}" for w, n in found.items())
+            outcome = "loaded as text" if column.type == "string" else f"quarantined (not a {column.type})"
+            listed = ", ".join(f"'{w}'" for w in (*entity.null_values, *found))  # YAML: no escapes
+            check.warnings.append(
+                f"{where} {column.name}: {shown} look like missing values and would be {outcome}; if they "
+                f"mean missing, declare them for the source in the contract overrides: sources: "
+                f"{entity.source}: null_values: [{listed}]"
+            )
 
 
 def _is_date(name: str) -> bool:

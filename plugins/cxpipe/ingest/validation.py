@@ -397,6 +397,8 @@ def validate(
 
             reasons.add(private, private_use)
             text = text.where(~private, "")
+        if entity.null_values:
+            text = text.where(~text.isin(entity.null_values), "")
         present = filled(text)  # once per column: the cast, the required and the list checks use it
         values, bad, problems = _cast(entity, column, text, load_date, present)
         if controlled.any():

@@ -1,5 +1,6 @@
 """cxpipe.ingest.check / ``cxpipe check``: an onboarding dry run of ingest that writes nothing."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -124,6 +125,32 @@ def test_control_and_private_use_characters_are_counted_as_their_own_kinds(setti
         "channel: control character (not allowed in this column)": (1, [3]),
         "comment: private-use character U+F700-U+F7FF (stands for an undecodable byte)": (2, [4, 5]),
     }
+
+
+def test_words_for_missing_values_are_named_with_the_override_that_declares_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rows = [GOOD.replace("R1,", f"R{n},", 1) for n in range(1, 6)]
+    rows[1] = rows[1].replace(",5,10,7,", ",NULL,10,7,")  # csat: a typed column
+    rows[2] = rows[2].replace("C1,O1", "C1,NULL")  # order_id: text
+    rows[3] = rows[3].replace(",5,10,7,", ",NA,10,7,").replace("C1,O1", "C1,NA")  # NA: typed only
+    _responses(settings, *rows)
+    folder = settings.landing_dir / "surveys" / DAY.isoformat()
+    report = check_folder(settings, folder, "surveys")
+    hints = [w for w in report.warnings if "look like missing values" in w]
+    assert hints == [
+        "./responses order_id: 'NULL' ×1 look like missing values and would be loaded as text; if they mean "
+        "missing, declare them for the source in the contract overrides: sources: surveys: null_values: ['NULL']",
+        "./responses csat: 'NULL' ×1, 'NA' ×1 look like missing values and would be quarantined (not a integer); "
+        "if they mean missing, declare them for the source in the contract overrides: sources: surveys: "
+        "null_values: ['NULL', 'NA']",
+    ]
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("sources:\n  surveys:\n    null_values: ['NULL', 'NA']\n", encoding="utf-8")
+    declared = dataclasses.replace(settings, ingest=dataclasses.replace(settings.ingest, contract_overrides=overrides))
+    (f,) = check_folder(declared, folder, "surveys").files
+    assert not [w for w in check_folder(declared, folder, "surveys").warnings if "missing values" in w]
+    assert (f.would_load, f.quarantined) == (5, 0)
 
 
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
