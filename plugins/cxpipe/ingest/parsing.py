@@ -652,6 +652,27 @@ class _KeySet:
         self.values: list[tuple[object, ...]] = []
 
 
+def _refuse_json_document(text: str, path: str) -> None:
+    """Fail a file whose first record shows it is one JSON document rather than JSON Lines: a line that
+    begins an array (``[{…}, {…}]``), or a line holding only ``{`` (objects spread over several lines)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        first = line.strip()
+        if not first:
+            continue
+        if first.startswith("["):
+            found = "begins a JSON array: the file seems to be one JSON document"
+        elif first == "{":
+            found = "holds only '{': the objects seem to be spread over several lines (indented JSON)"
+        else:
+            return
+        raise ContractError(
+            path,
+            f"line {number} {found}, not JSON Lines (one object per line)",
+            "Re-export the file with one JSON object per line (e.g. `jq -c '.[]' file.json`); nothing of this "
+            "source was loaded.",
+        )
+
+
 def parse_jsonl(text: str, path: str, first_line: int = 1, data: bytes | None = None) -> pd.DataFrame:
     """Parse JSON Lines into string columns; a malformed line is kept with ``_raw_error``.
 
@@ -669,6 +690,8 @@ def parse_jsonl(text: str, path: str, first_line: int = 1, data: bytes | None = 
     fast = _jsonl_by_arrow(text, first_line, total, data)
     if fast is not None:
         return _accounted(fast, total, 0)
+    if first_line == 1:
+        _refuse_json_document(text, path)
     blank = 0
     numbers: list[int] = []
     errors: dict[int, tuple[str, str]] = {}  # position in the frame -> (error, raw line)

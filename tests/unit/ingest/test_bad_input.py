@@ -402,6 +402,22 @@ CASES: list[Case] = [
         loaded=2,
     ),
     Case(
+        "jsonl-array-document",
+        "posts.jsonl holding one JSON array of the posts (a JSON document, not JSON Lines)",
+        POSTS,
+        ("[" + ", ".join([_post("P1"), _post("P2")]) + "]\n").encode("utf-8"),
+        "error",
+        "line 1 begins a JSON array: the file seems to be one JSON document, not JSON Lines",
+    ),
+    Case(
+        "jsonl-indented-objects",
+        "posts.jsonl with each object indented over several lines",
+        POSTS,
+        ("\n".join(json.dumps(json.loads(_post(p)), indent=2) for p in ("P1", "P2")) + "\n").encode("utf-8"),
+        "error",
+        "line 1 holds only '{': the objects seem to be spread over several lines",
+    ),
+    Case(
         "jsonl-not-object",
         "a JSON array instead of an object",
         POSTS,

@@ -1,6 +1,7 @@
 """cxpipe.ingest.parsing: CSV and JSON Lines shapes, physical line numbers, records that cannot be read."""
 
 import json
+import re
 
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
@@ -265,7 +266,7 @@ LINE_BY_LINE_JSONL = [
     '{"a": "1", "a": "2"}\n',  # a key twice
     '{"_raw": "1"}\n',  # a key cxpipe keeps for itself
     '{"a ": "1"}\n',  # blanks around a key
-    '[1, 2]\n{"a": "1"}\n',  # not an object
+    '{"a": "1"}\n[1, 2]\n',  # not an object
     '{"a": "1"}\n{"a": 2}\n',  # a string, then a number
     '{"a" : "1"}\n',  # a key not followed by ":
     '{"a": NaN}\n',
@@ -415,3 +416,21 @@ def test_json_lines_read_from_their_bytes_are_those_read_from_their_text(text: s
 
     from_bytes = parsing.parse_jsonl(text, "x.jsonl", 5, text.encode("utf-8"))
     pd.testing.assert_frame_equal(from_bytes, parsing.parse_jsonl(text, "x.jsonl", 5), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[{"a": "1"}, {"a": "2"}]', "line 1 begins a JSON array"),
+        ('\n[\n  {"a": "1"}\n]\n', "line 2 begins a JSON array"),
+        ('{\n  "a": "1"\n}\n{\n  "a": "2"\n}\n', "line 1 holds only '{'"),
+    ],
+)
+def test_a_json_document_is_refused_as_json_lines(text: str, expected: str) -> None:
+    from cxpipe.ingest import parsing
+
+    with pytest.raises(ContractError, match=re.escape(expected)) as raised:
+        parsing.parse_jsonl(text, "posts.jsonl")
+    assert "one JSON object per line" in raised.value.hint
+    # a piece further down a file is not its beginning: its lines are read one by one
+    assert len(parsing.parse_jsonl(text, "posts.jsonl", first_line=7)) > 0
