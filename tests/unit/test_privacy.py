@@ -523,3 +523,24 @@ def test_every_text_holding_something_to_redact_is_a_candidate(text: str) -> Non
     if find_pii(text):
         assert may_hold_contact_details(pa.array([text]))[0]
     assert mask_contact_details(pd.Series([text], dtype="string"))[0] == _masked_one_by_one(text)
+
+
+def test_the_arrow_forms_of_pseudonymise_and_masking_equal_the_series_forms() -> None:
+    values = ["a@x.com", " A@X.com", "", None, "Ärger@Straße.de", "call 070-123 45 67", "plain text", "a@x.com"]
+    array = pa.chunked_array([pa.array(values[:3], pa.large_string()), pa.array(values[3:], pa.large_string())])
+    series = pd.Series(values, dtype="string")
+    hashed = privacy.pseudonymise_array(array, "key")
+    masked = privacy.mask_contact_details_array(array)
+    assert hashed.type == pa.string() and masked.type == pa.string()
+    assert hashed.to_pylist() == [None if pd.isna(v) else v for v in pseudonymise(series, "key")]
+    assert masked.to_pylist() == [None if pd.isna(v) else v for v in mask_contact_details(series)]
+
+
+def test_the_hashes_reuse_one_connection_per_thread_and_process() -> None:
+    first = privacy._hmac_column(pa.array(["a"]), b"key")
+    connection = privacy._connection()
+    assert privacy._hmac_column(pa.array(["a"]), b"key").equals(first)
+    assert privacy._connection() is connection
+    privacy._CONNECTIONS.held = (-1, connection)  # as a forked child sees its parent's connection
+    assert privacy._connection() is not connection
+    assert privacy._hmac_column(pa.array(["a"]), b"key").equals(first)

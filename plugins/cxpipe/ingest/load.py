@@ -13,6 +13,7 @@ pattern are listed in ``stray_files`` and a warning, never read.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -48,7 +49,7 @@ from cxpipe.ingest.landing import (
     stray_files,
 )
 from cxpipe.ingest.validation import unknown_values_of_table, validate
-from cxpipe.privacy import mask_contact_details, pseudonymise
+from cxpipe.privacy import mask_contact_details_array, pseudonymise_array
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,26 @@ log = logging.getLogger(__name__)
 # What to do when a source's file has not landed for a date (MISSING_FILE_POLICIES): ``wait``
 # is carried out by the ingest DAG (a sensor waits for :func:`~cxpipe.ingest.landing.landing_ready`);
 # once the ingest task runs, ``wait`` behaves like ``fail``.
+
+
+def use_arrow_memory_pool() -> str:
+    """Make jemalloc (else the system allocator) Arrow's default memory pool for this process, unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` names one; return the pool's name.
+
+    Ingest allocates and frees each batch's columns (tens of MB at a time). Arrow's default, mimalloc,
+    backs them with transparent huge pages and gives freed ones back to the kernel, which zeroes a whole
+    2 MB page again when the next batch first touches it: at SF 10 that was about a fifth of ingest's CPU,
+    all of it kernel time (decision 0037). Buffers keep the pool they came from, so switching while some
+    are alive is safe."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return str(pa.default_memory_pool().backend_name)
+    if pa.default_memory_pool().backend_name == "mimalloc":
+        try:
+            pool = pa.jemalloc_memory_pool()
+        except NotImplementedError:  # a build of Arrow without jemalloc
+            pool = pa.system_memory_pool()
+        pa.set_memory_pool(pool)
+    return str(pa.default_memory_pool().backend_name)
 
 
 class RowBalanceError(RuntimeError):
@@ -314,22 +335,15 @@ class _Checked:
         typed, reasons = validate(entity, frame, self.encodings[0], batch.lossy, self.load_date)
         ok = reasons.ok.to_numpy(dtype=bool)
         passed = ok  # loaded unless a later row of the date carries the same key
-        loaded = typed[passed]
+        loaded = self._loaded(typed, frame, passed)
         del typed
-        for column in entity.columns:
-            if column.pii:
-                loaded[column.name] = pseudonymise(loaded[column.name], self.secret)
-            elif column.free_text:
-                loaded[column.name] = mask_contact_details(loaded[column.name])
-        loaded["_source_file"] = frame["_source_file"][passed]
-        loaded["_source_row"] = frame["_source_row"][passed].astype("int64")
         spans = (frame["_last_line"] - frame["_source_row"] + 1).to_numpy(dtype="int64")
         if self.parts:
             self._spill(self.parts[-1])  # a batch follows it: its text waits on disk
         shown = [c for c in frame.columns if not c.startswith("_") or c in ("_source_file", "_source_row")]
         self.parts.append(
             _Part(
-                passed=pa.Table.from_pandas(loaded, schema=lake_schema(entity), preserve_index=False),
+                passed=loaded,
                 texts=frame[shown],  # the batch's frame as it is (no copy) until another batch follows
                 passed_rows=np.flatnonzero(passed),
                 spans=spans[passed],
@@ -343,6 +357,40 @@ class _Checked:
                 blank=batch.blank,
             )
         )
+
+    def _loaded(self, typed: pd.DataFrame, frame: pd.DataFrame, passed: np.ndarray) -> pa.Table:
+        """The lake's table of the rows of ``typed`` that ``passed``: PII pseudonymised, free text redacted,
+        then ``_source_file`` and ``_source_row``. The typed frame becomes Arrow columns first and the rows
+        are chosen there (one filter per column; pandas' row selection takes each column value by value),
+        so the PII and free-text columns are worked on as Arrow arrays. The table carries the pandas
+        metadata the whole frame's conversion gives (it only depends on the columns' types)."""
+        entity = self.entity
+        schema = lake_schema(entity)
+        internal = pd.DataFrame(
+            {
+                "_source_file": frame["_source_file"].iloc[:0],
+                "_source_row": frame["_source_row"].iloc[:0].astype("int64"),
+            }
+        )
+        shape = pd.concat([typed.iloc[:0], internal], axis=1)
+        metadata = pa.Table.from_pandas(shape, schema=schema, preserve_index=False).schema.metadata
+        contract = pa.schema([schema.field(c.name) for c in entity.columns])
+        table = pa.Table.from_pandas(typed, schema=contract, preserve_index=False)
+        chosen = pa.array(passed, pa.bool_())
+        if not passed.all():
+            table = table.filter(chosen)
+        for n, column in enumerate(entity.columns):
+            if column.pii:
+                table = table.set_column(n, schema.field(n), pseudonymise_array(table[n], self.secret))
+            elif column.free_text:
+                table = table.set_column(n, schema.field(n), mask_contact_details_array(table[n]))
+        files = pc.cast(pa.array(frame["_source_file"].array), pa.string())
+        rows = pa.array(frame["_source_row"].to_numpy(dtype="int64"), pa.int64())
+        if not passed.all():
+            files, rows = files.filter(chosen), rows.filter(chosen)
+        table = table.append_column(schema.field("_source_file"), files)
+        table = table.append_column(schema.field("_source_row"), rows)
+        return table.replace_schema_metadata(metadata)
 
     def finish(self, folder: Path) -> tuple[pa.Table, pa.Table, int]:
         """The lake's table, the quarantine's and how many rows a later row of the same key superseded."""
@@ -458,6 +506,7 @@ def ingest_entity(
     """Load one entity's landing files for ``load_date`` into the lake, checked against ``entity`` as given
     (the deployment's version of an entity: ``load_contract(settings).entity(source, name)``).
     ``batch_bytes``: how much landing text is parsed and checked at a time (the result does not depend on it)."""
+    use_arrow_memory_pool()
     staged = Staged()
     try:
         result = _stage_entity(settings, entity, load_date, missing_file_policy, staged, batch_bytes)
@@ -481,6 +530,7 @@ def ingest_source(
     if policy not in MISSING_FILE_POLICIES:
         raise ValueError(f"missing-file policy {policy!r}; expected one of {', '.join(MISSING_FILE_POLICIES)}")
     entities = load_contract(settings).entities_of(source)
+    use_arrow_memory_pool()
     staged = Staged()
     try:
         results = [_stage_entity(settings, entity, load_date, policy, staged, batch_bytes) for entity in entities]

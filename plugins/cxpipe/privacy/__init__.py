@@ -67,7 +67,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
+import threading
 from collections.abc import Callable
 
 import duckdb
@@ -224,6 +226,19 @@ _SHA256_BLOCK = 64
 _HMAC_SQL = "SELECT left(sha256($outer || unhex(sha256($inner || v))), 24) AS h FROM t"
 
 
+#: One DuckDB connection per thread (and per process: a forked child opens its own) for the hashes: opening
+#: one costs about as much as hashing a few thousand values, and a load hashes one column at a time.
+_CONNECTIONS = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    held: tuple[int, duckdb.DuckDBPyConnection] | None = getattr(_CONNECTIONS, "held", None)
+    if held is None or held[0] != os.getpid():
+        held = (os.getpid(), duckdb.connect(config={"threads": 1}))  # one thread: more would add CPU, not save it
+        _CONNECTIONS.held = held
+    return held[1]
+
+
 def _hmac_column(normalised: pa.Array, secret: bytes) -> pa.Array:
     """``hmac.digest(secret, value.encode(), "sha256")[:12].hex()`` of each string of ``normalised``."""
     key = hashlib.sha256(secret).digest() if len(secret) > _SHA256_BLOCK else secret
@@ -231,9 +246,12 @@ def _hmac_column(normalised: pa.Array, secret: bytes) -> pa.Array:
     inner = bytes(b ^ 0x36 for b in key)
     outer = bytes(b ^ 0x5C for b in key)
     t = pa.table({"v": pc.cast(normalised, pa.binary())})  # the UTF-8 bytes as they are (no escapes read)
-    with duckdb.connect(config={"threads": 1}) as con:  # one thread: more would add CPU, not save it
-        con.register("t", t)
+    con = _connection()
+    con.register("t", t)
+    try:
         hashed = con.sql(_HMAC_SQL, params={"inner": inner, "outer": outer}).to_arrow_table()
+    finally:
+        con.unregister("t")
     return pc.cast(hashed.column("h").combine_chunks(), pa.string())
 
 
@@ -245,9 +263,16 @@ def pseudonymise(values: pd.Series, key: str) -> pd.Series:
     HMAC construction of RFC 2104 around it).
     """
     _, array = _string_array(values)
-    encoded = pc.dictionary_encode(array)  # missing values stay missing
+    return _string_series(pseudonymise_array(array, key), values)
+
+
+def pseudonymise_array(values: pa.Array | pa.ChunkedArray, key: str) -> pa.Array:
+    """:func:`pseudonymise` of an Arrow string column (missing values stay missing), as a ``string`` array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(pc.cast(values, pa.string()))  # missing values stay missing
     hashed = _pseudonyms(encoded.dictionary, key.encode())
-    return _string_series(pc.take(hashed, encoded.indices), values)
+    return pc.take(hashed, encoded.indices)
 
 
 def _pseudonyms(distinct: pa.Array, secret: bytes) -> pa.Array:
@@ -445,6 +470,12 @@ def mask_contact_details(values: pd.Series) -> pd.Series:
     through the patterns; the others are returned as they are. Of those, texts without ``@``, digits,
     capital letters, Chinese characters or the word ``at`` are returned as they are too.
     """
+    _, array = _string_array(values)
+    return _string_series(mask_contact_details_array(array), values)
+
+
+def mask_contact_details_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`mask_contact_details` of an Arrow string column (missing values stay missing), as a ``string`` array."""
 
     def one(value: object) -> object:
         if not isinstance(value, str) or not value:
@@ -453,10 +484,13 @@ def mask_contact_details(values: pd.Series) -> pd.Series:
             return value
         return redact_pii(value)[0]
 
-    text, array = _string_array(values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    array = pc.cast(values, pa.string())
     candidates = may_hold_contact_details(array)
     if candidates.any():
-        redacted = _per_distinct(text[candidates], one)
+        chosen = array.filter(pa.array(candidates))
+        redacted = _per_distinct(pd.Series(pd.arrays.ArrowStringArray(chosen), dtype="string"), one)
         replacements = pc.cast(pa.array(redacted.array), pa.string())
         array = pc.replace_with_mask(array, pa.array(candidates), replacements)
-    return _string_series(array, values)
+    return array

@@ -181,3 +181,20 @@ def test_pseudonyms_remembered_in_the_process_are_per_key(settings: Settings) ->
         (row,) = _lake(settings, "crm", "customers")
         assert row["customer_id"] == pseudonymise(pd.Series(["C1"]), key)[0]
         assert row["email"] == pseudonymise(pd.Series(["anna.berg@example.com"]), key)[0]
+
+
+def test_ingest_moves_arrow_off_mimalloc_unless_a_pool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from cxpipe.ingest.load import use_arrow_memory_pool
+
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        assert use_arrow_memory_pool() == "mimalloc"
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        assert use_arrow_memory_pool() in ("jemalloc", "system")
+        assert pa.default_memory_pool().backend_name in ("jemalloc", "system")
+    finally:
+        pa.set_memory_pool(before)
