@@ -58,6 +58,8 @@ ISO_8601 = (
 #: Python's ``\s`` on ASCII text (``\t\n\v\f\r``, the separators U+001C-U+001F, space) as a class RE2 reads alike.
 _ASCII_SPACE = "[" + "".join(f"\\x{i:02x}" for i in range(128) if re.fullmatch(r"\s", chr(i))) + "]"
 #: :data:`ISO_8601` for Arrow's RE2 on ASCII values.
+#: A second's fraction with more than six digits (the first six kept as group 1).
+_SUB_MICROSECOND = r"([.,][0-9]{6})[0-9]+"
 _ISO_8601_RE2 = "^(?:" + ISO_8601.replace(r"\s", _ASCII_SPACE) + ")$"
 #: A plain decimal number; an integer (``12`` or ``12.0``).
 NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
@@ -196,7 +198,15 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     """Timestamps in UTC (NaT where unreadable) and a mask of values the declared formats read
     differently: ISO 8601, then the source's formats, then its timezone."""
     iso = present & _iso_8601(text)
-    stamps = pd.to_datetime(text.where(iso, None), utc=True, errors="coerce", format="ISO8601")
+    written = text.where(iso, None)
+    # Digits beyond a second's sixth are cut off in the text (a floor: the fraction only adds to the
+    # second), so pandas never reads a column at nanoseconds, where years before 1677 do not fit: how a
+    # value reads does not depend on the other values of its batch.
+    if pc.any(pc.match_substring_regex(pa.array(written.array), _SUB_MICROSECOND)).as_py():
+        written = written.str.replace(_SUB_MICROSECOND, r"\1", regex=True)
+    if _any_holds(written, ","):  # ISO 8601's other decimal sign, which pandas does not read
+        written = written.str.replace(r"(:[0-9]{2}),([0-9])", r"\1.\2", regex=True)
+    stamps = pd.to_datetime(written, utc=True, errors="coerce", format="ISO8601")
     ambiguous = pd.Series(False, index=text.index)
     rest = present & ~iso
     if entity.timestamp_formats and rest.any():
@@ -226,11 +236,13 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
             first = np.ones(len(wall), dtype=bool)
             local = wall.dt.tz_localize(entity.timezone, ambiguous=first, nonexistent="shift_forward")
             stamps = stamps.where(~naive, local.dt.tz_convert("UTC"))
-    # The lake keeps microseconds: digits beyond the sixth of a second's fraction are cut off (a floor,
-    # as the fraction only adds to the second), only where some value has them.
+    # The lake keeps microseconds: a declared format's digits beyond the sixth are cut off too, and every
+    # batch's values are held at microseconds, whatever resolution pandas read them at.
     held = pd.DatetimeIndex(stamps)
     if held.unit == "ns" and (held.asi8[held.notna()] % 1000 != 0).any():
         stamps = stamps.dt.floor("us")
+    if held.unit != "us":
+        stamps = stamps.dt.as_unit("us")
     return stamps, ambiguous
 
 

@@ -177,3 +177,23 @@ def test_integers_with_points_signs_and_many_digits_are_typed_as_before() -> Non
     # no point, no sign, no long value: the same values by the shorter way
     short = pd.Series(["1", "-2", "007", ""], dtype="str")
     assert _integers(column, short, short.str.len() > 0)[0].tolist()[:3] == [1, -2, 7]
+
+
+def test_a_timestamp_reads_the_same_whatever_else_its_batch_holds() -> None:
+    """Year 1 does not fit nanoseconds: a value with nine fractional digits beside it must not make pandas
+    read the batch at nanoseconds, or year 1 would be unreadable in that batch and merely too early in others."""
+    import pandas as pd
+
+    from cxpipe.ingest.validation import _times
+
+    column = ORDERS.column("ordered_at")
+    alone = ["0001-01-01T00:00:00Z", "2026-10-30T10:00:00Z"]
+    beside = [*alone, "2026-10-30T10:00:00.123456789Z", "2026-10-30 10:00:00,9999999+02:00"]
+    read = {}
+    for given in (alone, beside):
+        text = pd.Series(given, dtype="str")
+        stamps, _ = _times(ORDERS, column, text, text.str.len() > 0)
+        assert pd.DatetimeIndex(stamps).unit == "us"
+        read[len(given)] = [str(v) for v in stamps]
+    assert read[2] == ["0001-01-01 00:00:00+00:00", "2026-10-30 10:00:00+00:00"]
+    assert read[4] == [*read[2], "2026-10-30 10:00:00.123456+00:00", "2026-10-30 08:00:00.999999+00:00"]
