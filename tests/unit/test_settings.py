@@ -361,6 +361,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         "plugins/cxpipe/runner.py",  # passes the environment on to the Airflow processes it starts
         "plugins/cxpipe/cli.py",  # AIRFLOW_HOME, Airflow's own variable
         "plugins/cxpipe/gate/gx.py",  # turns GX's usage statistics off before GX is imported
+        "plugins/cxpipe/ingest/load.py",  # leaves Arrow's memory pool alone when ARROW_DEFAULT_MEMORY_POOL chooses it
         "plugins/cxpipe/semantic_layer.py",  # passes the environment on to dbt and MetricFlow (mf)
         "plugins/cxpipe/warehouse/contract_state.py",  # passes the environment on to dbt
         # passes the environment on to dbt (in-process) and names the interpreter of Spark's Python workers
