@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import MODEL_CACHE
+from conftest import MODEL_CACHE, write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
 from cxpipe.complaints.classify import KeywordClassifier
@@ -192,6 +192,51 @@ def test_a_cached_model_holds_no_scikit_learn_object_and_scores_the_same(tmp_pat
     languages = [r["language"] for r in cause_rows[1::40]] + ["en", "en"]
     assert np.array_equal(loaded.probabilities(texts, languages), fitted.causes.probabilities(texts, languages))
     assert loaded.predict(texts, languages) == fitted.causes.predict(texts, languages)
+
+
+def test_cached_models_are_found_by_their_inputs_without_reading_the_training_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second build with the same training inputs finds its models by the hash of the inputs' bytes (the
+    training rows are neither read nor hashed); a changed training file, taxonomy or override is not found so
+    and fits a new model; a note whose model file is gone is passed over."""
+    import cxpipe.complaints.pipeline as pipeline
+    from cxpipe.complaints.pipeline import complaint_models
+
+    (tmp_path / "corpus").mkdir()
+    corpus, cache = write_small_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    overrides = [{"complaint_id": "t:1", "root_cause": "assembly"}]
+    texts = {"t:1": "the legs do not fit the frame"}
+    first = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert first.training_languages == {"en", "ru", "zh"}
+    assert len(list(cache.glob("complaint_inputs_*.json"))) == 1
+
+    def no_rows(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the training rows were read")
+
+    monkeypatch.setattr(pipeline, "training_rows", no_rows)
+    again = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert again.key == first.key and again.training_languages == first.training_languages
+    damaged = [{"complaint_id": "t:1", "root_cause": "damaged"}]
+    for taxonomy, changed_overrides, changed_texts in (
+        (TAXONOMY[:-1], overrides, texts),
+        (TAXONOMY, damaged, texts),
+        (TAXONOMY, overrides, {"t:1": "the legs are loose"}),
+    ):
+        with pytest.raises(AssertionError, match="training rows were read"):
+            complaint_models(taxonomy, changed_overrides, changed_texts, corpus, None, cache)
+    monkeypatch.undo()
+
+    write_small_corpus(corpus, per_language=79)  # one training row fewer per language
+    fewer = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert fewer.key.split("-")[0] != first.key.split("-")[0]  # a new root-cause model, fitted
+    for model_file in cache.glob("complaint_causes_*.pkl"):
+        model_file.unlink()
+    import cxpipe.complaints.model as model
+
+    model._MEMORY.clear()
+    refitted = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert refitted.key == fewer.key and refitted.training_languages == fewer.training_languages
 
 
 def test_scoring_with_cached_models_does_not_import_scikit_learn(tmp_path: Path) -> None:

@@ -329,6 +329,9 @@ class Models:
     causes: CauseModel
     sentiment: SentimentModel
     key: str
+    #: the languages of the training rows (project corpus and public corpora, the overrides aside), which
+    #: language detection chooses among; None when the caller did not say (the rows are read again then)
+    training_languages: frozenset[str] | None = None
 
     def batch(self, grams: Grams) -> Batch:
         """``grams`` looked up once for both models (all their vocabularies in one :class:`FeatureSpace`)."""
@@ -380,28 +383,79 @@ _MEMORY_SIZE = 6
 CACHE_FORMAT = 2
 
 
-def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
-    """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
+def _load(kind: str, key: str, cache_dir: Path | None) -> Any | None:
+    """The model ``kind`` trained on inputs hashing to ``key``, from memory or ``cache_dir``; None if neither has it."""
     name = f"complaint_{kind}_{key}"
     if name in _MEMORY:
         _MEMORY.move_to_end(name)
         return _MEMORY[name]
     path = cache_dir / f"{name}_f{CACHE_FORMAT}.pkl" if cache_dir is not None else None
-    if path is not None and path.is_file():
-        with path.open("rb") as fh:
-            model = pickle.load(fh)
-    else:
-        model = build()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)
+    if path is None or not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        model = pickle.load(fh)
+    _remember(name, model)
+    return model
+
+
+def _remember(name: str, model: Any) -> None:
     _MEMORY[name] = model
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
+    """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
+    model = _load(kind, key, cache_dir)
+    if model is not None:
+        return model
+    model = build()
+    if cache_dir is not None:
+        path = cache_dir / f"complaint_{kind}_{key}_f{CACHE_FORMAT}.pkl"
+        _write_atomically(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    _remember(f"complaint_{kind}_{key}", model)
     return model
+
+
+def _inputs_path(inputs: str, cache_dir: Path) -> Path:
+    return cache_dir / f"complaint_inputs_{inputs}_f{CACHE_FORMAT}.json"
+
+
+def cached_models(inputs: str, cache_dir: Path) -> Models | None:
+    """The models fitted before on the training inputs whose bytes hash to ``inputs``
+    (:func:`cxpipe.complaints.incremental.training_inputs_key`), without reading or hashing the training rows.
+
+    :func:`remember_models` noted which cached models (their :func:`training_key` per kind) and which training
+    languages those inputs gave; None when it did not, or a model file is gone: the caller reads the rows and
+    fits (or finds the models by their rows' keys) as before. New training data changes the inputs' bytes and
+    so their hash: nothing fitted on the old data is found by it.
+    """
+    try:
+        entry = json.loads(_inputs_path(inputs, cache_dir).read_text(encoding="utf-8"))
+        cause_key, sentiment_key, languages = entry["causes"], entry["sentiment"], entry["training_languages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    causes, sentiment = _load("causes", cause_key, cache_dir), _load("sentiment", sentiment_key, cache_dir)
+    if causes is None or sentiment is None:
+        return None
+    return Models(causes, sentiment, f"{cause_key}-{sentiment_key}", frozenset(languages))
+
+
+def remember_models(inputs: str, models: Models, cache_dir: Path) -> None:
+    """Note in ``cache_dir`` that the training inputs hashing to ``inputs`` gave ``models`` (read by
+    :func:`cached_models`)."""
+    if models.training_languages is None:
+        raise ValueError("remember_models: the models' training_languages are needed")
+    cause_key, sentiment_key = models.key.split("-")
+    entry = {"causes": cause_key, "sentiment": sentiment_key, "training_languages": sorted(models.training_languages)}
+    _write_atomically(_inputs_path(inputs, cache_dir), json.dumps(entry).encode())
 
 
 def fit_models(
