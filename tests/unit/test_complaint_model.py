@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import MODEL_CACHE
+from conftest import MODEL_CACHE, write_small_corpus
 
 from cxpipe.complaints import analyse_texts, load_taxonomy
 from cxpipe.complaints.classify import KeywordClassifier
@@ -24,7 +24,7 @@ from cxpipe.complaints.corpora import (
     public_sentiment_rows,
 )
 from cxpipe.complaints.evaluate import balanced_accuracy, held_out_figures, held_out_markdown, macro_f1
-from cxpipe.complaints.model import CauseModel, fit_models, training_key
+from cxpipe.complaints.model import CACHE_FORMAT, CauseModel, fit_models, training_key
 from cxpipe.complaints.pipeline import override_rows, training_rows
 from cxpipe.settings import REPO_ROOT
 
@@ -170,7 +170,100 @@ def test_models_are_cached_on_disk_by_training_data(tmp_path: Path) -> None:
     cause_rows, _ = training_rows(corpora_dir=None)
     models = fit_models(TAXONOMY, cause_rows[:200], [], cache_dir=tmp_path)
     cause_key = models.key.split("-")[0]
-    assert (tmp_path / f"complaint_causes_{cause_key}.pkl").is_file()
+    assert (tmp_path / f"complaint_causes_{cause_key}_f{CACHE_FORMAT}.pkl").is_file()
+
+
+def test_a_cached_model_holds_no_scikit_learn_object_and_scores_the_same(tmp_path: Path) -> None:
+    """The cached root-cause model keeps its weights, not the ComplementNB it was fitted with, and a model
+    read back from the cache gives the same predictions, to the bit."""
+    import pickle
+
+    import numpy as np
+
+    cause_rows, sentiment_rows = training_rows(corpora_dir=None)
+    fitted = fit_models(TAXONOMY, cause_rows[::3], sentiment_rows[::3], cache_dir=tmp_path)
+    assert fitted.causes.model is not None  # the process that fitted it keeps scikit-learn's object
+    cause_key = fitted.key.split("-")[0]
+    data = (tmp_path / f"complaint_causes_{cause_key}_f{CACHE_FORMAT}.pkl").read_bytes()
+    assert b"sklearn" not in data
+    loaded = pickle.loads(data)
+    assert loaded.model is None and loaded.classes == fitted.causes.classes
+    texts = [r["text"] for r in cause_rows[1::40]] + ["", "late late late"]
+    languages = [r["language"] for r in cause_rows[1::40]] + ["en", "en"]
+    assert np.array_equal(loaded.probabilities(texts, languages), fitted.causes.probabilities(texts, languages))
+    assert loaded.predict(texts, languages) == fitted.causes.predict(texts, languages)
+
+
+def test_cached_models_are_found_by_their_inputs_without_reading_the_training_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second build with the same training inputs finds its models by the hash of the inputs' bytes (the
+    training rows are neither read nor hashed); a changed training file, taxonomy or override is not found so
+    and fits a new model; a note whose model file is gone is passed over."""
+    import cxpipe.complaints.pipeline as pipeline
+    from cxpipe.complaints.pipeline import complaint_models
+
+    (tmp_path / "corpus").mkdir()
+    corpus, cache = write_small_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    overrides = [{"complaint_id": "t:1", "root_cause": "assembly"}]
+    texts = {"t:1": "the legs do not fit the frame"}
+    first = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert first.training_languages == {"en", "ru", "zh"}
+    assert len(list(cache.glob("complaint_inputs_*.json"))) == 1
+
+    def no_rows(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the training rows were read")
+
+    monkeypatch.setattr(pipeline, "training_rows", no_rows)
+    again = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert again.key == first.key and again.training_languages == first.training_languages
+    damaged = [{"complaint_id": "t:1", "root_cause": "damaged"}]
+    for taxonomy, changed_overrides, changed_texts in (
+        (TAXONOMY[:-1], overrides, texts),
+        (TAXONOMY, damaged, texts),
+        (TAXONOMY, overrides, {"t:1": "the legs are loose"}),
+    ):
+        with pytest.raises(AssertionError, match="training rows were read"):
+            complaint_models(taxonomy, changed_overrides, changed_texts, corpus, None, cache)
+    monkeypatch.undo()
+
+    write_small_corpus(corpus, per_language=79)  # one training row fewer per language
+    fewer = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert fewer.key.split("-")[0] != first.key.split("-")[0]  # a new root-cause model, fitted
+    for model_file in cache.glob("complaint_causes_*.pkl"):
+        model_file.unlink()
+    import cxpipe.complaints.model as model
+
+    model._MEMORY.clear()
+    refitted = complaint_models(TAXONOMY, overrides, texts, corpus, None, cache)
+    assert refitted.key == fewer.key and refitted.training_languages == fewer.training_languages
+
+
+def test_scoring_with_cached_models_does_not_import_scikit_learn(tmp_path: Path) -> None:
+    """A process that finds its models in the cache analyses texts without importing scikit-learn."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import pandas as pd
+from pathlib import Path
+from cxpipe.complaints import analyse_texts
+from cxpipe.complaints.classify import load_taxonomy
+taxonomy = load_taxonomy(Path(sys.argv[2]))
+frame = pd.DataFrame({"complaint_id": ["t:1", "t:2"], "complaint_text": ["the sofa arrived late", "Диван сломан"]})
+out = analyse_texts(frame, taxonomy, corpora_dir=None, cache_dir=Path(sys.argv[1]))
+assert len(out) == 2
+print("sklearn" in sys.modules)
+"""
+    seed = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "complaint_taxonomy.csv"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path), str(seed)], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]  # the first process fits (scikit-learn), the second only loads
 
 
 def test_overrides_become_training_rows_with_their_complaints_text() -> None:
@@ -248,6 +341,27 @@ def test_batch_ngram_features_equal_scikit_learns_tfidf() -> None:
         assert got.shape == expected.shape
         for i in range(len(other)):  # the columns are ordered differently: compare each row's values
             assert np.allclose(np.sort(got[i].data), np.sort(expected[i].data), atol=1e-6), other[i]
+
+
+def test_row_normalization_equals_scikit_learns_to_the_bit() -> None:
+    """features.normalize_rows gives sklearn.preprocessing.normalize's float32 values bit for bit, empty rows,
+    rows of one entry and rows of thousands included."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    from cxpipe.complaints.features import normalize_rows
+
+    rng = np.random.default_rng(7)
+    for density, scale in ((0.01, 1.0), (0.3, 1e-20), (0.002, 1e20)):
+        matrix = sp.random(500, 4_000, density=density, format="csr", dtype=np.float32, random_state=rng)
+        matrix.data *= np.float32(scale)
+        matrix = sp.vstack([matrix, sp.csr_matrix((3, 4_000), dtype=np.float32)], format="csr")  # empty rows
+        expected = normalize(matrix, copy=True)
+        got = normalize_rows(matrix.copy())
+        assert got.data.dtype == np.float32
+        assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data.view(np.uint32), expected.data.view(np.uint32))
 
 
 def test_one_product_gives_one_vs_rest_probabilities() -> None:

@@ -15,6 +15,10 @@ rows and the public corpora's non-held-out rows when present.
 Training is deterministic (closed-form counts for the root cause, a fixed solver for sentiment, no random
 state involved) and takes seconds;
 :func:`fit_models` caches the fitted models by a hash of everything they learn from.
+
+Scoring needs numpy and scipy only: a fitted model keeps its classifier as weight matrices (:class:`_NaiveBayes`,
+:class:`_Linear`), scikit-learn is imported by fitting alone, and the cached form holds no scikit-learn object, so
+a build that loads cached models never imports scikit-learn (about 0.7 CPU-s of imports with scipy.stats).
 """
 
 from __future__ import annotations
@@ -27,18 +31,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import ComplementNB
 
 from cxpipe.complaints.classify import FALLBACK_CAUSE, KeywordClassifier, format_evidence
 from cxpipe.complaints.features import Batch, FeatureSpace, Grams, Vocabulary, ngrams
 from cxpipe.complaints.schema import MODEL_VERSION
 from cxpipe.complaints.text import clean_text
+
+if TYPE_CHECKING:
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.naive_bayes import ComplementNB
 
 METHOD = "model"
 #: A second cause is named only when the model gives it at least this probability.
@@ -62,6 +67,9 @@ KEYWORD_WEIGHT = 0.5
 
 def _linear(C: float) -> OneVsRestClassifier:  # noqa: N803 - scikit-learn's name
     """One-vs-rest logistic regressions (liblinear: fast and deterministic on sparse n-grams)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
     return OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear", class_weight="balanced"))
 
 
@@ -154,14 +162,22 @@ class CausePrediction:
 
 
 class CauseModel:
-    """Root cause from text and keyword evidence. ``fit`` once, ``predict`` a batch."""
+    """Root cause from text and keyword evidence. ``fit`` once, ``predict`` a batch.
+
+    ``model`` is the fitted scikit-learn ``ComplementNB`` in the process that fitted it; a pickled model
+    (the cache of :func:`fit_models`) keeps only its weight matrix (``linear``) and has ``model = None``.
+    """
 
     def __init__(self, keywords: KeywordClassifier) -> None:
         self.keywords = keywords
         self.vocabulary = Vocabulary(min_df=1)
-        self.model = ComplementNB(alpha=CAUSE_SMOOTHING)
+        self.model: ComplementNB | None = None
         self.linear: _NaiveBayes | None = None
         self.keyword_causes: list[str] = sorted(keywords.causes)
+
+    def __getstate__(self) -> dict[str, object]:
+        # the scikit-learn object stays out: unpickling it would import scikit-learn, scoring reads ``linear``
+        return {**self.__dict__, "model": None}
 
     def _features(
         self, texts: Sequence[str], languages: Sequence[str], grams: Grams | Batch | None = None, fit: bool = False
@@ -184,14 +200,17 @@ class CauseModel:
     def fit(self, texts: Sequence[str], languages: Sequence[str], causes: Sequence[str]) -> CauseModel:
         if len(set(causes)) < 2:
             raise ValueError("CauseModel: the training texts need at least two different root causes")
+        from sklearn.naive_bayes import ComplementNB
+
         features, _ = self._features(texts, languages, fit=True)
-        self.model.fit(features, list(causes))
+        self.model = ComplementNB(alpha=CAUSE_SMOOTHING).fit(features, list(causes))
         self.linear = _NaiveBayes(self.model, CAUSE_TEMPERATURE)
         return self
 
     @property
     def classes(self) -> list[str]:
-        return [str(c) for c in self.model.classes_]
+        assert self.linear is not None, "CauseModel: fit first"
+        return list(self.linear.classes)
 
     def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
         assert self.linear is not None, "CauseModel: fit first"
@@ -310,6 +329,9 @@ class Models:
     causes: CauseModel
     sentiment: SentimentModel
     key: str
+    #: the languages of the training rows (project corpus and public corpora, the overrides aside), which
+    #: language detection chooses among; None when the caller did not say (the rows are read again then)
+    training_languages: frozenset[str] | None = None
 
     def batch(self, grams: Grams) -> Batch:
         """``grams`` looked up once for both models (all their vocabularies in one :class:`FeatureSpace`)."""
@@ -356,30 +378,84 @@ def _part_digest(part: Sequence[Mapping[str, object]]) -> bytes:
 #: training sets (the review command, the held-out evaluation, tests) keeps each instead of refitting.
 _MEMORY: OrderedDict[str, Any] = OrderedDict()
 _MEMORY_SIZE = 6
+#: The form of the cached files, in their names: 2 holds no scikit-learn object (a file of form 1, which pickled
+#: the root-cause model's ``ComplementNB`` and so imported scikit-learn on loading, is no longer read).
+CACHE_FORMAT = 2
 
 
-def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
-    """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
+def _load(kind: str, key: str, cache_dir: Path | None) -> Any | None:
+    """The model ``kind`` trained on inputs hashing to ``key``, from memory or ``cache_dir``; None if neither has it."""
     name = f"complaint_{kind}_{key}"
     if name in _MEMORY:
         _MEMORY.move_to_end(name)
         return _MEMORY[name]
-    path = cache_dir / f"{name}.pkl" if cache_dir is not None else None
-    if path is not None and path.is_file():
-        with path.open("rb") as fh:
-            model = pickle.load(fh)
-    else:
-        model = build()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)
+    path = cache_dir / f"{name}_f{CACHE_FORMAT}.pkl" if cache_dir is not None else None
+    if path is None or not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        model = pickle.load(fh)
+    _remember(name, model)
+    return model
+
+
+def _remember(name: str, model: Any) -> None:
     _MEMORY[name] = model
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _cached(kind: str, key: str, cache_dir: Path | None, build: Callable[[], Any]) -> Any:
+    """The model ``kind`` trained on inputs hashing to ``key``: from memory, ``cache_dir``, or ``build()``."""
+    model = _load(kind, key, cache_dir)
+    if model is not None:
+        return model
+    model = build()
+    if cache_dir is not None:
+        path = cache_dir / f"complaint_{kind}_{key}_f{CACHE_FORMAT}.pkl"
+        _write_atomically(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    _remember(f"complaint_{kind}_{key}", model)
     return model
+
+
+def _inputs_path(inputs: str, cache_dir: Path) -> Path:
+    return cache_dir / f"complaint_inputs_{inputs}_f{CACHE_FORMAT}.json"
+
+
+def cached_models(inputs: str, cache_dir: Path) -> Models | None:
+    """The models fitted before on the training inputs whose bytes hash to ``inputs``
+    (:func:`cxpipe.complaints.incremental.training_inputs_key`), without reading or hashing the training rows.
+
+    :func:`remember_models` noted which cached models (their :func:`training_key` per kind) and which training
+    languages those inputs gave; None when it did not, or a model file is gone: the caller reads the rows and
+    fits (or finds the models by their rows' keys) as before. New training data changes the inputs' bytes and
+    so their hash: nothing fitted on the old data is found by it.
+    """
+    try:
+        entry = json.loads(_inputs_path(inputs, cache_dir).read_text(encoding="utf-8"))
+        cause_key, sentiment_key, languages = entry["causes"], entry["sentiment"], entry["training_languages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    causes, sentiment = _load("causes", cause_key, cache_dir), _load("sentiment", sentiment_key, cache_dir)
+    if causes is None or sentiment is None:
+        return None
+    return Models(causes, sentiment, f"{cause_key}-{sentiment_key}", frozenset(languages))
+
+
+def remember_models(inputs: str, models: Models, cache_dir: Path) -> None:
+    """Note in ``cache_dir`` that the training inputs hashing to ``inputs`` gave ``models`` (read by
+    :func:`cached_models`)."""
+    if models.training_languages is None:
+        raise ValueError("remember_models: the models' training_languages are needed")
+    cause_key, sentiment_key = models.key.split("-")
+    entry = {"causes": cause_key, "sentiment": sentiment_key, "training_languages": sorted(models.training_languages)}
+    _write_atomically(_inputs_path(inputs, cache_dir), json.dumps(entry).encode())
 
 
 def fit_models(
@@ -391,7 +467,7 @@ def fit_models(
     """Both models, trained on ``cause_rows`` (``language, text, root_cause``) and ``sentiment_rows``.
 
     The same inputs give the same models; each is reused from memory, or from
-    ``cache_dir/complaint_<kind>_<key>.pkl`` when a cache directory is given (the key is a
+    ``cache_dir/complaint_<kind>_<key>_f<CACHE_FORMAT>.pkl`` when a cache directory is given (the key is a
     hash of its training data, so new overrides or taxonomy rows train a new one).
     """
 
