@@ -49,7 +49,8 @@ TRANSFORM_DAG = "cx_transform_publish"
 GB = 1024.0
 #: Peak RSS measured at SF 100 outside the harness (which is not run at SF 100 here): every
 #: ``<results>/*/peak_rss_sf100.json`` lists stages (``stage``, ``max_rss_mb`` of the largest process,
-#: ``settings``: ``defaults`` or the variables set, ``measured``: the date, ``source``: the raw result).
+#: ``settings``: ``defaults`` or the variables set, ``measured``: the date, ISO 8601, with the time of day
+#: (``2026-12-03T11:17``) when a stage and settings are measured again on the same day, ``source``: the raw result).
 SF100_PEAKS = "peak_rss_sf100.json"
 #: The ``settings`` of a measurement with every setting at its default, as a deployment gets it.
 DEFAULTS = "defaults"

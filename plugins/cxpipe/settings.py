@@ -542,11 +542,11 @@ history)"""
     """memory of the Spark driver (in local mode: of all of Spark)"""
     duckdb_memory_limit: Annotated[
         _MemorySize, _Env("CX_DUCKDB_MEMORY_LIMIT", "a size such as 3GB or 50% (of the machine's memory)")
-    ] = "80%"
+    ] = "2.5GB"
     """memory DuckDB may hold during a dbt build before it spills to disk beside the build file \
-(`cx.duckdb.tmp`; DuckDB's `memory_limit`; its default is 80%); dbt's Python process, the complaint models and one \
-batch of texts come on top: with 3GB the SF 100 build run alone peaked at 3.8 GB, and the whole \
-pipeline through Airflow, whose dbt task holds the build in its own process, at 4.1 GB (docs/benchmarks.md)"""
+(`cx.duckdb.tmp`; DuckDB's `memory_limit`, which covers its buffer manager only; GB is 10^9 bytes, GiB 2^30); \
+the Airflow task's process, dbt, the complaint models and one batch of texts come on top, about 1.2 GiB at SF 100: \
+with 2.5GB the whole pipeline through Airflow peaked at 3.6 GiB at SF 100 (decision 0038, docs/benchmarks.md)"""
     complaint_batch_texts: Annotated[_Positive, _Env("CX_COMPLAINT_BATCH_TEXTS", "a whole number ≥ 1, e.g. 50000")] = (
         50_000
     )

@@ -50,6 +50,17 @@ def test_the_latest_measurement_of_a_stage_counts() -> None:
     assert "7.03" not in verdict and "ingest 3.22 GB" in verdict
 
 
+def test_a_later_time_of_the_same_day_counts_whatever_the_order_of_the_files() -> None:
+    earlier, later = (
+        _entry(report.AIRFLOW, 11865, measured="2026-12-03"),
+        _entry(report.AIRFLOW, 3617, measured="2026-12-03T11:17"),
+    )
+    for entries in ([earlier, later], [later, earlier]):
+        verdict = report.sf100_peak_verdict(entries)
+        assert verdict is not None and verdict.startswith("met at SF 100 with the defaults")
+        assert f"{report.AIRFLOW} 3.53 GB" in verdict
+
+
 def test_only_other_settings_is_not_a_verdict_on_the_defaults() -> None:
     verdict = report.sf100_peak_verdict([_entry("ingest", 100, "LIMIT=3GB")])
     assert verdict is not None and verdict.startswith("not measured at SF 100 with the defaults")

@@ -98,7 +98,7 @@ def test_constructible_like_config_settings_frozen_and_replaceable(tmp_path: Pat
         "CX_REPORTING_CURRENCY": "EUR",
         "CX_MODEL_CACHE_DIR": str(tmp_path / "data" / "warehouse" / "models"),
         "CX_SOURCES": "sales,crm,surveys,social",
-        "CX_DUCKDB_MEMORY_LIMIT": "80%",
+        "CX_DUCKDB_MEMORY_LIMIT": "2.5GB",
         "CX_COMPLAINT_BATCH_TEXTS": "50000",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -431,9 +431,16 @@ def test_reporting_currency_is_an_iso_code_and_reaches_dbt() -> None:
 
 
 def test_duckdb_memory_limit_reaches_dbt() -> None:
-    assert load_settings({}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "80%"
+    assert load_settings({}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "2.5GB"
     assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "3GB"}).dbt_env()["CX_DUCKDB_MEMORY_LIMIT"] == "3GB"
     assert load_settings({"CX_DUCKDB_MEMORY_LIMIT": "1.5GiB"}).engine.duckdb_memory_limit == "1.5GiB"
+
+
+def test_dbt_profile_falls_back_to_the_same_duckdb_memory_limit() -> None:
+    """dbt run by hand (without cxpipe's environment) holds DuckDB to the setting's default too."""
+    profile = (REPO_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    fallbacks = re.findall(r"env_var\('CX_DUCKDB_MEMORY_LIMIT', '([^']*)'\)", profile)
+    assert fallbacks == [load_settings({}).engine.duckdb_memory_limit]
 
 
 def test_complaint_batch_size_reaches_dbt() -> None:
