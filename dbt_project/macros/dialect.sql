@@ -94,16 +94,26 @@
 {%- endmacro %}
 
 {#- The value of `value` on the row where `ordering` is largest. -#}
-{% macro arg_max(value, ordering) -%}
-    {{ return(adapter.dispatch('arg_max', 'cxpipe')(value, ordering)) }}
+{% macro arg_max(value, ordering, tie_break=none) -%}
+    {{ return(adapter.dispatch('arg_max', 'cxpipe')(value, ordering, tie_break)) }}
 {%- endmacro %}
 
-{% macro default__arg_max(value, ordering) -%}
-    arg_max({{ value }}, {{ ordering }})
+{#- `tie_break`: a second column deciding between rows with the same `ordering` (otherwise the pick
+    follows the engine's execution order, which may differ from one build to the next). -#}
+{% macro default__arg_max(value, ordering, tie_break=none) -%}
+    {%- if tie_break -%}
+        arg_max({{ value }}, row({{ ordering }}, {{ tie_break }}))
+    {%- else -%}
+        arg_max({{ value }}, {{ ordering }})
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro spark__arg_max(value, ordering) -%}
-    max_by({{ value }}, {{ ordering }})
+{% macro spark__arg_max(value, ordering, tie_break=none) -%}
+    {%- if tie_break -%}
+        max_by({{ value }}, struct({{ ordering }}, {{ tie_break }}))
+    {%- else -%}
+        max_by({{ value }}, {{ ordering }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Continuous (interpolated) quantile of a column. -#}

@@ -10,8 +10,8 @@ responses as (
         count(*) as survey_responses,
         {{ csat_pct('csat') }} as csat,
         avg(csat) as avg_csat,
-        {{ arg_max('csat', 'responded_at') }} filter (where csat is not null) as last_csat,
-        {{ arg_max('nps', 'responded_at') }} filter (where nps is not null) as last_nps,
+        {{ arg_max('csat', 'responded_at', 'response_id') }} filter (where csat is not null) as last_csat,
+        {{ arg_max('nps', 'responded_at', 'response_id') }} filter (where nps is not null) as last_nps,
         max(responded_at) as last_response_at
     from {{ ref('stg_surveys__responses') }}
     where customer_key is not null
