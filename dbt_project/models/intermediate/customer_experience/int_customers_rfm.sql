@@ -32,7 +32,9 @@ order_stats as (
         count(*) filter (where is_purchase) as orders,
         count(*) filter (where is_cancelled) as cancelled_orders,
         count(*) filter (where is_credit_note and not is_cancelled) as credit_notes,
-        coalesce(sum(revenue), 0) as revenue,
+        -- summed as decimals (to the micro-unit): exact, so the total and its rounding do not depend
+        -- on the order the engine adds the rows in
+        coalesce(cast(sum(cast(revenue as decimal(38, 6))) as double), 0) as revenue,
         min(ordered_at) filter (where is_purchase) as first_order_at,
         max(ordered_at) filter (where is_purchase) as last_order_at,
         count(*) filter (where is_purchase and channel = 'store') as store_orders,
