@@ -415,6 +415,13 @@ def test_an_override_declares_null_values_for_every_entity_of_its_source(tmp_pat
     assert all(e.null_values == () for e in BASE_CONTRACT.entities)  # none unless declared
 
 
+def test_an_override_declares_the_delimiter_and_decimal_mark_of_its_source(tmp_path: Path) -> None:
+    contract = _overridden(tmp_path, "sources:\n  crm:\n    delimiter: \"\\t\"\n    decimal_mark: ','\n")
+    assert {(e.delimiter, e.decimal_mark) for e in contract.entities_of("crm")} == {("\t", ",")}
+    assert {(e.delimiter, e.decimal_mark) for e in contract.entities if e.source != "crm"} == {(",", ".")}
+    assert {(e.delimiter, e.decimal_mark) for e in BASE_CONTRACT.entities} == {(",", ".")}
+
+
 def test_allowed_add_on_a_standard_adds_codes_to_it(tmp_path: Path) -> None:
     text = _col("crm", "customers", "country", "{allowed_add: [xk]}")
     column = _overridden(tmp_path, text).entity("crm", "customers").column("country")
@@ -447,6 +454,16 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
         ),
         ("sources:\n  sales:\n    null_values: NULL\n", "sources.sales.null_values", "is not a list"),
         ("sources:\n  sales:\n    null_values: ['']\n", "sources.sales.null_values[0]", "should be non-empty"),
+        (
+            "sources:\n  sales:\n    delimiter: '::'\n",
+            "sources.sales.delimiter",
+            "'::' is not accepted. Expected what separates the fields",
+        ),
+        (
+            "sources:\n  sales:\n    decimal_mark: ' '\n",
+            "sources.sales.decimal_mark",
+            "' ' is not accepted. Expected what separates a number's whole part",
+        ),
         (
             _col("sales", "orders", "currency", "{allowed: [BRL, XXY]}"),
             "sources.sales.entities.orders.columns.currency.allowed[1]",

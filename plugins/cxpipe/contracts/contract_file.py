@@ -9,7 +9,7 @@ and what is expected there.
 
 Overrides are merged over the contract:
 
-* source: ``timezone``, ``timestamp_formats``, ``null_values`` (replace);
+* source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark`` (replace);
 * entity: ``optional``;
 * column: ``allowed`` (replace: the column becomes a closed list, or narrows a standard),
   ``allowed_add`` (add to the closed list, the open ``known`` list, or a standard's codes),
@@ -241,7 +241,7 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
     for source_name, source_change in overrides.get("sources", {}).items():
         at = f"sources.{source_name}"
         source = existing(document["sources"], source_name, "source", at)
-        for key in ("timezone", "timestamp_formats", "null_values"):
+        for key in ("timezone", "timestamp_formats", "null_values", "delimiter", "decimal_mark"):
             if key in source_change:
                 source[key] = source_change[key]
         for entity_name, entity_change in source_change.get("entities", {}).items():
@@ -333,6 +333,8 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     timezone=source.get("timezone", "UTC"),
                     timestamp_formats=tuple(source.get("timestamp_formats", ())),
                     null_values=tuple(source.get("null_values", ())),
+                    delimiter=source.get("delimiter", ","),
+                    decimal_mark=source.get("decimal_mark", "."),
                 )
             )
     return Contract(tuple(entities), tuple(descriptions), origin)

@@ -141,6 +141,12 @@ class Entity:
     #: Values read as missing in every column (``NULL``, ``\\N``: how a database export writes a null), compared
     #: after trimming; none unless the source declares them, as any such word may be a value elsewhere.
     null_values: tuple[str, ...] = ()
+    #: What separates a CSV file's fields: ``,`` (default), ``;``, a tab or ``|``.
+    delimiter: str = ","
+    #: What separates a number's whole part from its fraction in CSV files: ``.`` (default) or ``,`` (``12,50``). With
+    #: ``,`` a number holding a ``.`` is not read (it may be a thousands separator); a CSV file separated
+    #: by commas then needs such numbers in quotes.
+    decimal_mark: str = "."
 
     @property
     def file_name(self) -> str:

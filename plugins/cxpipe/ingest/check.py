@@ -524,6 +524,7 @@ def check_entity(
     _unmapped_values(entity, typed, good, seeds, check)
     _currencies(entity, typed, good, seeds, check)
     _null_words(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
+    _decimal_commas(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     return check
 
 
@@ -548,6 +549,27 @@ def _null_words(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: 
                 f"{where} {column.name}: {shown} look like missing values and would be {outcome}; if they "
                 f"mean missing, declare them for the source in the contract overrides: sources: "
                 f"{entity.source}: null_values: [{listed}]"
+            )
+
+
+#: A number written with a decimal comma (``12,50``, ``-0,5``): no thousands grouping (``1,234`` is not one).
+_DECIMAL_COMMA = r"[+-]?[0-9]*,(?:[0-9]{1,2}|[0-9]{4,})"
+
+
+def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: str) -> None:
+    """A warning per number column of a CSV file holding values written with a decimal comma, which the
+    source does not declare as its ``decimal_mark``: such values are quarantined as not numbers."""
+    if entity.file_format != "csv" or entity.decimal_mark == ",":
+        return
+    for column in entity.columns:
+        if column.type not in ("number", "integer") or column.name not in frame.columns:
+            continue
+        found = int(frame[column.name].fillna("").astype(str).str.strip().str.fullmatch(_DECIMAL_COMMA).sum())
+        if found:
+            check.warnings.append(
+                f"{where} {column.name}: {found} value(s) look like numbers with a decimal comma (as 12,50) and "
+                f"would be quarantined; if the comma is the decimal mark, declare it for the source in the contract "
+                f"overrides: sources: {entity.source}: decimal_mark: ','"
             )
 
 

@@ -147,10 +147,10 @@ class _Lines:
         return not self.pushed and self.pos >= len(self.text) and number == self.number
 
 
-def _one_record(line: str) -> int:
+def _one_record(line: str, delimiter: str = ",") -> int:
     """How many fields ``line`` has when read as a CSV record on its own."""
     try:
-        return len(next(csv.reader([line], strict=False), []))
+        return len(next(csv.reader([line], strict=False, delimiter=delimiter), []))
     except csv.Error:
         return 0
 
@@ -161,15 +161,30 @@ def _name_key(name: str) -> str:
 
 
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
-#: Delimiters other exporters write (a semicolon where the comma is the decimal mark, a tab, a bar).
-_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+#: The delimiters a source may declare (``delimiter`` in the contract), as named in messages: a semicolon
+#: where the comma is the decimal mark, a tab, a bar.
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _blank(line: str, delimiter: str) -> bool:
+    """Whether a physical line is blank: only white space, and no delimiter (a tab-separated record of
+    empty values is white space, and is a record)."""
+    return not line.strip() and delimiter not in line
+
+
+#: The name of a header's last column when the header ends with a delimiter (exporters that end every line
+#: with one): not a contract column, so its values are schema drift, reported as ``column <n>`` and not loaded.
+UNNAMED_LAST = "(no name: the header ends with a delimiter)"
 
 
 def header_names(fields: list[str], expected: Collection[str] = ()) -> list[str]:
     """The column names of a header record: trimmed (a byte-order mark dropped), and a name that is not
     a contract column in ``expected`` but is one when case, blanks, hyphens and underscores are ignored
-    (``Order ID``, ``ORDER-ID`` for ``order_id``) read as that column. Other names stay as written."""
+    (``Order ID``, ``ORDER-ID`` for ``order_id``) read as that column. Other names stay as written, but
+    an empty last name after named ones, which is :data:`UNNAMED_LAST`."""
     names = [field.strip().lstrip("\ufeff").strip() for field in fields]
+    if len(names) > 1 and not names[-1] and all(names[:-1]):
+        names[-1] = UNNAMED_LAST
     if not expected:
         return names
     known = set(expected)
@@ -184,7 +199,7 @@ def header_names(fields: list[str], expected: Collection[str] = ()) -> list[str]
     return read
 
 
-def _check_header(header: list[str], path: str, line: int, expected: Collection[str]) -> None:
+def _check_header(header: list[str], path: str, line: int, expected: Collection[str], delimiter: str = ",") -> None:
     """Fail on a header that is no header (none of the contract's columns), an empty or repeated name.
 
     The message names positions only, and a name only when it is a contract column: the first
@@ -192,13 +207,20 @@ def _check_header(header: list[str], path: str, line: int, expected: Collection[
     when split at another delimiter is named as such a file.
     """
     if expected and header and not set(header) & set(expected):
-        joined = ",".join(header)
-        for delimiter, called in _OTHER_DELIMITERS.items():
-            if delimiter in joined and set(header_names(joined.split(delimiter), expected)) & set(expected):
+        joined = delimiter.join(header)
+        for other, called in DELIMITERS.items():
+            if (
+                other != delimiter
+                and other in joined
+                and set(header_names(joined.split(other), expected)) & set(expected)
+            ):
+                declared = "" if delimiter == "," else ", the delimiter the source declares"
                 raise ContractError(
                     path,
-                    f"line {line} (header): the fields are separated by {called}, not commas",
-                    "Re-export the file as comma-separated CSV (values holding a comma in double quotes); "
+                    f"line {line} (header): the fields are separated by {called}, not {DELIMITERS[delimiter]}"
+                    + declared,
+                    f"Declare the source's delimiter in the contract overrides (sources: <source>: delimiter: "
+                    f"{json.dumps(other)}), or re-export the file separated by {DELIMITERS[delimiter]}; "
                     "nothing of this file was loaded.",
                 )
         raise ContractError(
@@ -236,7 +258,12 @@ def _unquoted(text: str, start: int, width: int) -> bool:
 
 
 def _unquoted_records(
-    body: str, first: int, header: list[str], breaks: int | None = None, data: bytes | None = None
+    body: str,
+    first: int,
+    header: list[str],
+    breaks: int | None = None,
+    data: bytes | None = None,
+    delimiter: str = ",",
 ) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
     """The records of ``body`` (no quotes, see :func:`_unquoted`), split in Arrow; ``first`` is the
     physical line number of its first line; ``breaks``: ``body.count("\\n")`` and ``data``: its UTF-8 bytes,
@@ -245,7 +272,7 @@ def _unquoted_records(
     (``_source_row``, ``_last_line`` and the header's columns), the lines set aside as
     :func:`parse_csv` sets them aside, and the number of blank lines. Only lines with another number
     of fields, and a last line without a line break, are looked at one by one in Python."""
-    whole = _unquoted_by_arrow(body, first, header, breaks, data)
+    whole = _unquoted_by_arrow(body, first, header, breaks, data, delimiter)
     if whole is not None:
         return whole, [], 0
     width = len(header)
@@ -254,7 +281,9 @@ def _unquoted_records(
     pieces = pc.list_flatten(pc.split_pattern(pa.array([body], type=pa.large_string()), eol))
     ended = body.endswith("\n") or not body
     complete = pieces.slice(0, len(pieces) - 1) if ended else pieces
-    fields = pc.split_pattern(complete if eol == "\r\n" or not crlf else pc.replace_substring(complete, "\r", ""), ",")
+    fields = pc.split_pattern(
+        complete if eol == "\r\n" or not crlf else pc.replace_substring(complete, "\r", ""), delimiter
+    )
     counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     numbers = np.arange(first, first + len(complete), dtype="int64")
     fits = counts == width
@@ -265,7 +294,7 @@ def _unquoted_records(
     for index in np.flatnonzero(~fits).tolist():
         number = int(numbers[index])
         line = complete[index].as_py() + (eol if ended or index < len(complete) - 1 else "")
-        if not line.strip():
+        if _blank(line, delimiter):
             blank += 1
         elif not line.endswith("\n"):
             aside.append(_aside(number, line, f"line {number}: {_NO_LINE_END}"))
@@ -295,7 +324,12 @@ _BOM = "\ufeff".encode()
 
 
 def _unquoted_by_arrow(
-    body: str, first: int, header: list[str], breaks: int | None = None, data: bytes | None = None
+    body: str,
+    first: int,
+    header: list[str],
+    breaks: int | None = None,
+    data: bytes | None = None,
+    delimiter: str = ",",
 ) -> pd.DataFrame | None:
     """The records of ``body`` (no quotes, see :func:`_unquoted`) read by Arrow's CSV reader with
     quoting off, when every line ends alike (all ``\\n`` or all ``\\r\\n``), the last one too, and
@@ -321,6 +355,7 @@ def _unquoted_by_arrow(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
             parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
                 quote_char=False,
                 double_quote=False,
                 escape_char=False,
@@ -347,18 +382,21 @@ def _unquoted_by_arrow(
     )
 
 
-#: What a field that needs quotes holds (the delimiter, the quote, a line break), as written by
-#: :data:`csv.QUOTE_MINIMAL`.
-_NEEDS_QUOTES = '[",\r\n]'
+def _needs_quotes(delimiter: str) -> str:
+    """What a field that needs quotes holds (the delimiter, the quote, a line break), as written by
+    :data:`csv.QUOTE_MINIMAL`: a regular expression."""
+    return f'[{re.escape(delimiter)}"\r\n]'
 
 
-def _writes_back(columns: list[pa.Array], eol: str, body: str) -> bool:
+def _writes_back(columns: list[pa.Array], eol: str, body: str, delimiter: str) -> bool:
     """Whether ``columns`` (each value as written in the file), joined by the delimiter and ``eol``, are ``body``."""
-    records = pc.binary_join_element_wise(*columns, ",")
+    records = pc.binary_join_element_wise(*columns, delimiter)
     return bool(eol.join(records.to_pylist()) + eol == body)
 
 
-def _quoted_records(body: str, first: int, header: list[str], data: bytes | None = None) -> pd.DataFrame | None:
+def _quoted_records(
+    body: str, first: int, header: list[str], data: bytes | None = None, delimiter: str = ","
+) -> pd.DataFrame | None:
     """The records of ``body`` read by Arrow's CSV reader, or None when the CSV reader of
     :func:`parse_csv` must read them line by line.
 
@@ -380,7 +418,12 @@ def _quoted_records(body: str, first: int, header: list[str], data: bytes | None
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=header, use_threads=False),
             parse_options=pa_csv.ParseOptions(
-                quote_char='"', double_quote=True, escape_char=False, newlines_in_values=True, ignore_empty_lines=False
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
@@ -394,16 +437,16 @@ def _quoted_records(body: str, first: int, header: list[str], data: bytes | None
     written = list(columns)
     breaks = np.zeros(table.num_rows, dtype="int64")  # line breaks inside each record's values
     for j, column in enumerate(columns):
-        quoted = pc.match_substring_regex(column, _NEEDS_QUOTES)
+        quoted = pc.match_substring_regex(column, _needs_quotes(delimiter))
         if not pc.any(quoted).as_py():
             continue  # no value of this column needs quotes (nor holds a line break)
         written[j] = pc.if_else(
             quoted, pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', ""), column
         )
         breaks += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
-    if not _writes_back(written, eol, body):
+    if not _writes_back(written, eol, body, delimiter):
         every = [pc.binary_join_element_wise('"', pc.replace_substring(c, '"', '""'), '"', "") for c in columns]
-        if not _writes_back(every, eol, body):  # nor with every value quoted (csv.QUOTE_ALL)
+        if not _writes_back(every, eol, body, delimiter):  # nor with every value quoted (csv.QUOTE_ALL)
             return None
     starts = first + np.concatenate(([0], np.cumsum(breaks + 1)[:-1])).astype("int64")
     if (breaks >= MAX_RECORD_LINES).any():
@@ -414,7 +457,7 @@ def _quoted_records(body: str, first: int, header: list[str], data: bytes | None
         for index in long.tolist():
             start = int(starts[index]) - first
             inner = body_lines[start + 1 : start + int(breaks[index])]
-            if any(_one_record(line + "\n") >= width for line in inner):
+            if any(_one_record(line + "\n", delimiter) >= width for line in inner):
                 return None
     return pd.DataFrame(
         {
@@ -429,18 +472,18 @@ def _aside(number: int, line: str, error: str) -> dict[str, object]:
     return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
 
 
-def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFrame:
+def parse_csv(text: str, path: str, expected: Collection[str] = (), delimiter: str = ",") -> pd.DataFrame:
     """Parse CSV text into string columns plus ``_source_row`` and ``_last_line`` (physical lines).
 
     Quoted values may hold delimiters and line breaks. A record with the wrong number of
     fields, one a never-closed quote ran on with, or a last record the file ends inside of
     (no line break: possibly cut off) is kept with ``_raw_error`` and its exact ``_raw``
     text. ``expected`` are the contract's column names: a header naming none of them is
-    refused as a file without a header.
+    refused as a file without a header. ``delimiter``: the source's (``delimiter`` in the contract).
     """
     total = count_lines(text)
     lines = _Lines(text, MAX_RECORD_LINES)
-    reader = csv.reader(lines, strict=False)
+    reader = csv.reader(lines, strict=False, delimiter=delimiter)
     blank = 0
     header: list[str] | None = None
     header_lines = 0
@@ -454,11 +497,11 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             raise ContractError(
                 path, f"line {lines.taken[0][0]} (header): cannot parse CSV ({exc})", "Fix the header line."
             ) from None
-        if len(lines.taken) == 1 and not lines.taken[0][1].strip():
+        if len(lines.taken) == 1 and _blank(lines.taken[0][1], delimiter):
             continue  # blank lines before the header count with it
         header = header_names(fields, expected)
         header_lines = lines.taken[-1][0]
-        _check_header(header, path, lines.taken[0][0], expected)
+        _check_header(header, path, lines.taken[0][0], expected, delimiter)
     width = len(header)
     # Records are gathered in chunks of Python lists, each turned into Arrow-backed string
     # columns, so a large file never sits in memory as millions of Python strings.
@@ -498,11 +541,13 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
 
     split = _unquoted(text, lines.pos, width)
     if split:
-        records, aside, blank_after = _unquoted_records(text[lines.pos :], header_lines + 1, header)
+        records, aside, blank_after = _unquoted_records(
+            text[lines.pos :], header_lines + 1, header, delimiter=delimiter
+        )
         chunks.append(records)
         bad.extend(aside)
         blank += blank_after
-    elif (quoted := _quoted_records(text[lines.pos :], header_lines + 1, header)) is not None:
+    elif (quoted := _quoted_records(text[lines.pos :], header_lines + 1, header, delimiter=delimiter)) is not None:
         chunks.append(quoted)
         split = True
     while not split:
@@ -520,7 +565,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
         first, last = taken[0][0], taken[-1][0]
         if len(taken) == 1:
             line = taken[0][1]
-            if not line.strip():
+            if _blank(line, delimiter):
                 blank += 1
             elif not line.endswith("\n"):
                 set_aside(taken, f"line {first}: {_NO_LINE_END}")
@@ -541,7 +586,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = ()) -> pd.DataFr
             lines.capped
             or len(fields) != width
             or (raw.count('"') % 2 == 1 and lines.at_end(last))
-            or any(_one_record(line) >= width for _, line in taken[1:-1])
+            or any(_one_record(line, delimiter) >= width for _, line in taken[1:-1])
         )
         if swallowed:
             set_aside(
@@ -578,29 +623,33 @@ def _csv_frame(chunks: list[pd.DataFrame], bad: list[dict[str, object]], header:
     return frame
 
 
-def csv_header(text: str, path: str, expected: Collection[str] = ()) -> tuple[list[str], int, int] | None:
+def csv_header(
+    text: str, path: str, expected: Collection[str] = (), delimiter: str = ","
+) -> tuple[list[str], int, int] | None:
     """The header of CSV ``text`` as :func:`parse_csv` reads it: (names, its last physical line, where the
     records start in ``text``), or None when ``text`` holds no header followed by a record (the first
     piece of a file that :func:`parse_csv` must read whole). A header that is no header raises
     :class:`ContractError` as in :func:`parse_csv`."""
     lines = _Lines(text, MAX_RECORD_LINES)
-    reader = csv.reader(lines, strict=False)
+    reader = csv.reader(lines, strict=False, delimiter=delimiter)
     while True:
         lines.mark()
         try:
             fields = next(reader)
         except (StopIteration, csv.Error):
             return None
-        if len(lines.taken) == 1 and not lines.taken[0][1].strip():
+        if len(lines.taken) == 1 and _blank(lines.taken[0][1], delimiter):
             continue
         if lines.capped or lines.pos >= len(text) or not lines.taken[-1][1].endswith("\n"):
             return None
         header = header_names(fields, expected)
-        _check_header(header, path, lines.taken[0][0], expected)
+        _check_header(header, path, lines.taken[0][0], expected, delimiter)
         return header, lines.taken[-1][0], lines.pos
 
 
-def parse_csv_piece(body: str, first_line: int, header: list[str], data: bytes | None = None) -> pd.DataFrame | None:
+def parse_csv_piece(
+    body: str, first_line: int, header: list[str], data: bytes | None = None, delimiter: str = ","
+) -> pd.DataFrame | None:
     """Records of ``body``, a piece of a CSV file after its header cut at a record boundary, whose
     first line is physical line ``first_line``: what :func:`parse_csv` returns for them when they
     need no reading line by line (no quotes, or quotes that Arrow's reader reads and that write back
@@ -608,10 +657,10 @@ def parse_csv_piece(body: str, first_line: int, header: list[str], data: bytes |
     ``attrs`` count the piece's lines and blank lines. ``data``: ``body.encode("utf-8")`` when the caller has it."""
     if _unquoted(body, 0, len(header)):
         breaks = body.count("\n")
-        records, aside, blank = _unquoted_records(body, first_line, header, breaks, data)
+        records, aside, blank = _unquoted_records(body, first_line, header, breaks, data, delimiter)
         lines = breaks + (0 if body.endswith("\n") or not body else 1)  # count_lines(body)
         return _accounted(_csv_frame([records], aside, header), lines, blank)
-    quoted = _quoted_records(body, first_line, header, data)
+    quoted = _quoted_records(body, first_line, header, data, delimiter)
     if quoted is None:
         return None
     return _accounted(_csv_frame([quoted], [], header), count_lines(body), 0)

@@ -64,6 +64,8 @@ _ISO_8601_RE2 = "^(?:" + ISO_8601.replace(r"\s", _ASCII_SPACE) + ")$"
 #: A plain decimal number; an integer (``12`` or ``12.0``).
 NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
 INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
+#: A source whose decimal mark is the comma: its numbers are read with the two marks swapped.
+_SWAP_MARKS = str.maketrans({",": ".", ".": ","})
 _INT64 = (-(2**63), 2**63 - 1)
 #: Characters no column may hold (C0 and C1 controls, DEL; lone surrogates are refused by the JSON reader) ...
 CONTROL = "[\x00-\x1f\x7f-\x9f]"
@@ -313,10 +315,13 @@ def _cast(
         elif column.standard is not None:
             text = text.str.upper()
         return text.where(present, None).astype("string"), pd.Series(False, index=text.index), []
-    if column.type == "integer":
-        return _integers(column, text, present)
-    if column.type == "number":
-        return _numbers(column, text, present)
+    if column.type in ("integer", "number"):
+        comma = entity.decimal_mark == "," and entity.file_format == "csv"  # (a JSON number has a point)
+        if comma and (_any_holds(text, ",") or _any_holds(text, ".")):
+            # the marks swapped: a decimal comma reads as a point, and a point (a thousands separator,
+            # or the wrong mark) becomes a comma, which no number has
+            text = text.str.translate(_SWAP_MARKS)
+        return (_integers if column.type == "integer" else _numbers)(column, text, present)
     if column.type in ("timestamp", "date"):
         stamps, ambiguous = _times(entity, column, text, present)
         bad = present & stamps.isna() & ~ambiguous

@@ -38,8 +38,8 @@ def _lake(settings: Settings, source: str, entity_name: str) -> list[dict[str, o
 GOOD = "R1,C1,O1,delivery,web,2026-10-30T10:00:00Z,5,10,7,great"
 
 
-def _order(order_id: str, **values: str) -> str:
-    """One orders.csv row: a valid order with ``values`` replaced."""
+def _order(order_id: str, delimiter: str = ",", **values: str) -> str:
+    """One orders.csv row: a valid order with ``values`` replaced, its fields separated by ``delimiter``."""
     row = {
         "order_id": order_id,
         "customer_id": "C1",
@@ -55,4 +55,4 @@ def _order(order_id: str, **values: str) -> str:
         "currency": "SEK",
         **values,
     }
-    return ",".join(row[c] for c in ORDERS.column_names)
+    return delimiter.join(row[c] for c in ORDERS.column_names)

@@ -143,6 +143,8 @@ class Case:
     secrets: tuple[str, ...] = ()
     #: The missing-file policy of the run.
     policy: str = "skip"
+    #: Columns the load reports as schema drift (not loaded), as the audit names them.
+    drift: tuple[str, ...] = ()
 
 
 def _symlink_outside(settings: Settings, main: Path) -> None:
@@ -573,6 +575,7 @@ CASES: list[Case] = [
         "load",
         loaded=1,
         secrets=(EMAIL,),
+        drift=("column 13",),  # shown by position: the name may be data
     ),
     Case(
         "header-reserved-name",
@@ -584,11 +587,32 @@ CASES: list[Case] = [
     ),
     Case(
         "header-empty-name",
-        "a header with an empty column name",
+        "a header with an empty column name (not the last)",
         ORDERS,
-        _csv(ORDERS_HEADER + ",", _order("O1") + ",x"),
+        _csv(ORDERS_HEADER.replace(",", ",,", 1), _order("O1").replace(",", ",x,", 1)),
         "error",
-        "column 13: an empty column name",
+        "column 2: an empty column name",
+    ),
+    Case(
+        "trailing-delimiter",
+        "every line ends with a delimiter (the header too): an unnamed last column of empty values, reported as "
+        "drift",
+        ORDERS,
+        _csv(ORDERS_HEADER + ",", _order("O1") + ",", _order("O2") + ","),
+        "load",
+        loaded=2,
+        values={"order_id": ["O1", "O2"], "currency": ["SEK", "SEK"]},
+        drift=("column 13",),
+    ),
+    Case(
+        "trailing-delimiter-value",
+        "the header ends with a delimiter and a row has a value in that unnamed column",
+        ORDERS,
+        _csv(ORDERS_HEADER + ",", _order("O1") + ",x", _order("O2") + ","),
+        "load",
+        loaded=2,
+        values={"order_id": ["O1", "O2"]},
+        drift=("column 13",),
     ),
     Case(
         "header-other-case",
@@ -622,6 +646,68 @@ CASES: list[Case] = [
         _csv(ORDERS_HEADER.replace(",", "\t"), _order("O1").replace(",", "\t")),
         "error",
         "line 1 (header): the fields are separated by tabs, not commas",
+    ),
+    Case(
+        "semicolon-declared",
+        "separated by semicolons with decimal commas, delimiter: ';' and decimal_mark: ',' declared for the source; "
+        "a quoted value holds a semicolon",
+        ORDERS,
+        _csv(
+            ORDERS_HEADER.replace(",", ";"),
+            _order("O1", ";", order_total="12,50"),
+            _order("O2", ";", order_total="-0,5", city='"Malmo; Västra hamnen"'),
+            _order("O3", ";", order_total="1e3"),
+        ),
+        "load",
+        loaded=3,
+        overrides="sources:\n  sales:\n    delimiter: ';'\n    decimal_mark: ','\n",
+        values={"order_total": [12.5, -0.5, 1000.0], "city": ["Malmo", "Malmo; Västra hamnen", "Malmo"]},
+    ),
+    Case(
+        "decimal-comma-thousands-point",
+        "1.234,50 and 12.50 in a number column with decimal_mark: ',' declared (a point may group thousands)",
+        ORDERS,
+        _csv(
+            ORDERS_HEADER.replace(",", ";"),
+            _order("O1", ";", order_total="1.234,50"),
+            _order("O2", ";", order_total="12.50"),
+            _order("O3", ";", order_total="7,25"),
+        ),
+        "quarantine",
+        "order_total: cannot read",
+        (2, 3),
+        1,
+        overrides="sources:\n  sales:\n    delimiter: ';'\n    decimal_mark: ','\n",
+    ),
+    Case(
+        "decimal-comma-undeclared",
+        '"12,50" (quoted) in a comma-separated file, no decimal_mark declared',
+        ORDERS,
+        _orders(_order("O1", order_total='"12,50"'), _order("O2")),
+        "quarantine",
+        "order_total: cannot read '12,50' as number",
+        (2,),
+        1,
+    ),
+    Case(
+        "tab-declared",
+        'separated by tabs, delimiter: "\\t" declared; a line of tabs only (a record of empty values)',
+        ORDERS,
+        _csv(ORDERS_HEADER.replace(",", "\t"), _order("O1", "\t"), "\t" * 11, _order("O2", "\t")),
+        "quarantine",
+        "required value is missing",
+        (3,),
+        2,
+        overrides='sources:\n  sales:\n    delimiter: "\\t"\n',
+    ),
+    Case(
+        "delimiter-declared-other-found",
+        "a comma-separated file where the source declares delimiter: ';'",
+        ORDERS,
+        _orders(_order("O1")),
+        "error",
+        "line 1 (header): the fields are separated by commas, not semicolons, the delimiter the source declares",
+        overrides="sources:\n  sales:\n    delimiter: ';'\n",
     ),
     # ---- the landing folder
     Case(
@@ -1322,6 +1408,7 @@ def test_bad_input(case: Case, settings: Settings, tmp_path: Path, caplog: pytes
         return
     results = {r.entity: r for r in ingest_source(current, source, DAY, policy=case.policy)}
     result = results[case.entity.name]
+    assert tuple(result.drift_columns) == case.drift
     assert result.rows_in == result.rows_loaded + result.rows_quarantined
     assert result.lines_in == result.lines_loaded + result.lines_quarantined + result.lines_blank
     own_lines = _physical_lines(case.data, case.entity)

@@ -1,6 +1,7 @@
 """Ingest in batches: a date read in pieces of a few hundred bytes gives the lake, quarantine and audit
 that reading it in one batch gives (duplicates across batches and files, line numbers, drift, files read whole)."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -194,3 +195,28 @@ def test_a_header_in_other_case_and_a_utf16_file_read_in_batches_equal_one_batch
     lake = next(t for name, t in one.items() if name.startswith("lake/surveys/responses"))
     assert lake.num_rows == 38 and "Łódź 1" in lake["comment"].to_pylist()
     assert [row["source_row"] for row in _quarantine(settings)] == [22]
+
+
+def test_a_semicolon_file_with_decimal_commas_read_in_batches_equals_one_batch(
+    settings: Settings, tmp_path: Path
+) -> None:
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("sources:\n  sales:\n    delimiter: ';'\n    decimal_mark: ','\n", encoding="utf-8")
+    settings = dataclasses.replace(settings, ingest=dataclasses.replace(settings.ingest, contract_overrides=overrides))
+    rows = [_order(f"O{n}", ";", order_total=f"{n},{n % 10}5") for n in range(1, 40)]
+    rows[10] = _order("O11", ";", city='"Malmo; centrum"')  # line 12: read by Arrow with quotes
+    rows[20] = _order("O21", ";", order_total="1.000,5")  # line 22: a point in a number
+    path = landing_file(settings, ORDERS, DAY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([ORDERS_HEADER.replace(",", ";"), *rows]) + "\n", encoding="utf-8")
+    small = dataclasses.replace(settings_for(tmp_path / "small"), ingest=settings.ingest)
+    shutil.copytree(settings.landing_dir, small.landing_dir)
+    ingest_source(settings, "sales", DAY, policy="skip", batch_bytes=ONE_BATCH)
+    ingest_source(small, "sales", DAY, policy="skip", batch_bytes=300)
+    one, many = _tables(settings), _tables(small)
+    _assert_same(one, many)
+    lake = next(t for name, t in one.items() if name.startswith("lake/sales/orders"))
+    assert lake.num_rows == 38
+    assert lake["order_total"].to_pylist()[:3] == [1.15, 2.25, 3.35]
+    assert "Malmo; centrum" in lake["city"].to_pylist()
+    assert [row["source_row"] for row in _quarantine(settings, "orders", "sales")] == [22]

@@ -153,6 +153,37 @@ def test_words_for_missing_values_are_named_with_the_override_that_declares_them
     assert (f.would_load, f.quarantined) == (5, 0)
 
 
+def test_decimal_commas_and_another_delimiter_are_named_with_the_override_that_declares_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rows = [_order("O1", ";", order_total="12,50"), _order("O2", ";", order_total="1,234"), _order("O3", ";")]
+    path = landing_file(settings, ORDERS, DAY)
+    _write(settings, path, "\n".join([ORDERS_HEADER.replace(",", ";"), *rows]) + "\n")
+    folder = settings.landing_dir / "sales" / DAY.isoformat()
+    report = check_folder(settings, folder, "sales")
+    assert any("separated by semicolons, not commas" in b and 'delimiter: ";"' in b for b in report.blockers)
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("sources:\n  sales:\n    delimiter: ';'\n", encoding="utf-8")
+    semicolons = dataclasses.replace(
+        settings, ingest=dataclasses.replace(settings.ingest, contract_overrides=overrides)
+    )
+    report = check_folder(semicolons, folder, "sales")
+    assert not [b for b in report.blockers if "orders.csv" in b]
+    # 12,50 is a decimal comma; 1,234 might group thousands and is not counted
+    assert [w for w in report.warnings if "decimal comma" in w] == [
+        "./orders order_total: 1 value(s) look like numbers with a decimal comma (as 12,50) and would be "
+        "quarantined; if the comma is the decimal mark, declare it for the source in the contract overrides: "
+        "sources: sales: decimal_mark: ','"
+    ]
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.would_load, f.quarantined) == (1, 2)
+    overrides.write_text("sources:\n  sales:\n    delimiter: ';'\n    decimal_mark: ','\n", encoding="utf-8")
+    report = check_folder(semicolons, folder, "sales")
+    assert not [w for w in report.warnings if "decimal comma" in w]
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.would_load, f.quarantined) == (3, 0)
+
+
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
     _write(
         settings,

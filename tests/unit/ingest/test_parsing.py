@@ -3,6 +3,7 @@
 import json
 import re
 
+import pandas as pd
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
 
@@ -434,3 +435,65 @@ def test_a_json_document_is_refused_as_json_lines(text: str, expected: str) -> N
     assert "one JSON object per line" in raised.value.hint
     # a piece further down a file is not its beginning: its lines are read one by one
     assert len(parsing.parse_jsonl(text, "posts.jsonl", first_line=7)) > 0
+
+
+#: Comma-separated bodies (after the header ``id,x,y``) whose values hold no other delimiter: written with
+#: another delimiter they are the same file, read through every path (Arrow without quotes, lines split
+#: one by one, Arrow with quotes, the CSV reader).
+DELIMITED_BODIES = [
+    *UNQUOTED_BODIES,
+    'R1,"a, b",x\nR2,"line one\nline two",y\nR3,"say ""hi""",z\n',  # read by Arrow with quotes
+    'R1,"a",x\nR2,"open,y\nR3,c,z\nR4,d\n',  # needless quotes, a quote that never closes, too few fields
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "delimiter"),
+    [(body, d) for d in (";", "\t", "|") for body in DELIMITED_BODIES if d not in body],
+)
+def test_a_declared_delimiter_reads_a_file_as_the_comma_reads_it_written_with_commas(body: str, delimiter: str) -> None:
+    from cxpipe.ingest import parsing
+
+    def swapped(frame: pd.DataFrame, old: str, new: str) -> list[dict[str, object]]:
+        text = [c for c in frame.columns if c not in ("_source_row", "_last_line", "_raw_error")]
+        return (
+            frame.fillna("").assign(**{c: frame[c].fillna("").str.replace(old, new) for c in text}).to_dict("records")
+        )
+
+    commas = parsing.parse_csv("id,x,y\n" + body, "x.csv", ["id", "x", "y"])
+    other = "id,x,y\n".replace(",", delimiter) + body.replace(",", delimiter)
+    read = parsing.parse_csv(other, "x.csv", ["id", "x", "y"], delimiter)
+    assert swapped(read, delimiter, ",") == commas.fillna("").to_dict("records")
+    assert (read.attrs["lines"], read.attrs["blank_lines"]) == (commas.attrs["lines"], commas.attrs["blank_lines"])
+    # the same file read as a piece (ingest's batches), when it can be
+    piece = parsing.parse_csv_piece(body.replace(",", delimiter), 2, ["id", "x", "y"], delimiter=delimiter)
+    whole = parsing.parse_csv_piece(body, 2, ["id", "x", "y"])
+    assert (piece is None) == (whole is None)
+    if piece is not None and whole is not None:
+        assert swapped(piece, delimiter, ",") == whole.fillna("").to_dict("records")
+
+
+def test_a_tab_separated_line_of_tabs_is_a_record_of_empty_values_not_a_blank_line() -> None:
+    from cxpipe.ingest import parsing
+
+    for body in ("R1\ta\tb\n\t\t\nR2\tc\td\n", 'R1\t"a"\tb\n\t\t\nR2\tc\td\n'):  # Arrow, and the CSV reader
+        frame = parsing.parse_csv("id\tx\ty\n" + body, "x.tsv", ["id", "x", "y"], "\t")
+        assert list(frame["_source_row"]) == [2, 3, 4]
+        assert list(frame["id"]) == ["R1", "", "R2"]
+        assert frame.attrs["blank_lines"] == 0
+
+
+@pytest.mark.parametrize(
+    ("declared", "header", "found"),
+    [(",", "id;x;y", "semicolons, not commas"), (";", "id,x,y", "commas, not semicolons, the delimiter the source")],
+)
+def test_a_header_separated_by_another_delimiter_names_it_and_the_override(
+    declared: str, header: str, found: str
+) -> None:
+    from cxpipe.ingest import parsing
+
+    with pytest.raises(ContractError) as error:
+        parsing.parse_csv(header + "\nR1,a,b\n", "x.csv", ["id", "x", "y"], declared)
+    assert f"separated by {found}" in str(error.value)
+    other = ";" if declared == "," else ","
+    assert f'delimiter: "{other}"' in str(error.value)
