@@ -150,7 +150,7 @@ def read_file(
     text, encoding = decode(data, declared, str(path))
     lossy = kept_undecodable(data, text, encoding)
     if entity.file_format == "csv":
-        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter)
+        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter, entity.source)
     else:
         frame = parse_jsonl(text, str(path))
     frame.insert(0, "_source_file", path.name)
@@ -284,7 +284,7 @@ def _piece_batches(
             start = 0
             if number == 0:
                 try:
-                    found = csv_header(text, str(path), entity.column_names, entity.delimiter)
+                    found = csv_header(text, str(path), entity.column_names, entity.delimiter, entity.source)
                 except ContractError:
                     found = None
                 if found is None:
@@ -340,7 +340,7 @@ def _file_batches(
             if given:
                 yield RESTART
     if entity.file_format == "csv":
-        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter)
+        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter, entity.source)
     else:
         frame = parse_jsonl(text, str(path))
     frame.insert(0, "_source_file", path.name)

@@ -199,7 +199,9 @@ def header_names(fields: list[str], expected: Collection[str] = ()) -> list[str]
     return read
 
 
-def _check_header(header: list[str], path: str, line: int, expected: Collection[str], delimiter: str = ",") -> None:
+def _check_header(
+    header: list[str], path: str, line: int, expected: Collection[str], delimiter: str = ",", source: str = "<source>"
+) -> None:
     """Fail on a header that is no header (none of the contract's columns), an empty or repeated name.
 
     The message names positions only, and a name only when it is a contract column: the first
@@ -219,7 +221,7 @@ def _check_header(header: list[str], path: str, line: int, expected: Collection[
                     path,
                     f"line {line} (header): the fields are separated by {called}, not {DELIMITERS[delimiter]}"
                     + declared,
-                    f"Declare the source's delimiter in the contract overrides (sources: <source>: delimiter: "
+                    f"Declare the source's delimiter in the contract overrides (sources: {source}: delimiter: "
                     f"{json.dumps(other)}), or re-export the file separated by {DELIMITERS[delimiter]}; "
                     "nothing of this file was loaded.",
                 )
@@ -472,14 +474,17 @@ def _aside(number: int, line: str, error: str) -> dict[str, object]:
     return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
 
 
-def parse_csv(text: str, path: str, expected: Collection[str] = (), delimiter: str = ",") -> pd.DataFrame:
+def parse_csv(
+    text: str, path: str, expected: Collection[str] = (), delimiter: str = ",", source: str = "<source>"
+) -> pd.DataFrame:
     """Parse CSV text into string columns plus ``_source_row`` and ``_last_line`` (physical lines).
 
     Quoted values may hold delimiters and line breaks. A record with the wrong number of
     fields, one a never-closed quote ran on with, or a last record the file ends inside of
     (no line break: possibly cut off) is kept with ``_raw_error`` and its exact ``_raw``
     text. ``expected`` are the contract's column names: a header naming none of them is
-    refused as a file without a header. ``delimiter``: the source's (``delimiter`` in the contract).
+    refused as a file without a header. ``delimiter``: the source's (``delimiter`` in the contract), and
+    ``source`` its name, for messages.
     """
     total = count_lines(text)
     lines = _Lines(text, MAX_RECORD_LINES)
@@ -501,7 +506,7 @@ def parse_csv(text: str, path: str, expected: Collection[str] = (), delimiter: s
             continue  # blank lines before the header count with it
         header = header_names(fields, expected)
         header_lines = lines.taken[-1][0]
-        _check_header(header, path, lines.taken[0][0], expected, delimiter)
+        _check_header(header, path, lines.taken[0][0], expected, delimiter, source)
     width = len(header)
     # Records are gathered in chunks of Python lists, each turned into Arrow-backed string
     # columns, so a large file never sits in memory as millions of Python strings.
@@ -624,7 +629,7 @@ def _csv_frame(chunks: list[pd.DataFrame], bad: list[dict[str, object]], header:
 
 
 def csv_header(
-    text: str, path: str, expected: Collection[str] = (), delimiter: str = ","
+    text: str, path: str, expected: Collection[str] = (), delimiter: str = ",", source: str = "<source>"
 ) -> tuple[list[str], int, int] | None:
     """The header of CSV ``text`` as :func:`parse_csv` reads it: (names, its last physical line, where the
     records start in ``text``), or None when ``text`` holds no header followed by a record (the first
@@ -643,7 +648,7 @@ def csv_header(
         if lines.capped or lines.pos >= len(text) or not lines.taken[-1][1].endswith("\n"):
             return None
         header = header_names(fields, expected)
-        _check_header(header, path, lines.taken[0][0], expected, delimiter)
+        _check_header(header, path, lines.taken[0][0], expected, delimiter, source)
         return header, lines.taken[-1][0], lines.pos
 
 

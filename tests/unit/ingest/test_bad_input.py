@@ -595,14 +595,13 @@ CASES: list[Case] = [
     ),
     Case(
         "trailing-delimiter",
-        "every line ends with a delimiter (the header too): an unnamed last column of empty values, reported as "
-        "drift",
+        "every line ends with a delimiter (the header too): an unnamed last column of empty values, reported as drift",
         ORDERS,
         _csv(ORDERS_HEADER + ",", _order("O1") + ",", _order("O2") + ","),
         "load",
         loaded=2,
         values={"order_id": ["O1", "O2"], "currency": ["SEK", "SEK"]},
-        drift=("column 13",),
+        drift=("column 13 (unnamed: the header ends with a delimiter)",),
     ),
     Case(
         "trailing-delimiter-value",
@@ -612,7 +611,7 @@ CASES: list[Case] = [
         "load",
         loaded=2,
         values={"order_id": ["O1", "O2"]},
-        drift=("column 13",),
+        drift=("column 13 (unnamed: the header ends with a delimiter)",),
     ),
     Case(
         "header-other-case",
@@ -637,7 +636,8 @@ CASES: list[Case] = [
         ORDERS,
         _csv(ORDERS_HEADER.replace(",", ";"), _order("O1").replace(",", ";")),
         "error",
-        "line 1 (header): the fields are separated by semicolons, not commas",
+        "line 1 (header): the fields are separated by semicolons, not commas. Declare the source's delimiter in "
+        'the contract overrides (sources: sales: delimiter: ";")',
     ),
     Case(
         "tab-delimited",
