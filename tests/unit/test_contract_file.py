@@ -422,6 +422,18 @@ def test_an_override_declares_the_delimiter_and_decimal_mark_of_its_source(tmp_p
     assert {(e.delimiter, e.decimal_mark) for e in BASE_CONTRACT.entities} == {(",", ".")}
 
 
+def test_an_override_gives_columns_the_names_they_have_in_the_exports(tmp_path: Path) -> None:
+    text = _col("sales", "orders", "order_id", "{aliases: [InvoiceNo, Invoice]}")
+    orders = _overridden(tmp_path, text).entity("sales", "orders")
+    assert orders.column("order_id").aliases == ("InvoiceNo", "Invoice")
+    assert orders.names_in_files == {
+        **{c: c for c in orders.column_names},
+        "InvoiceNo": "order_id",
+        "Invoice": "order_id",
+    }
+    assert BASE_CONTRACT.entity("sales", "orders").names_in_files == {c: c for c in orders.column_names}
+
+
 def test_allowed_add_on_a_standard_adds_codes_to_it(tmp_path: Path) -> None:
     text = _col("crm", "customers", "country", "{allowed_add: [xk]}")
     column = _overridden(tmp_path, text).entity("crm", "customers").column("country")
@@ -454,6 +466,21 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
         ),
         ("sources:\n  sales:\n    null_values: NULL\n", "sources.sales.null_values", "is not a list"),
         ("sources:\n  sales:\n    null_values: ['']\n", "sources.sales.null_values[0]", "should be non-empty"),
+        (
+            _col("sales", "orders", "order_id", "{aliases: [customer_id]}"),
+            "sources.sales.entities.orders.columns.order_id.aliases[0]",
+            "'customer_id' is another column of the entity",
+        ),
+        (
+            _col("sales", "orders", "order_id", "{aliases: [Id]}") + "          customer_id: {aliases: [Id]}\n",
+            "sources.sales.entities.orders.columns.customer_id.aliases[0]",
+            "'Id' is also an alias of 'order_id'",
+        ),
+        (
+            _col("sales", "orders", "order_id", "{aliases: Id}"),
+            "sources.sales.entities.orders.columns.order_id.aliases",
+            "is not a list",
+        ),
         (
             "sources:\n  sales:\n    delimiter: '::'\n",
             "sources.sales.delimiter",

@@ -11,7 +11,8 @@ Overrides are merged over the contract:
 
 * source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark`` (replace);
 * entity: ``optional``;
-* column: ``allowed`` (replace: the column becomes a closed list, or narrows a standard),
+* column: ``aliases`` (the names it has in the exports), ``allowed`` (replace: the column becomes a
+  closed list, or narrows a standard),
   ``allowed_add`` (add to the closed list, the open ``known`` list, or a standard's codes),
   ``known`` (replace: the column becomes an open list), ``minimum``/``maximum`` (``null``
   removes the bound), ``required``, ``days_before_load``/``days_after_load`` (the window around the
@@ -204,6 +205,18 @@ def _check(document: dict[str, Any], origin: Path | str) -> None:
                 _check_column(column, origin, f"{at}.columns.{column_name}")
 
 
+def _check_aliases(columns: dict[str, Any], origin: Path, at: str) -> None:
+    """An alias names one column of its entity: not another column, not an alias of another column."""
+    owner: dict[str, str] = {}
+    for column_name, column in columns.items():
+        for index, alias in enumerate(column.get("aliases", [])):
+            where = f"{at}.columns.{column_name}.aliases[{index}]"
+            if alias in columns and alias != column_name:
+                raise _fail(origin, where, f"{alias!r} is another column of the entity", "a name no column has")
+            if owner.setdefault(alias, column_name) != column_name:
+                raise _fail(origin, where, f"{alias!r} is also an alias of {owner[alias]!r}", "one column per alias")
+
+
 def _check_column(column: dict[str, Any], origin: Path | str, at: str) -> None:
     kind = column["type"]
     rules = [rule for rule in _STRING_RULES if column.get(rule) is not None]
@@ -256,9 +269,12 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
                 if column_name == entity["key"] and not column.get("required", True):
                     raise _fail(origin, f"{at}.required", "the key column cannot be made optional", "true")
                 _check_column(column, origin, at)
+            _check_aliases(entity["columns"], origin, f"sources.{source_name}.entities.{entity_name}")
 
 
 def _merge_column(column: dict[str, Any], change: dict[str, Any], origin: Path, at: str) -> None:
+    if "aliases" in change:
+        column["aliases"] = list(change["aliases"])
     if "allowed" in change and "allowed_add" in change:
         raise _fail(origin, f"{at}.allowed_add", "allowed replaces the list, allowed_add adds to it", "one of them")
     if "allowed" in change:
@@ -316,6 +332,7 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     allowed_extra=tuple(column.get("allowed_extra", ())),
                     days_before_load=column.get("days_before_load", DAYS_BEFORE_LOAD),
                     days_after_load=column.get("days_after_load", DAYS_AFTER_LOAD),
+                    aliases=tuple(column.get("aliases", ())),
                 )
                 for name, column in entity["columns"].items()
             )

@@ -112,6 +112,8 @@ class Column:
     days_before_load: int = DAYS_BEFORE_LOAD
     #: Timestamps and dates: values more than this many days after the load date are quarantined.
     days_after_load: int = DAYS_AFTER_LOAD
+    #: Other names the column has in the exports (a CSV header's, a JSON key), read as this column.
+    aliases: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -160,6 +162,13 @@ class Entity:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def names_in_files(self) -> dict[str, str]:
+        """Each name a column may have in a file (its own, its aliases) -> the column."""
+        names = {c.name: c.name for c in self.columns}
+        names.update({alias: c.name for c in self.columns for alias in c.aliases})
+        return names
 
     @property
     def required_columns(self) -> list[str]:

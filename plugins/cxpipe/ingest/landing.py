@@ -150,11 +150,25 @@ def read_file(
     text, encoding = decode(data, declared, str(path))
     lossy = kept_undecodable(data, text, encoding)
     if entity.file_format == "csv":
-        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter, entity.source)
+        frame = parse_csv(text, str(path), entity.names_in_files, entity.delimiter, entity.source)
     else:
-        frame = parse_jsonl(text, str(path))
+        frame = _keys_as_columns(entity, parse_jsonl(text, str(path)))
     frame.insert(0, "_source_file", path.name)
     return frame, encoding, lossy
+
+
+def _keys_as_columns(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
+    """JSON Lines keys that are a column's aliases read as the column: line by line, the first of the
+    column's own key and its aliases (in the contract's order) that the line has."""
+    for key, column in entity.names_in_files.items():
+        if key == column or key not in frame.columns:
+            continue
+        if column in frame.columns:
+            frame[column] = frame[column].where(frame[column].notna(), frame[key])
+            frame = frame.drop(columns=key)
+        else:
+            frame = frame.rename(columns={key: column})
+    return frame
 
 
 def missing_columns(entity: Entity, frame: pd.DataFrame) -> list[str]:
@@ -284,7 +298,7 @@ def _piece_batches(
             start = 0
             if number == 0:
                 try:
-                    found = csv_header(text, str(path), entity.column_names, entity.delimiter, entity.source)
+                    found = csv_header(text, str(path), entity.names_in_files, entity.delimiter, entity.source)
                 except ContractError:
                     found = None
                 if found is None:
@@ -298,7 +312,7 @@ def _piece_batches(
             if frame is None:
                 raise _ReadWholeError
         else:
-            frame = parse_jsonl(text, str(path), line, data)
+            frame = _keys_as_columns(entity, parse_jsonl(text, str(path), line, data))
         lines = int(frame.attrs["lines"])
         line += lines
         frame.insert(0, "_source_file", path.name)
@@ -340,9 +354,9 @@ def _file_batches(
             if given:
                 yield RESTART
     if entity.file_format == "csv":
-        frame = parse_csv(text, str(path), entity.column_names, entity.delimiter, entity.source)
+        frame = parse_csv(text, str(path), entity.names_in_files, entity.delimiter, entity.source)
     else:
-        frame = parse_jsonl(text, str(path))
+        frame = _keys_as_columns(entity, parse_jsonl(text, str(path)))
     frame.insert(0, "_source_file", path.name)
     lines, blank = int(frame.attrs.get("lines", 0)), int(frame.attrs.get("blank_lines", 0))
     # about ``size`` bytes of text per batch: the checks' memory is bounded by the batch

@@ -48,7 +48,7 @@ import json.scanner
 import re
 import sys
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -156,8 +156,8 @@ def _one_record(line: str, delimiter: str = ",") -> int:
 
 
 def _name_key(name: str) -> str:
-    """A column name compared without case and with runs of blanks, hyphens and underscores as one."""
-    return _NAME_SEPARATORS.sub("_", name.casefold()).strip("_")
+    """A column name compared without case, blanks, hyphens and underscores (``Order ID``, ``OrderId``)."""
+    return _NAME_SEPARATORS.sub("", name.casefold())
 
 
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
@@ -177,24 +177,28 @@ def _blank(line: str, delimiter: str) -> bool:
 UNNAMED_LAST = "(no name: the header ends with a delimiter)"
 
 
-def header_names(fields: list[str], expected: Collection[str] = ()) -> list[str]:
-    """The column names of a header record: trimmed (a byte-order mark dropped), and a name that is not
-    a contract column in ``expected`` but is one when case, blanks, hyphens and underscores are ignored
-    (``Order ID``, ``ORDER-ID`` for ``order_id``) read as that column. Other names stay as written, but
-    an empty last name after named ones, which is :data:`UNNAMED_LAST`."""
+def header_names(fields: list[str], expected: Collection[str] | Mapping[str, str] = ()) -> list[str]:
+    """The column names of a header record: trimmed (a byte-order mark dropped), a name the contract gives a
+    column (``expected``: the contract's column names, or each name a column has in files -> the column,
+    :attr:`~cxpipe.contracts.Entity.names_in_files`) read as that column, and so is a name that is one of
+    those when case, blanks, hyphens and underscores are ignored (``Order ID``, ``ORDER-ID`` for
+    ``order_id``). Other names stay as written, but an empty last name after named ones, which is
+    :data:`UNNAMED_LAST`."""
     names = [field.strip().lstrip("\ufeff").strip() for field in fields]
     if len(names) > 1 and not names[-1] and all(names[:-1]):
         names[-1] = UNNAMED_LAST
     if not expected:
         return names
-    known = set(expected)
-    by_key: dict[str, list[str]] = {}
-    for column in expected:
-        by_key.setdefault(_name_key(column), []).append(column)
+    targets = dict(expected) if isinstance(expected, Mapping) else {column: column for column in expected}
+    by_key: dict[str, set[str]] = {}
+    for name, column in targets.items():
+        by_key.setdefault(_name_key(name), set()).add(column)
     read = []
     for name in names:
-        if name not in known and len(match := by_key.get(_name_key(name), [])) == 1:
-            name = match[0]
+        if name in targets:
+            name = targets[name]
+        elif len(match := by_key.get(_name_key(name), set())) == 1:
+            name = next(iter(match))
         read.append(name)
     return read
 

@@ -614,6 +614,50 @@ CASES: list[Case] = [
         drift=("column 13 (unnamed: the header ends with a delimiter)",),
     ),
     Case(
+        "header-aliases",
+        "the export names columns its own way (Invoice No, Total), declared as the columns' aliases InvoiceNo "
+        "and Total (compared without case and blanks)",
+        ORDERS,
+        _csv(ORDERS_HEADER.replace("order_id", "Invoice No").replace("order_total", "Total"), _order("O1")),
+        "load",
+        loaded=1,
+        overrides=(
+            "sources:\n  sales:\n    entities:\n      orders:\n        columns:\n"
+            "          order_id: {aliases: [InvoiceNo]}\n          order_total: {aliases: [Total]}\n"
+        ),
+        values={"order_id": ["O1"], "order_total": [10.0]},
+    ),
+    Case(
+        "header-alias-and-column",
+        "a header with both order_id and order_id's alias InvoiceNo",
+        ORDERS,
+        _csv(ORDERS_HEADER + ",InvoiceNo", _order("O1") + ",O1"),
+        "error",
+        "column 13: column 'order_id' twice (also column 1)",
+        overrides=(
+            "sources:\n  sales:\n    entities:\n      orders:\n        columns:\n"
+            "          order_id: {aliases: [InvoiceNo]}\n"
+        ),
+    ),
+    Case(
+        "jsonl-key-aliases",
+        "JSON keys named the export's way (id; body on one line, text on another), declared as aliases",
+        POSTS,
+        _jsonl(
+            json.dumps(
+                {"id": "P1", "platform": "vk", "kind": "review", "posted_at": "2026-10-30T10:00:00Z", "body": "a"}
+            ),
+            _post("P2", text="b"),
+        ),
+        "load",
+        loaded=2,
+        overrides=(
+            "sources:\n  social:\n    entities:\n      posts:\n        columns:\n"
+            "          post_id: {aliases: [id]}\n          text: {aliases: [body]}\n"
+        ),
+        values={"text": ["a", "b"]},
+    ),
+    Case(
         "header-other-case",
         "a header in capitals with blanks for underscores (ORDER ID, …), read as the contract's names",
         ORDERS,
