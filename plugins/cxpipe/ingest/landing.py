@@ -2,7 +2,9 @@
 
 ``landing/<source>/<date>/<file>`` is an entity's main file (``<entity>.<format>``
 in the contract as shipped); extra parts ``<stem>.<part>.<format>`` (``<part>``:
-letters, digits, ``-`` and ``_``) are read after it in name order.
+letters, digits, ``-`` and ``_``) are read after it in name order. Any of them may be
+gzip-compressed, named with ``.gz`` after the format (``orders.csv.gz``): it is read
+as the file it holds.
 
 The landing folder is a trust boundary: a landing file must be a regular file
 whose real path lies inside the landing folder. A symbolic link (even to a file
@@ -16,9 +18,11 @@ for the load audit and the log.
 from __future__ import annotations
 
 import codecs
+import gzip
 import os
 import re
 import stat
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,6 +51,8 @@ __all__ = [
 
 #: What may stand between an entity's file stem and its format in the name of an extra part.
 PART = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+#: The suffix of a gzip-compressed landing file, after its format.
+GZIP = ".gz"
 
 
 def landing_file(settings: Settings, entity: Entity, load_date: date) -> Path:
@@ -61,7 +67,7 @@ def landing_files(settings: Settings, entity: Entity, load_date: date) -> list[P
 
 
 def _pattern(entity: Entity) -> re.Pattern[str]:
-    return re.compile(rf"{re.escape(entity.file_stem)}(?:\.{PART})?\.{re.escape(entity.file_format)}")
+    return re.compile(rf"{re.escape(entity.file_stem)}(?:\.{PART})?\.{re.escape(entity.file_format)}(?:{GZIP})?")
 
 
 def entity_files(folder: Path, entity: Entity) -> list[Path]:
@@ -73,8 +79,8 @@ def entity_files(folder: Path, entity: Entity) -> list[Path]:
         return []
     pattern = _pattern(entity)
     names = sorted(name for name in (p.name for p in folder.iterdir()) if pattern.fullmatch(name))
-    main = [name for name in names if name == entity.file_name]
-    return [folder / name for name in main + [n for n in names if n != entity.file_name]]
+    main = [name for name in names if name.removesuffix(GZIP) == entity.file_name]
+    return [folder / name for name in main + [n for n in names if n not in main]]
 
 
 def stray_files(folder: Path, entities: Sequence[Entity], entity: Entity) -> list[str]:
@@ -121,7 +127,24 @@ def read_bytes(path: Path, root: Path) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise ContractError(str(path), "is not a regular file", refuse)
-        return fh.read()
+        data = fh.read()
+    return _gunzipped(path, data) if path.name.endswith(GZIP) else data
+
+
+def _gunzipped(path: Path, data: bytes) -> bytes:
+    """The bytes a ``.gz`` landing file holds (every gzip member, as ``gzip -d`` gives them)."""
+    redeliver = (
+        "Re-deliver the file compressed whole with gzip (or uncompressed, without .gz); "
+        "nothing of this source was loaded."
+    )
+    try:
+        return gzip.decompress(data)
+    except gzip.BadGzipFile:
+        raise ContractError(str(path), "is named .gz but is not gzip-compressed", redeliver) from None
+    except EOFError:
+        raise ContractError(str(path), "ends inside its gzip data (the file was cut off)", redeliver) from None
+    except zlib.error as exc:
+        raise ContractError(str(path), f"holds damaged gzip data ({exc})", redeliver) from None
 
 
 def kept_undecodable(data: bytes, text: str, encoding: str) -> bool:

@@ -164,7 +164,8 @@ def _stage_entity(
     result.stray_files = stray_files(main.parent, load_contract(settings).entities_of(entity.source), entity)
     if result.stray_files:
         log.warning(
-            "%s: files that look like %s files but do not match its file names (%s or %s.<part>.%s) were not read: %s",
+            "%s: files that look like %s files but do not match its file names (%s or %s.<part>.%s, each may end "
+            "in .gz) were not read: %s",
             main.parent,
             entity.name,
             entity.file_name,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import gzip
 import json
 import logging
 import os
@@ -190,6 +191,21 @@ def _stray(name: str, keep_main: bool = True) -> Callable[[Settings, Path], None
 
 def _part(settings: Settings, main: Path) -> None:
     main.with_name("orders.2.csv").write_bytes(_orders(_order("P1")))
+
+
+def _gzipped(name: str, cut: int = 0) -> Callable[[Settings, Path], None]:
+    """The main file delivered gzip-compressed as ``name`` instead (its last ``cut`` bytes lost)."""
+
+    def setup(settings: Settings, main: Path) -> None:
+        packed = gzip.compress(main.read_bytes())
+        main.with_name(name).write_bytes(packed[: len(packed) - cut])
+        main.unlink()
+
+    return setup
+
+
+def _gzipped_part(settings: Settings, main: Path) -> None:
+    main.with_name("orders.pos.csv.gz").write_bytes(gzip.compress(_orders(_order("P1", city="Lund"))))
 
 
 LATIN = "Malmö Göteborg Köln Straße François Besançon Jürgen Müller"
@@ -799,6 +815,44 @@ CASES: list[Case] = [
         "error",
         "lies outside",
         setup=_linked_date_folder,
+    ),
+    Case(
+        "gzip-main-file",
+        "orders.csv.gz (gzip-compressed) instead of orders.csv",
+        ORDERS,
+        _orders(_order("O1", city=LATIN), _order("O2")),
+        "load",
+        loaded=2,
+        setup=_gzipped("orders.csv.gz"),
+        values={"city": [LATIN, "Malmo"]},
+    ),
+    Case(
+        "gzip-part",
+        "orders.csv beside a gzip-compressed extra part orders.pos.csv.gz",
+        ORDERS,
+        _orders(_order("O1"), _order("O2")),
+        "load",
+        loaded=3,
+        setup=_gzipped_part,
+        values={"order_id": ["O1", "O2", "P1"], "city": ["Malmo", "Malmo", "Lund"]},
+    ),
+    Case(
+        "gzip-not-gzip",
+        "orders.csv.gz that is plain text, not gzip-compressed",
+        ORDERS,
+        _orders(_order("O1")),
+        "error",
+        "is named .gz but is not gzip-compressed",
+        setup=lambda settings, main: main.rename(main.with_name("orders.csv.gz")),
+    ),
+    Case(
+        "gzip-cut-off",
+        "orders.csv.gz whose last 12 bytes are missing (a transfer cut off)",
+        ORDERS,
+        _orders(_order("O1"), _order("O2")),
+        "error",
+        "ends inside its gzip data (the file was cut off)",
+        setup=_gzipped("orders.csv.gz", cut=12),
     ),
     Case(
         "stray-backup",

@@ -2,6 +2,7 @@
 that reading it in one batch gives (duplicates across batches and files, line numbers, drift, files read whole)."""
 
 import dataclasses
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -219,4 +220,18 @@ def test_a_semicolon_file_with_decimal_commas_read_in_batches_equals_one_batch(
     assert lake.num_rows == 38
     assert lake["order_total"].to_pylist()[:3] == [1.15, 2.25, 3.35]
     assert "Malmo; centrum" in lake["city"].to_pylist()
+    assert [row["source_row"] for row in _quarantine(settings, "orders", "sales")] == [22]
+
+
+def test_a_gzip_compressed_file_read_in_batches_equals_one_batch(settings: Settings, tmp_path: Path) -> None:
+    rows = [_order(f"O{n}", city=f"Łódź {n}") for n in range(1, 40)]
+    rows[20] = _order("O21", order_total="x")  # line 22: not a number
+    path = landing_file(settings, ORDERS, DAY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    packed = path.with_name(path.name + ".gz")
+    packed.write_bytes(gzip.compress(("\n".join([ORDERS_HEADER, *rows]) + "\n").encode("utf-8")))
+    one, many = _twice(settings, tmp_path, ("sales",), 300)
+    _assert_same(one, many)
+    lake = next(t for name, t in one.items() if name.startswith("lake/sales/orders"))
+    assert lake.num_rows == 38 and "Łódź 1" in lake["city"].to_pylist()
     assert [row["source_row"] for row in _quarantine(settings, "orders", "sales")] == [22]
