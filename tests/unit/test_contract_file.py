@@ -422,6 +422,11 @@ def test_an_override_declares_the_delimiter_and_decimal_mark_of_its_source(tmp_p
     assert {(e.delimiter, e.decimal_mark) for e in BASE_CONTRACT.entities} == {(",", ".")}
 
 
+def test_unix_time_is_a_timestamp_format_a_source_may_declare(tmp_path: Path) -> None:
+    contract = _overridden(tmp_path, "sources:\n  social:\n    timestamp_formats: [unix_seconds, '%d.%m.%Y']\n")
+    assert contract.entity("social", "posts").timestamp_formats == ("unix_seconds", "%d.%m.%Y")
+
+
 def test_an_override_gives_columns_the_names_they_have_in_the_exports(tmp_path: Path) -> None:
     text = _col("sales", "orders", "order_id", "{aliases: [InvoiceNo, Invoice]}")
     orders = _overridden(tmp_path, text).entity("sales", "orders")
@@ -466,6 +471,12 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
         ),
         ("sources:\n  sales:\n    null_values: NULL\n", "sources.sales.null_values", "is not a list"),
         ("sources:\n  sales:\n    null_values: ['']\n", "sources.sales.null_values[0]", "should be non-empty"),
+        (
+            "sources:\n  sales:\n    timestamp_formats: [unix_minutes]\n",
+            "sources.sales.timestamp_formats[0]",
+            "'unix_minutes' does not fit. Expected a strptime format (with % directives, e.g. %d/%m/%Y %H:%M), "
+            "unix_seconds or unix_milliseconds",
+        ),
         (
             _col("sales", "orders", "order_id", "{aliases: [customer_id]}"),
             "sources.sales.entities.orders.columns.order_id.aliases[0]",

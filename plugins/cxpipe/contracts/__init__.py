@@ -9,7 +9,7 @@ The lowest layer of cxpipe: every other package may import it; it imports none o
 from __future__ import annotations
 
 from cxpipe.contracts.contract_file import CONTRACT_FILE, SCHEMA_FILE, read_contract
-from cxpipe.contracts.model import STANDARDS, Contract, country_code, standard_codes
+from cxpipe.contracts.model import EPOCH_FORMATS, STANDARDS, Contract, country_code, standard_codes
 from cxpipe.contracts.reporting import (
     MARTS_SCHEMA,
     PII_COLUMN_NAMES,
@@ -62,6 +62,7 @@ __all__ = [
     "DBT_DATA_TYPES",
     "EMPTY_DIR",
     "ENTITIES",
+    "EPOCH_FORMATS",
     "LAKE_COLUMNS",
     "MARTS_SCHEMA",
     "MEMBERSHIP_TIERS",

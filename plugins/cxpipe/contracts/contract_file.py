@@ -33,6 +33,7 @@ import yaml
 from cxpipe.contracts.model import (
     DAYS_AFTER_LOAD,
     DAYS_BEFORE_LOAD,
+    EPOCH_FORMATS,
     STANDARDS,
     Column,
     ColumnType,
@@ -157,11 +158,16 @@ def _validate(document: Any, origin: Path, shape: str) -> None:
 def _check_formats(formats: list[str], origin: Path | str, where: str) -> None:
     sample = datetime(2026, 4, 3, 10, 0, tzinfo=UTC)
     for index, fmt in enumerate(formats):
+        if fmt in EPOCH_FORMATS:
+            continue
         try:
             datetime.strptime(sample.strftime(fmt), fmt)
         except ValueError as exc:
             raise _fail(
-                origin, f"{where}[{index}]", f"{fmt!r} is not a usable strptime format ({exc})", "e.g. %d/%m/%Y %H:%M"
+                origin,
+                f"{where}[{index}]",
+                f"{fmt!r} is not a usable strptime format ({exc})",
+                "e.g. %d/%m/%Y %H:%M, or one of " + ", ".join(EPOCH_FORMATS),
             ) from None
 
 

@@ -121,6 +121,11 @@ class Column:
         return self.known is not None
 
 
+#: Timestamp formats that are counts since 1970-01-01 00:00 UTC (Unix time), not strptime formats: the name
+#: -> the unit counted. Their values are in UTC whatever the source's time zone.
+EPOCH_FORMATS = {"unix_seconds": "s", "unix_milliseconds": "ms"}
+
+
 @dataclass(frozen=True)
 class Entity:
     source: str
@@ -138,7 +143,8 @@ class Entity:
     optional: bool = False
     #: IANA time zone of the source's timestamps without an offset (converted to UTC at ingest).
     timezone: str = "UTC"
-    #: strptime formats accepted besides ISO 8601 (nothing is guessed); two that read a value differently: ambiguous.
+    #: strptime formats accepted besides ISO 8601 (nothing is guessed), or a name of :data:`EPOCH_FORMATS`; two
+    #: that read a value differently: ambiguous.
     timestamp_formats: tuple[str, ...] = ()
     #: Values read as missing in every column (``NULL``, ``\\N``: how a database export writes a null), compared
     #: after trimming; none unless the source declares them, as any such word may be a value elsewhere.

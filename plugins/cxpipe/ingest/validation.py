@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxpipe.contracts import STANDARDS, Column, Entity, country_code, standard_codes
+from cxpipe.contracts import EPOCH_FORMATS, STANDARDS, Column, Entity, country_code, standard_codes
 from cxpipe.ingest.decoding import UNDECODABLE
 from cxpipe.privacy import redact_pii
 
@@ -217,10 +217,15 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
         rest &= pc.fill_null(pc.match_substring_regex(pa.array(text.array), "[0-9]"), False).to_numpy(
             zero_copy_only=False
         )
+    epoch = pd.Series(False, index=text.index)  # read as Unix time: in UTC already
     if entity.timestamp_formats and rest.any():
         found: pd.Series | None = None
         for fmt in entity.timestamp_formats:
-            parsed = pd.to_datetime(text[rest], utc=True, errors="coerce", format=fmt)
+            if fmt in EPOCH_FORMATS:
+                parsed = _unix_time(text[rest], EPOCH_FORMATS[fmt])
+                epoch[rest] |= parsed.notna()
+            else:
+                parsed = pd.to_datetime(text[rest], utc=True, errors="coerce", format=fmt)
             if found is None:
                 found = parsed
                 continue
@@ -230,7 +235,7 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
             stamps = stamps.where(~rest, found)
         stamps = stamps.where(~ambiguous)
     if entity.timezone != "UTC" and column.type == "timestamp":
-        naive = present & stamps.notna() & ~text.str.contains(_OFFSET, regex=True)
+        naive = present & stamps.notna() & ~epoch & ~text.str.contains(_OFFSET, regex=True)
         if naive.any():
             wall = stamps[naive].dt.tz_localize(None)
             # A wall time that happens twice (clocks going back) is the first; one that does
@@ -246,6 +251,24 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     if held.unit != "us":
         stamps = stamps.dt.as_unit("us")
     return stamps, ambiguous
+
+
+#: Unix time in seconds (up to 11 digits, years to 5138) or milliseconds (14), with at most a microsecond's digits.
+_UNIX = {"s": r"([+-]?)([0-9]{1,11})(?:\.([0-9]{1,6}))?", "ms": r"([+-]?)([0-9]{1,14})(?:\.([0-9]{1,3}))?"}
+
+
+def _unix_time(text: pd.Series, unit: str) -> pd.Series:
+    """Values that are Unix time in ``unit`` (``s``, ``ms``) as UTC timestamps, exactly to the microsecond
+    (whole units and the fraction's digits are counted apart, not through a float); NaT elsewhere."""
+    parts = text.astype(object).str.strip().str.extract(f"^{_UNIX[unit]}$")
+    read = parts[1].notna()
+    width = 6 if unit == "s" else 3
+    whole = parts[1].where(read, "0").astype("int64")
+    fraction = parts[2].fillna("").str.ljust(width, "0").where(read, "0").astype("int64")
+    micros = whole * (1_000_000 if unit == "s" else 1_000) + fraction
+    micros = micros.where(parts[0] != "-", -micros)
+    stamps = pd.to_datetime(micros.where(read, 0).to_numpy(), unit="us", utc=True)
+    return pd.Series(stamps, index=text.index).where(read)
 
 
 def _integers(column: Column, text: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series, _Problems]:
