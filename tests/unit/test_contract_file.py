@@ -472,6 +472,11 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
         ("sources:\n  sales:\n    null_values: NULL\n", "sources.sales.null_values", "is not a list"),
         ("sources:\n  sales:\n    null_values: ['']\n", "sources.sales.null_values[0]", "should be non-empty"),
         (
+            "sources:\n  sales:\n    decimal_mark: ','\n    thousands_separator: ','\n",
+            "sources.sales.thousands_separator",
+            "',' is the decimal mark",
+        ),
+        (
             "sources:\n  sales:\n    timestamp_formats: [unix_minutes]\n",
             "sources.sales.timestamp_formats[0]",
             "'unix_minutes' does not fit. Expected a strptime format (with % directives, e.g. %d/%m/%Y %H:%M), "

@@ -9,7 +9,8 @@ and what is expected there.
 
 Overrides are merged over the contract:
 
-* source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark`` (replace);
+* source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark``,
+  ``thousands_separator`` (replace);
 * entity: ``optional``;
 * column: ``aliases`` (the names it has in the exports), ``allowed`` (replace: the column becomes a
   closed list, or narrows a standard),
@@ -171,6 +172,14 @@ def _check_formats(formats: list[str], origin: Path | str, where: str) -> None:
             ) from None
 
 
+def _check_marks(source: dict[str, Any], origin: Path | str, at: str) -> None:
+    """A source's thousands separator is not its decimal mark."""
+    mark = source.get("decimal_mark", ".")
+    if source.get("thousands_separator") == mark:
+        message = f"{mark!r} is the decimal mark"
+        raise _fail(origin, f"{at}.thousands_separator", message, "another character than the decimal mark")
+
+
 def _check_timezone(name: str, origin: Path | str, where: str) -> None:
     try:
         zoneinfo.ZoneInfo(name)
@@ -193,6 +202,7 @@ def _check(document: dict[str, Any], origin: Path | str) -> None:
         if "timezone" in source:
             _check_timezone(source["timezone"], origin, f"{at}.timezone")
         _check_formats(source.get("timestamp_formats", []), origin, f"{at}.timestamp_formats")
+        _check_marks(source, origin, at)
         for entity_name, entity in source["entities"].items():
             at = f"sources.{source_name}.entities.{entity_name}"
             columns: dict[str, Any] = entity["columns"]
@@ -260,9 +270,10 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
     for source_name, source_change in overrides.get("sources", {}).items():
         at = f"sources.{source_name}"
         source = existing(document["sources"], source_name, "source", at)
-        for key in ("timezone", "timestamp_formats", "null_values", "delimiter", "decimal_mark"):
+        for key in ("timezone", "timestamp_formats", "null_values", "delimiter", "decimal_mark", "thousands_separator"):
             if key in source_change:
                 source[key] = source_change[key]
+        _check_marks(source, origin, at)
         for entity_name, entity_change in source_change.get("entities", {}).items():
             at = f"sources.{source_name}.entities.{entity_name}"
             entity = existing(source["entities"], entity_name, "entity", at)
@@ -358,6 +369,7 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     null_values=tuple(source.get("null_values", ())),
                     delimiter=source.get("delimiter", ","),
                     decimal_mark=source.get("decimal_mark", "."),
+                    thousands_separator=source.get("thousands_separator"),
                 )
             )
     return Contract(tuple(entities), tuple(descriptions), origin)

@@ -155,6 +155,10 @@ class Entity:
     #: ``,`` a number holding a ``.`` is not read (it may be a thousands separator); a CSV file separated
     #: by commas then needs such numbers in quotes.
     decimal_mark: str = "."
+    #: What groups a number's digits by thousands in CSV files (``1,234.50``; ``1.234,50`` with the decimal comma;
+    #: ``1 234,50``, where a blank also stands for the no-break spaces; ``1'234.50``): none by default. Digits
+    #: grouped otherwise (``12,34,567``) are not read.
+    thousands_separator: str | None = None
 
     @property
     def file_name(self) -> str:

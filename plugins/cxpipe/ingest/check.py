@@ -557,20 +557,47 @@ _DECIMAL_COMMA = r"[+-]?[0-9]*,(?:[0-9]{1,2}|[0-9]{4,})"
 
 
 def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: str) -> None:
-    """A warning per number column of a CSV file holding values written with a decimal comma, which the
-    source does not declare as its ``decimal_mark``: such values are quarantined as not numbers."""
-    if entity.file_format != "csv" or entity.decimal_mark == ",":
+    """A warning per number column of a CSV file holding values written with a decimal comma, or with digits
+    grouped by thousands, which the source does not declare (``decimal_mark``, ``thousands_separator``): such
+    values are quarantined as not numbers."""
+    if entity.file_format != "csv":
         return
     for column in entity.columns:
         if column.type not in ("number", "integer") or column.name not in frame.columns:
             continue
-        found = int(frame[column.name].fillna("").astype(str).str.strip().str.fullmatch(_DECIMAL_COMMA).sum())
-        if found:
-            check.warnings.append(
-                f"{where} {column.name}: {found} value(s) look like numbers with a decimal comma (as 12,50) and "
-                f"would be quarantined; if the comma is the decimal mark, declare it for the source in the contract "
-                f"overrides: sources: {entity.source}: decimal_mark: ','"
-            )
+        values = frame[column.name].fillna("").astype(str).str.strip()
+        if entity.decimal_mark != ",":
+            found = int(values.str.fullmatch(_DECIMAL_COMMA).sum())
+            if found:
+                check.warnings.append(
+                    f"{where} {column.name}: {found} value(s) look like numbers with a decimal comma (as 12,50) and "
+                    f"would be quarantined; if the comma is the decimal mark, declare it for the source in the "
+                    f"contract overrides: sources: {entity.source}: decimal_mark: ','"
+                )
+        if entity.thousands_separator is None:
+            mark = re.escape(entity.decimal_mark)
+            plain = values.str.fullmatch(f"[+-]?[0-9]*(?:{mark}[0-9]*)?")
+            counts = {
+                separator: int(
+                    (values.str.fullmatch(_GROUPED.format(sep=_GROUPING[separator], mark=mark)) & ~plain).sum()
+                )
+                for separator in _GROUPING
+                if separator != entity.decimal_mark
+            }
+            separator, found = max(counts.items(), key=lambda item: item[1])
+            if found:
+                example = "1,234.50" if entity.decimal_mark == "." else "1.234,50"
+                check.warnings.append(
+                    f"{where} {column.name}: {found} value(s) look like numbers with digits grouped by thousands (as "
+                    f"{example}) and would be quarantined; declare the separator for the source in the contract "
+                    f"overrides: sources: {entity.source}: thousands_separator: '{separator}'"
+                )
+
+
+#: Thousands separators a source may declare, each as a regular expression (a blank: the no-break spaces too); a
+#: number grouped by one of them (``{sep}``, with ``{mark}`` the source's decimal mark).
+_GROUPING = {",": ",", ".": r"\.", " ": "[ \u00a0\u202f]", "'": "'"}
+_GROUPED = r"[+-]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{mark}[0-9]+)?"
 
 
 def _is_date(name: str) -> bool:

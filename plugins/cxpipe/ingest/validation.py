@@ -253,6 +253,22 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     return stamps, ambiguous
 
 
+#: The characters a declared thousands separator stands for (a blank: the no-break spaces too).
+_SEPARATORS = {" ": " \u00a0\u202f"}
+
+
+def _ungrouped(text: pd.Series, separator: str, decimal_mark: str) -> pd.Series:
+    """Numbers whose digits are grouped by thousands with ``separator`` (``1,234,567.50``) without it; other
+    values as they are (grouped otherwise, ``12,34,567``, they are not numbers)."""
+    chars = _SEPARATORS.get(separator, separator)
+    if not any(_any_holds(text, c) for c in chars):
+        return text
+    group = f"[{re.escape(chars)}]"
+    grouped = text.str.fullmatch(f"[+-]?[0-9]{{1,3}}(?:{group}[0-9]{{3}})+(?:{re.escape(decimal_mark)}[0-9]*)?")
+    grouped = grouped.fillna(False).astype(bool)
+    return text.where(~grouped, text.str.replace(group, "", regex=True))
+
+
 #: Unix time in seconds (up to 11 digits, years to 5138) or milliseconds (14), with at most a microsecond's digits.
 _UNIX = {"s": r"([+-]?)([0-9]{1,11})(?:\.([0-9]{1,6}))?", "ms": r"([+-]?)([0-9]{1,14})(?:\.([0-9]{1,3}))?"}
 
@@ -339,7 +355,10 @@ def _cast(
             text = text.str.upper()
         return text.where(present, None).astype("string"), pd.Series(False, index=text.index), []
     if column.type in ("integer", "number"):
-        comma = entity.decimal_mark == "," and entity.file_format == "csv"  # (a JSON number has a point)
+        in_csv = entity.file_format == "csv"  # (a JSON number has a point and no grouping)
+        if in_csv and entity.thousands_separator is not None:
+            text = _ungrouped(text, entity.thousands_separator, entity.decimal_mark)
+        comma = entity.decimal_mark == "," and in_csv
         if comma and (_any_holds(text, ",") or _any_holds(text, ".")):
             # the marks swapped: a decimal comma reads as a point, and a point (a thousands separator,
             # or the wrong mark) becomes a comma, which no number has

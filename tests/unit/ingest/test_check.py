@@ -184,6 +184,28 @@ def test_decimal_commas_and_another_delimiter_are_named_with_the_override_that_d
     assert (f.would_load, f.quarantined) == (3, 0)
 
 
+def test_digits_grouped_by_thousands_are_named_with_the_override_that_declares_the_separator(
+    settings: Settings, tmp_path: Path
+) -> None:
+    totals = ['"1,234.50"', '"2,000,000"', "1234.5", '"12,34,567"']
+    rows = [_order(f"O{n}", order_total=total) for n, total in enumerate(totals, start=1)]
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([ORDERS_HEADER, *rows]) + "\n")
+    folder = settings.landing_dir / "sales" / DAY.isoformat()
+    report = check_folder(settings, folder, "sales")
+    assert [w for w in report.warnings if "grouped by thousands" in w] == [
+        "./orders order_total: 2 value(s) look like numbers with digits grouped by thousands (as 1,234.50) and would "
+        "be quarantined; declare the separator for the source in the contract overrides: sources: sales: "
+        "thousands_separator: ','"
+    ]
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("sources:\n  sales:\n    thousands_separator: ','\n", encoding="utf-8")
+    declared = dataclasses.replace(settings, ingest=dataclasses.replace(settings.ingest, contract_overrides=overrides))
+    report = check_folder(declared, folder, "sales")
+    assert not [w for w in report.warnings if "grouped by thousands" in w]
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.would_load, f.quarantined) == (3, 1)  # 12,34,567 is not grouped by thousands
+
+
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
     _write(
         settings,
