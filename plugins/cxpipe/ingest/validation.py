@@ -50,11 +50,15 @@ _FALSE = {"false", "f", "no", "n", "0"}
 #: decimal digit (Arabic-Indic ``٣``, fullwidth ``３``), which Arrow's and pandas' readers then refuse.
 #: A time of day followed by an offset or zone: such a value is not in the source's timezone.
 _OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*(?:[zZ]|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$"
-#: ISO 8601 (extended format): a date, optionally a time of day and an offset.
+#: ISO 8601 (extended format): a date, optionally a time of day and an offset; the offset may also be written
+#: `` UTC`` or `` GMT`` after a blank, as database exports write it (``2026-10-30 10:00:00 UTC``).
 ISO_8601 = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:\s*(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?))?)?"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"(?:\s*(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)|\s+(?:UTC|GMT))?)?"
 )
+#: The `` UTC`` or `` GMT`` that ends such a value, which pandas reads as ``Z``.
+_ZONE_WORD = r"\s+(?:UTC|GMT)$"
 #: Python's ``\s`` on ASCII text (``\t\n\v\f\r``, the separators U+001C-U+001F, space) as a class RE2 reads alike.
 _ASCII_SPACE = "[" + "".join(f"\\x{i:02x}" for i in range(128) if re.fullmatch(r"\s", chr(i))) + "]"
 #: :data:`ISO_8601` for Arrow's RE2 on ASCII values.
@@ -206,6 +210,8 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     # value reads does not depend on the other values of its batch.
     if pc.any(pc.match_substring_regex(pa.array(written.array), _SUB_MICROSECOND)).as_py():
         written = written.str.replace(_SUB_MICROSECOND, r"\1", regex=True)
+    if _any_holds(written, "UTC") or _any_holds(written, "GMT"):
+        written = written.str.replace(_ZONE_WORD, "Z", regex=True)
     if _any_holds(written, ","):  # ISO 8601's other decimal sign, which pandas does not read
         written = written.str.replace(r"(:[0-9]{2}),([0-9])", r"\1.\2", regex=True)
     stamps = pd.to_datetime(written, utc=True, errors="coerce", format="ISO8601")

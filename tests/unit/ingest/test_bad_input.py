@@ -1048,6 +1048,23 @@ CASES: list[Case] = [
         values={"ordered_at": ["2026-10-30 10:00:00.123000+00:00", "2026-10-30 10:00:00+00:00"]},
     ),
     Case(
+        "ts-utc-word",
+        "2026-10-30 10:00:00 UTC and …10:00:00.5 GMT (how database exports write UTC) from a source in "
+        "Europe/Stockholm; 10:00:00UTC without the blank is not ISO 8601",
+        ORDERS,
+        _orders(
+            _order("O1", ordered_at="2026-10-30 10:00:00 UTC"),
+            _order("O2", ordered_at="2026-10-30 10:00:00.5 GMT"),
+            _order("O3", ordered_at="2026-10-30 10:00:00UTC"),
+        ),
+        "quarantine",
+        "ordered_at: cannot read",
+        (4,),
+        2,
+        overrides="sources:\n  sales:\n    timezone: Europe/Stockholm\n",
+        values={"ordered_at": ["2026-10-30 10:00:00+00:00", "2026-10-30 10:00:00.500000+00:00"]},
+    ),
+    Case(
         "ts-unix-undeclared",
         "ordered_at = 1793354400 (Unix time) with no declared format",
         ORDERS,
