@@ -48,7 +48,7 @@ from cxpipe.ingest.landing import (
     read_batches,
     stray_files,
 )
-from cxpipe.ingest.parsing import UNNAMED_LAST
+from cxpipe.ingest.parsing import placeholder_reason
 from cxpipe.ingest.validation import unknown_values_of_table, validate
 from cxpipe.privacy import mask_contact_details_array, pseudonymise_array
 from cxpipe.settings import MISSING_FILE_POLICIES, Settings
@@ -140,14 +140,11 @@ def drift_columns(entity: Entity, columns: list[str]) -> list[str]:
     """Columns not in the contract, by name when it looks like a column name, else ``column <n>``:
     the header of a file without one is a row of data and its names must not reach the audit."""
     extra = [(n, name) for n, name in enumerate(columns, start=1) if name not in entity.column_names]
-    return sorted(
-        name
-        if _SHOWN_NAME.fullmatch(name)
-        else f"column {n} (unnamed: the header ends with a delimiter)"
-        if name == UNNAMED_LAST
-        else f"column {n}"
-        for n, name in extra
-    )
+    shown = []
+    for n, name in extra:
+        reason = placeholder_reason(name)
+        shown.append(name if _SHOWN_NAME.fullmatch(name) else f"column {n} ({reason})" if reason else f"column {n}")
+    return sorted(shown)
 
 
 def _stage_entity(

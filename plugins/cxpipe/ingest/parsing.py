@@ -172,9 +172,16 @@ def _blank(line: str, delimiter: str) -> bool:
     return not line.strip() and delimiter not in line
 
 
-#: The name of a header's last column when the header ends with a delimiter (exporters that end every line
-#: with one): not a contract column, so its values are schema drift, reported as ``column <n>`` and not loaded.
-UNNAMED_LAST = "(no name: the header ends with a delimiter)"
+#: How a header's column that cannot have its own name is read: no name (an export's index column, a header
+#: that ends with a delimiter), or the name of an earlier column that is not a contract column. Not a contract
+#: column, so its values are schema drift, reported by position (:func:`placeholder_reason`) and not loaded.
+_PLACEHOLDER = re.compile(r"\((no name|a repeated name), column ([0-9]+)\)")
+
+
+def placeholder_reason(name: str) -> str | None:
+    """Why a header column has the placeholder name ``name`` (``no name``, ``a repeated name``), or None."""
+    found = _PLACEHOLDER.fullmatch(name)
+    return found.group(1) if found else None
 
 
 def header_names(fields: list[str], expected: Collection[str] | Mapping[str, str] = ()) -> list[str]:
@@ -182,25 +189,29 @@ def header_names(fields: list[str], expected: Collection[str] | Mapping[str, str
     column (``expected``: the contract's column names, or each name a column has in files -> the column,
     :attr:`~cxpipe.contracts.Entity.names_in_files`) read as that column, and so is a name that is one of
     those when case, blanks, hyphens and underscores are ignored (``Order ID``, ``ORDER-ID`` for
-    ``order_id``). Other names stay as written, but an empty last name after named ones, which is
-    :data:`UNNAMED_LAST`."""
+    ``order_id``). Other names stay as written, but in a header with some name, an empty name and a
+    repeated name that is no contract column get a placeholder (:data:`_PLACEHOLDER`)."""
     names = [field.strip().lstrip("\ufeff").strip() for field in fields]
-    if len(names) > 1 and not names[-1] and all(names[:-1]):
-        names[-1] = UNNAMED_LAST
-    if not expected:
-        return names
-    targets = dict(expected) if isinstance(expected, Mapping) else {column: column for column in expected}
-    by_key: dict[str, set[str]] = {}
-    for name, column in targets.items():
-        by_key.setdefault(_name_key(name), set()).add(column)
-    read = []
-    for name in names:
-        if name in targets:
-            name = targets[name]
-        elif len(match := by_key.get(_name_key(name), set())) == 1:
-            name = next(iter(match))
-        read.append(name)
-    return read
+    if expected:
+        targets = dict(expected) if isinstance(expected, Mapping) else {column: column for column in expected}
+        by_key: dict[str, set[str]] = {}
+        for name, column in targets.items():
+            by_key.setdefault(_name_key(name), set()).add(column)
+        for index, name in enumerate(names):
+            if name in targets:
+                names[index] = targets[name]
+            elif len(match := by_key.get(_name_key(name), set())) == 1:
+                names[index] = next(iter(match))
+    if any(names):
+        columns = set(dict(expected).values()) if isinstance(expected, Mapping) else set(expected)
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if not name:
+                names[index] = f"(no name, column {index + 1})"
+            elif name in seen and name not in columns and name not in INTERNAL_COLUMNS:
+                names[index] = f"(a repeated name, column {index + 1})"
+            seen.add(name)
+    return names
 
 
 def _check_header(
