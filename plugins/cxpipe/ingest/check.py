@@ -492,6 +492,12 @@ def check_entity(
             check.warnings.append(
                 f"{report.file}: columns not in the contract (drift; not loaded): {', '.join(report.drift_columns)}"
             )
+        above = int(frame.attrs.get("above_header", 0))
+        if above:
+            check.warnings.append(
+                f"{report.file}: line{'s 1-' if above > 1 else ' '}{above} above the header "
+                f"{'are' if above > 1 else 'is'} not read (a title or notes, not records)"
+            )
         report.missing_columns = missing_columns(entity, frame)
         if report.missing_columns:
             check.blockers.append(

@@ -45,6 +45,7 @@ from __future__ import annotations
 import csv
 import json
 import json.scanner
+import logging
 import re
 import sys
 from collections import deque
@@ -59,6 +60,7 @@ import pyarrow.json as pa_json
 
 from cxpipe.contracts import ContractError
 
+log = logging.getLogger(__name__)
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 #: CSV records parsed into Python lists before they become Arrow-backed columns.
 _CHUNK_ROWS = 50_000
@@ -262,6 +264,58 @@ def _check_header(
                 path, f"line {line} (header), column {position}: {problem}", "Give every column one unique name."
             )
         seen[name] = position
+
+
+#: How many physical lines a title or notes above a CSV header may take (:func:`_lines_above_header`).
+MAX_LINES_ABOVE_HEADER = 20
+
+
+def _lines_above_header(text: str, expected: Collection[str], delimiter: str) -> int:
+    """How many physical lines stand above the header: 0, unless the first line that is not blank names no
+    contract column while one of the next :data:`MAX_LINES_ABOVE_HEADER` lines, read as a record on its own,
+    names at least two (a report's title, export notes or a blank line above the header). Those lines are
+    not records: :func:`parse_csv` starts at the header and logs them."""
+    if not expected:
+        return 0
+    names = set(expected)
+    end = 0
+    first: bool | None = None
+    for number in range(1, MAX_LINES_ABOVE_HEADER + 2):
+        start, end = end, text.find("\n", end)
+        end = len(text) if end < 0 else end + 1
+        line = text[start:end]
+        if not line:
+            return 0
+        if first is None and _blank(line, delimiter):
+            continue
+        try:
+            fields = next(csv.reader([line], strict=False, delimiter=delimiter), [])
+        except csv.Error:
+            fields = []
+        named = len(set(header_names(fields, expected)) & names)
+        if first is None:
+            if named:
+                return 0
+            first = False
+        elif named >= 2:
+            return number - 1
+    return 0
+
+
+def _skip_lines_above_header(lines: _Lines, text: str, path: str, expected: Collection[str], delimiter: str) -> int:
+    """Take the lines above the header (:func:`_lines_above_header`) from ``lines``, with a warning; how many."""
+    above = _lines_above_header(text, expected, delimiter)
+    for _ in range(above):
+        next(lines)
+    if above:
+        log.warning(
+            "%s: line%s 1%s above the header %s not read (a title or notes, not records)",
+            path,
+            "s" if above > 1 else "",
+            f"-{above}" if above > 1 else "",
+            "are" if above > 1 else "is",
+        )
+    return above
 
 
 def _unquoted(text: str, start: int, width: int) -> bool:
@@ -503,6 +557,7 @@ def parse_csv(
     """
     total = count_lines(text)
     lines = _Lines(text, MAX_RECORD_LINES)
+    above = _skip_lines_above_header(lines, text, path, expected, delimiter)
     reader = csv.reader(lines, strict=False, delimiter=delimiter)
     blank = 0
     header: list[str] | None = None
@@ -621,7 +676,9 @@ def parse_csv(
         else:
             keep(fields, first, last)
     flush()
-    return _accounted(_csv_frame(chunks, bad, header), total - header_lines, blank)
+    frame = _accounted(_csv_frame(chunks, bad, header), total - header_lines, blank)
+    frame.attrs["above_header"] = above
+    return frame
 
 
 def _csv_frame(chunks: list[pd.DataFrame], bad: list[dict[str, object]], header: list[str]) -> pd.DataFrame:
@@ -651,6 +708,7 @@ def csv_header(
     piece of a file that :func:`parse_csv` must read whole). A header that is no header raises
     :class:`ContractError` as in :func:`parse_csv`."""
     lines = _Lines(text, MAX_RECORD_LINES)
+    _skip_lines_above_header(lines, text, path, expected, delimiter)
     reader = csv.reader(lines, strict=False, delimiter=delimiter)
     while True:
         lines.mark()

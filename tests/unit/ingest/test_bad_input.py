@@ -146,6 +146,8 @@ class Case:
     policy: str = "skip"
     #: Columns the load reports as schema drift (not loaded), as the audit names them.
     drift: tuple[str, ...] = ()
+    #: Physical lines above the header (a title, notes) that are not records.
+    above_header: int = 0
 
 
 def _symlink_outside(settings: Settings, main: Path) -> None:
@@ -611,6 +613,24 @@ CASES: list[Case] = [
         loaded=1,
         values={"order_id": ["O1"], "channel": ["web"]},
         drift=("column 2 (no name)",),
+    ),
+    Case(
+        "title-above-header",
+        "a report title, a line of notes (with a comma) and a blank line above the header",
+        ORDERS,
+        _csv("Orders export", "generated 2026-11-01, all stores", "", ORDERS_HEADER, _order("O1"), _order("O2")),
+        "load",
+        loaded=2,
+        values={"order_id": ["O1", "O2"]},
+        above_header=3,
+    ),
+    Case(
+        "title-only",
+        "a title line and rows, but no header among the first lines",
+        ORDERS,
+        _csv("Orders export", _order("O1"), _order("O2")),
+        "error",
+        "line 1 (header): none of its 1 fields is a column of the contract",
     ),
     Case(
         "index-column",
@@ -1618,7 +1638,7 @@ def test_bad_input(case: Case, settings: Settings, tmp_path: Path, caplog: pytes
     assert tuple(result.drift_columns) == case.drift
     assert result.rows_in == result.rows_loaded + result.rows_quarantined
     assert result.lines_in == result.lines_loaded + result.lines_quarantined + result.lines_blank
-    own_lines = _physical_lines(case.data, case.entity)
+    own_lines = _physical_lines(case.data, case.entity) - case.above_header
     if case.outcome != "stray" and case.setup is None:
         assert result.lines_in == own_lines  # every physical line after the header is counted
     part = f"load_date={DAY}/part-0.parquet"

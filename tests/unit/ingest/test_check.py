@@ -206,6 +206,18 @@ def test_digits_grouped_by_thousands_are_named_with_the_override_that_declares_t
     assert (f.would_load, f.quarantined) == (3, 1)  # 12,34,567 is not grouped by thousands
 
 
+def test_lines_above_the_header_are_named_and_the_rows_below_it_checked(settings: Settings) -> None:
+    text = "\n".join(
+        ["Orders export", "all stores, all channels", ORDERS_HEADER, _order("O1"), _order("O2", channel="")]
+    )
+    _write(settings, landing_file(settings, ORDERS, DAY), text + "\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    assert "./orders.csv: lines 1-2 above the header are not read (a title or notes, not records)" in report.warnings
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.rows, f.would_load, f.quarantined) == (2, 1, 1)
+    assert [r.lines for r in f.reasons] == [[5]]  # physical lines of the file
+
+
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
     _write(
         settings,

@@ -497,3 +497,44 @@ def test_a_header_separated_by_another_delimiter_names_it_and_the_override(
     assert f"separated by {found}" in str(error.value)
     other = ";" if declared == "," else ","
     assert f'delimiter: "{other}"' in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("top", "above"),
+    [
+        ("", 0),  # the header first
+        ("\n\n", 0),  # blank lines before the header count with it, as before
+        ("Orders export\n", 1),
+        ('"Report, all stores\n', 1),  # a quote that does not close on its line
+        ("Sales report\ngenerated 2026-11-01, all stores\n\n", 3),
+        ("title\n" * 20, 20),
+        ("title\n" * 21, None),  # more lines than a title takes: no header found
+    ],
+)
+def test_lines_above_the_header_are_skipped_only_when_a_header_follows(
+    top: str, above: int | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cxpipe.ingest import parsing
+
+    text = top + "id,x,y\nR1,a,b\n"
+    if above is None:
+        with pytest.raises(ContractError, match="line 1 \\(header\\): none of its 1 fields"):
+            parsing.parse_csv(text, "x.csv", ["id", "x", "y"])
+        return
+    frame = parsing.parse_csv(text, "x.csv", ["id", "x", "y"])
+    assert list(frame["id"]) == ["R1"]
+    assert list(frame["_source_row"]) == [text.count("\n")]
+    assert frame.attrs["above_header"] == above
+    assert ("above the header" in caplog.text) == bool(above)
+    assert parsing.csv_header(text, "x.csv", ["id", "x", "y"]) == (["id", "x", "y"], text.count("\n") - 1, len(top) + 7)
+
+
+def test_a_first_line_naming_one_contract_column_is_the_header() -> None:
+    from cxpipe.ingest import parsing
+
+    frame = parsing.parse_csv("id\nid,x,y\nR1,a,b\n", "x.csv", ["id", "x", "y"])
+    assert frame.attrs["above_header"] == 0
+    assert [reason.split(";")[0] for reason in frame["_raw_error"]] == [
+        "line 2: expected 1 fields as in the header, found 3",
+        "line 3: expected 1 fields as in the header, found 3",
+    ]
