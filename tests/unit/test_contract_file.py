@@ -422,6 +422,12 @@ def test_an_override_declares_the_delimiter_and_decimal_mark_of_its_source(tmp_p
     assert {(e.delimiter, e.decimal_mark) for e in BASE_CONTRACT.entities} == {(",", ".")}
 
 
+def test_a_column_default_is_read_from_the_override(tmp_path: Path) -> None:
+    posts = _overridden(tmp_path, _col("social", "posts", "platform", "{default: amazon}")).entity("social", "posts")
+    assert posts.column("platform").default == "amazon"
+    assert BASE_CONTRACT.entity("social", "posts").column("platform").default is None
+
+
 def test_unix_time_is_a_timestamp_format_a_source_may_declare(tmp_path: Path) -> None:
     contract = _overridden(tmp_path, "sources:\n  social:\n    timestamp_formats: [unix_seconds, '%d.%m.%Y']\n")
     assert contract.entity("social", "posts").timestamp_formats == ("unix_seconds", "%d.%m.%Y")
@@ -475,6 +481,31 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
             "sources:\n  sales:\n    decimal_mark: ','\n    thousands_separator: ','\n",
             "sources.sales.thousands_separator",
             "',' is the decimal mark",
+        ),
+        (
+            _col("sales", "orders", "order_id", "{default: O1}"),
+            "sources.sales.entities.orders.columns.order_id.default",
+            "the key column cannot have a default",
+        ),
+        (
+            _col("social", "posts", "kind", "{default: tweet}"),
+            "sources.social.entities.posts.columns.kind.default",
+            "'tweet' is not one of the column's allowed values. Expected one of post, review",
+        ),
+        (
+            _col("social", "posts", "rating", "{default: '4.5'}"),
+            "sources.social.entities.posts.columns.rating.default",
+            "'4.5' is not a plain integer",
+        ),
+        (
+            _col("social", "posts", "rating", "{default: '9'}"),
+            "sources.social.entities.posts.columns.rating.default",
+            "'9' is outside the column's bounds",
+        ),
+        (
+            _col("social", "posts", "posted_at", "{default: '2026-01-01'}"),
+            "sources.social.entities.posts.columns.posted_at.default",
+            "timestamp columns have no default",
         ),
         (
             "sources:\n  sales:\n    timestamp_formats: [unix_minutes]\n",

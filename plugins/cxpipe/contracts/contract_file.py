@@ -12,8 +12,8 @@ Overrides are merged over the contract:
 * source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark``,
   ``thousands_separator`` (replace);
 * entity: ``optional``;
-* column: ``aliases`` (the names it has in the exports), ``allowed`` (replace: the column becomes a
-  closed list, or narrows a standard),
+* column: ``aliases`` (the names it has in the exports), ``default`` (the value of rows without one),
+  ``allowed`` (replace: the column becomes a closed list, or narrows a standard),
   ``allowed_add`` (add to the closed list, the open ``known`` list, or a standard's codes),
   ``known`` (replace: the column becomes an open list), ``minimum``/``maximum`` (``null``
   removes the bound), ``required``, ``days_before_load``/``days_after_load`` (the window around the
@@ -23,6 +23,7 @@ Overrides are merged over the contract:
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ from cxpipe.contracts.model import (
     DAYS_AFTER_LOAD,
     DAYS_BEFORE_LOAD,
     EPOCH_FORMATS,
+    INTEGER,
+    NUMBER,
     STANDARDS,
     Column,
     ColumnType,
@@ -254,6 +257,30 @@ def _check_column(column: dict[str, Any], origin: Path | str, at: str) -> None:
     low, high = column.get("minimum"), column.get("maximum")
     if low is not None and high is not None and low > high:
         raise _fail(origin, f"{at}.minimum", f"minimum {low:g} is above maximum {high:g}", "minimum ≤ maximum")
+    default = column.get("default")
+    if default is not None:
+        _check_default(column, default, origin, f"{at}.default")
+
+
+def _check_default(column: dict[str, Any], default: str, origin: Path | str, at: str) -> None:
+    """A column's default fits its type and list (a value it would quarantine in every row is refused here)."""
+    kind = column["type"]
+    if kind in ("timestamp", "date"):
+        raise _fail(origin, at, f"{kind} columns have no default", "defaults on text, number and boolean columns")
+    pattern = {"integer": INTEGER, "number": NUMBER}.get(kind)
+    if pattern is not None and not re.fullmatch(pattern, default):
+        raise _fail(origin, at, f"{default!r} is not a plain {kind}", f"a {kind} written with digits 0-9, e.g. 4")
+    if kind == "boolean" and default.lower() not in ("true", "false"):
+        raise _fail(origin, at, f"{default!r} is not true or false", "true or false")
+    allowed = column.get("allowed")
+    if allowed is not None and default not in allowed and default.upper() not in allowed:
+        raise _fail(
+            origin, at, f"{default!r} is not one of the column's allowed values", "one of " + ", ".join(allowed)
+        )
+    number = float(default) if pattern is not None else None
+    low, high = column.get("minimum"), column.get("maximum")
+    if number is not None and ((low is not None and number < low) or (high is not None and number > high)):
+        raise _fail(origin, at, f"{default!r} is outside the column's bounds", "a value within minimum and maximum")
 
 
 # ------------------------------------------------------------------ overrides
@@ -285,6 +312,8 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
                 _merge_column(column, change, origin, at)
                 if column_name == entity["key"] and not column.get("required", True):
                     raise _fail(origin, f"{at}.required", "the key column cannot be made optional", "true")
+                if column_name == entity["key"] and column.get("default") is not None:
+                    raise _fail(origin, f"{at}.default", "the key column cannot have a default", "no default")
                 _check_column(column, origin, at)
             _check_aliases(entity["columns"], origin, f"sources.{source_name}.entities.{entity_name}")
 
@@ -292,6 +321,8 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
 def _merge_column(column: dict[str, Any], change: dict[str, Any], origin: Path, at: str) -> None:
     if "aliases" in change:
         column["aliases"] = list(change["aliases"])
+    if "default" in change:
+        column["default"] = change["default"]
     if "allowed" in change and "allowed_add" in change:
         raise _fail(origin, f"{at}.allowed_add", "allowed replaces the list, allowed_add adds to it", "one of them")
     if "allowed" in change:
@@ -350,6 +381,7 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     days_before_load=column.get("days_before_load", DAYS_BEFORE_LOAD),
                     days_after_load=column.get("days_after_load", DAYS_AFTER_LOAD),
                     aliases=tuple(column.get("aliases", ())),
+                    default=column.get("default"),
                 )
                 for name, column in entity["columns"].items()
             )

@@ -114,6 +114,9 @@ class Column:
     days_after_load: int = DAYS_AFTER_LOAD
     #: Other names the column has in the exports (a CSV header's, a JSON key), read as this column.
     aliases: tuple[str, ...] = ()
+    #: The value of a row that has none for this column (an empty value, or a file without the column): a
+    #: constant of the whole source, such as the platform of a review export. Checked as any value.
+    default: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -121,6 +124,10 @@ class Column:
         return self.known is not None
 
 
+#: A plain decimal number (ASCII digits: Python's ``\d`` would take any Unicode digit); an integer (``12`` or
+#: ``12.0``). What ingest reads as a number or integer, and what a column's default must be.
+NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
+INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
 #: Timestamp formats that are counts since 1970-01-01 00:00 UTC (Unix time), not strptime formats: the name
 #: -> the unit counted. Their values are in UTC whatever the source's time zone.
 EPOCH_FORMATS = {"unix_seconds": "s", "unix_milliseconds": "ms"}

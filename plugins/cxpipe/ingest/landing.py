@@ -209,7 +209,7 @@ def _frame_columns(frame: pd.DataFrame) -> tuple[set[str], bool]:
 def _missing(entity: Entity, present: set[str], unreadable: bool) -> list[str]:
     if not present and unreadable:
         return []
-    return [c for c in entity.required_columns if c not in present]
+    return [c.name for c in entity.columns if c.required and c.default is None and c.name not in present]
 
 
 def read_landing(

@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cxpipe.contracts import EPOCH_FORMATS, STANDARDS, Column, Entity, country_code, standard_codes
+from cxpipe.contracts.model import INTEGER, NUMBER
 from cxpipe.ingest.decoding import UNDECODABLE
 from cxpipe.privacy import redact_pii
 
@@ -65,9 +66,6 @@ _ASCII_SPACE = "[" + "".join(f"\\x{i:02x}" for i in range(128) if re.fullmatch(r
 #: A second's fraction with more than six digits (the first six kept as group 1).
 _SUB_MICROSECOND = r"([.,][0-9]{6})[0-9]+"
 _ISO_8601_RE2 = "^(?:" + ISO_8601.replace(r"\s", _ASCII_SPACE) + ")$"
-#: A plain decimal number; an integer (``12`` or ``12.0``).
-NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
-INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
 #: A source whose decimal mark is the comma: its numbers are read with the two marks swapped.
 _SWAP_MARKS = str.maketrans({",": ".", ".": ","})
 _INT64 = (-(2**63), 2**63 - 1)
@@ -464,6 +462,8 @@ def validate(
             text = text.where(~private, "")
         if entity.null_values:
             text = text.where(~text.isin(entity.null_values), "")
+        if column.default is not None:
+            text = text.where(filled(text), column.default)
         present = filled(text)  # once per column: the cast, the required and the list checks use it
         values, bad, problems = _cast(entity, column, text, load_date, present)
         if controlled.any():

@@ -707,6 +707,24 @@ CASES: list[Case] = [
         values={"text": ["a", "b"]},
     ),
     Case(
+        "defaults-for-absent-columns",
+        "a review export without platform and kind (constants of the source, declared as the columns' defaults), "
+        "one line with an empty rating and one with an empty kind",
+        POSTS,
+        _jsonl(
+            json.dumps({"post_id": "P1", "posted_at": "2026-10-30T10:00:00Z", "text": "ok", "rating": 4}),
+            json.dumps({"post_id": "P2", "posted_at": "2026-10-30T10:00:00Z", "text": "meh", "kind": ""}),
+            json.dumps({"post_id": "P3", "posted_at": "2026-10-30T10:00:00Z", "text": "hi", "kind": "post"}),
+        ),
+        "load",
+        loaded=3,
+        overrides=(
+            "sources:\n  social:\n    entities:\n      posts:\n        columns:\n"
+            "          platform: {default: amazon}\n          kind: {default: review}\n"
+        ),
+        values={"platform": ["amazon"] * 3, "kind": ["review", "review", "post"], "rating": [4, None, None]},
+    ),
+    Case(
         "header-other-case",
         "a header in capitals with blanks for underscores (ORDER ID, …), read as the contract's names",
         ORDERS,
