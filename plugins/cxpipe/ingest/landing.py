@@ -33,7 +33,14 @@ import pandas as pd
 from cxpipe.contracts import ContractError, Entity
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.decoding import UNDECODABLE, decode
-from cxpipe.ingest.parsing import INTERNAL_COLUMNS, csv_header, parse_csv, parse_csv_piece, parse_jsonl
+from cxpipe.ingest.parsing import (
+    INTERNAL_COLUMNS,
+    csv_header,
+    json_path_values,
+    parse_csv,
+    parse_csv_piece,
+    parse_jsonl,
+)
 from cxpipe.settings import DEFAULT_ENCODINGS, Settings
 
 __all__ = [
@@ -182,10 +189,16 @@ def read_file(
 
 def _keys_as_columns(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
     """JSON Lines keys that are a column's aliases read as the column: line by line, the first of the
-    column's own key and its aliases (in the contract's order) that the line has."""
+    column's own key and its aliases (in the contract's order) that the line has. An alias with dots
+    (``user.screen_name``) is a path into a nested object."""
     for key, column in entity.names_in_files.items():
-        if key == column or key not in frame.columns:
+        if key == column:
             continue
+        if key not in frame.columns:
+            top, dot, path = key.partition(".")
+            if not dot or top not in frame.columns:
+                continue
+            frame = frame.assign(**{key: json_path_values(frame[top], path)})
         if column in frame.columns:
             frame[column] = frame[column].where(frame[column].notna(), frame[key])
             frame = frame.drop(columns=key)

@@ -754,6 +754,27 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def json_path_values(texts: pd.Series, path: str) -> pd.Series:
+    """The values at ``path`` (keys joined by dots, ``user.screen_name``) inside the JSON objects a JSON Lines
+    column holds as text (a nested object is read as its JSON text), as text the way a top-level value is
+    read; missing where a value is no object or lacks the path."""
+
+    def pick(text: object) -> str | None:
+        if not isinstance(text, str) or not text.startswith("{"):
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        for key in path.split("."):
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return _as_text(value)
+
+    return texts.map(pick).astype(object)
+
+
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     record: dict[str, object] = {}
     for key, value in pairs:

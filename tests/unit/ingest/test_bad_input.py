@@ -725,6 +725,39 @@ CASES: list[Case] = [
         values={"platform": ["amazon"] * 3, "kind": ["review", "review", "post"], "rating": [4, None, None]},
     ),
     Case(
+        "jsonl-nested-aliases",
+        "a tweet export: id_str, created_at in Twitter's format, full_text and the handle nested in user "
+        "(alias user.screen_name), platform and kind as defaults",
+        POSTS,
+        _jsonl(
+            json.dumps(
+                {
+                    "id_str": "T1",
+                    "created_at": "Fri Oct 30 10:00:00 +0000 2026",
+                    "full_text": "late again",
+                    "user": {"screen_name": "anna_k", "followers": 12},
+                }
+            ),
+            json.dumps(
+                {"id_str": "T2", "created_at": "Fri Oct 30 11:30:00 +0100 2026", "full_text": "fine", "user": {}}
+            ),
+        ),
+        "load",
+        loaded=2,
+        overrides=(
+            "sources:\n  social:\n    timestamp_formats: ['%a %b %d %H:%M:%S %z %Y']\n    entities:\n      posts:\n"
+            "        columns:\n          post_id: {aliases: [id_str]}\n          posted_at: {aliases: [created_at]}\n"
+            "          text: {aliases: [full_text]}\n          handle: {aliases: [user.screen_name]}\n"
+            "          platform: {default: twitter}\n          kind: {default: post}\n"
+        ),
+        values={
+            "posted_at": ["2026-10-30 10:00:00+00:00", "2026-10-30 10:30:00+00:00"],
+            "text": ["late again", "fine"],
+            "platform": ["twitter", "twitter"],
+        },
+        drift=("user",),
+    ),
+    Case(
         "header-other-case",
         "a header in capitals with blanks for underscores (ORDER ID, …), read as the contract's names",
         ORDERS,

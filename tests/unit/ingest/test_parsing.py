@@ -538,3 +538,23 @@ def test_a_first_line_naming_one_contract_column_is_the_header() -> None:
         "line 2: expected 1 fields as in the header, found 3",
         "line 3: expected 1 fields as in the header, found 3",
     ]
+
+
+def test_a_path_into_nested_json_objects_reads_values_as_top_level_values_are_read() -> None:
+    from cxpipe.ingest import parsing
+
+    frame = parsing.parse_jsonl(
+        '{"user": {"screen_name": "anna", "n": 1.50, "ok": true, "tags": ["a"], "none": null}}\n'
+        '{"user": {}}\n{"user": "plain"}\n{"other": 1}\n',
+        "x.jsonl",
+    )
+
+    def at(path: str) -> list[str | None]:
+        return [None if pd.isna(v) else v for v in parsing.json_path_values(frame["user"], path)]
+
+    assert at("screen_name") == ["anna", None, None, None]
+    assert at("n") == ["1.5", None, None, None]
+    assert at("ok") == ["true", None, None, None]
+    assert at("tags") == ['["a"]', None, None, None]
+    assert at("none") == ["", None, None, None]  # null: an empty value, as at the top level
+    assert at("screen_name.first") == [None] * 4
