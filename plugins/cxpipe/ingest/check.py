@@ -504,6 +504,14 @@ def check_entity(
                 f"{report.file}: required column(s) {', '.join(report.missing_columns)} missing; "
                 f"ingest of {entity.source} would fail for this date"
             )
+            named = [name for name in report.drift_columns if not name.startswith("column ")]
+            if named:
+                check.warnings.append(
+                    f"{report.file}: if one of its other columns ({', '.join(named)}) is "
+                    f"{report.missing_columns[0]}, declare its name as an alias in the contract overrides: sources: "
+                    f"{entity.source}: entities: {entity.name}: columns: {report.missing_columns[0]}: "
+                    f"{{aliases: [{_closest(report.missing_columns[0], named)}]}}"
+                )
             continue
         frames.append(frame)
         encodings.append(encoding)
@@ -604,6 +612,13 @@ def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, whe
 #: number grouped by one of them (``{sep}``, with ``{mark}`` the source's decimal mark).
 _GROUPING = {",": ",", ".": r"\.", " ": "[ \u00a0\u202f]", "'": "'"}
 _GROUPED = r"[+-]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{mark}[0-9]+)?"
+
+
+def _closest(column: str, names: list[str]) -> str:
+    """The name most like ``column`` (case and separators aside), else the first."""
+    keys = {re.sub(r"[\s_-]+", "", name.casefold()): name for name in names}
+    found = difflib.get_close_matches(re.sub(r"[\s_-]+", "", column.casefold()), list(keys), n=1, cutoff=0.4)
+    return keys[found[0]] if found else names[0]
 
 
 def _is_date(name: str) -> bool:

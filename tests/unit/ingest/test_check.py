@@ -218,6 +218,30 @@ def test_lines_above_the_header_are_named_and_the_rows_below_it_checked(settings
     assert [r.lines for r in f.reasons] == [[5]]  # physical lines of the file
 
 
+def test_a_missing_column_suggests_the_files_own_name_for_it_as_an_alias(settings: Settings, tmp_path: Path) -> None:
+    header = ORDERS_HEADER.replace("order_id", "OrderNumber").replace("order_total", "Amount")
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([header, _order("O1")]) + "\n")
+    folder = settings.landing_dir / "sales" / DAY.isoformat()
+    report = check_folder(settings, folder, "sales")
+    assert (
+        "./orders.csv: required column(s) order_id, order_total missing; ingest of sales would fail for this date"
+        in (report.blockers)
+    )
+    assert (
+        "./orders.csv: if one of its other columns (Amount, OrderNumber) is order_id, declare its name as an alias in "
+        "the contract overrides: sources: sales: entities: orders: columns: order_id: {aliases: [OrderNumber]}"
+    ) in report.warnings
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text(
+        "sources:\n  sales:\n    entities:\n      orders:\n        columns:\n"
+        "          order_id: {aliases: [OrderNumber]}\n          order_total: {aliases: [Amount]}\n",
+        encoding="utf-8",
+    )
+    declared = dataclasses.replace(settings, ingest=dataclasses.replace(settings.ingest, contract_overrides=overrides))
+    (f,) = next(e for e in check_folder(declared, folder, "sales").entities if e.entity == "orders").files
+    assert (f.missing_columns, f.would_load) == ([], 1)
+
+
 def test_unknown_values_get_suggested_seed_rows(settings: Settings) -> None:
     _write(
         settings,
