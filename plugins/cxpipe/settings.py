@@ -452,7 +452,8 @@ detection chooses among them, never another)"""
             "unset (the contract as shipped)",
         ),
     ] = None
-    """changes to `dbt_project/contracts/sources.yml`: allowed values, bounds, optional files, timezones, formats"""
+    """changes to `dbt_project/contracts/sources.yml`: allowed values, bounds, optional files, timezones, formats, \
+missing-value words, the export dialect (delimiter, decimal mark, thousands separator), column aliases and defaults"""
 
     def missing_file_policy_for(self, source: str) -> str:
         """``CX_MISSING_FILE_POLICY_<SOURCE>``, else ``CX_MISSING_FILE_POLICY``, else ``fail``."""
