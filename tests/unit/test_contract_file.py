@@ -580,3 +580,15 @@ def test_the_example_override_in_the_docs_loads(tmp_path: Path) -> None:
     orders = contract.entity("sales", "orders")
     assert (orders.timezone, orders.column("currency").allowed) == ("America/Sao_Paulo", ("BRL",))
     assert contract.entity("sales", "returns").optional
+
+
+def test_the_example_of_export_dialects_in_the_docs_loads(tmp_path: Path) -> None:
+    docs = (CONTRACT_FILE.parents[2] / "docs" / "sources.md").read_text(encoding="utf-8")
+    example = docs.split("## Overriding the contract", 1)[1].split("```yaml\n")[2].split("```", 1)[0]
+    contract = _overridden(tmp_path, example)
+    orders = contract.entity("sales", "orders")
+    assert (orders.delimiter, orders.decimal_mark, orders.thousands_separator) == (";", ",", ".")
+    assert orders.names_in_files["InvoiceNo"] == "order_id"
+    posts = contract.entity("social", "posts")
+    assert posts.names_in_files["user.screen_name"] == "handle"
+    assert (posts.column("platform").default, posts.column("kind").default) == ("twitter", "post")
