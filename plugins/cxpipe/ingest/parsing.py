@@ -302,8 +302,26 @@ def _lines_above_header(text: str, expected: Collection[str], delimiter: str) ->
     return 0
 
 
-def _skip_lines_above_header(lines: _Lines, text: str, path: str, expected: Collection[str], delimiter: str) -> int:
+def _check_sep_line(text: str, path: str, delimiter: str, source: str) -> None:
+    """Fail when the file's first line declares another delimiter than the source's, as spreadsheet programs
+    write it (``sep=;``); a ``sep=`` line naming the source's delimiter is a line above the header."""
+    first = text[: text.find("\n") if "\n" in text else len(text)].lstrip("\ufeff").rstrip("\r")
+    if not first.startswith("sep=") or len(first) != 5 or first[4] == delimiter:
+        return
+    called = DELIMITERS.get(first[4], repr(first[4]))
+    raise ContractError(
+        path,
+        f"line 1 declares the fields separated by {called} ({first}), not {DELIMITERS[delimiter]}",
+        f"Declare the source's delimiter in the contract overrides (sources: {source}: delimiter: "
+        f"{json.dumps(first[4])}); nothing of this file was loaded.",
+    )
+
+
+def _skip_lines_above_header(
+    lines: _Lines, text: str, path: str, expected: Collection[str], delimiter: str, source: str = "<source>"
+) -> int:
     """Take the lines above the header (:func:`_lines_above_header`) from ``lines``, with a warning; how many."""
+    _check_sep_line(text, path, delimiter, source)
     above = _lines_above_header(text, expected, delimiter)
     for _ in range(above):
         next(lines)
@@ -557,7 +575,7 @@ def parse_csv(
     """
     total = count_lines(text)
     lines = _Lines(text, MAX_RECORD_LINES)
-    above = _skip_lines_above_header(lines, text, path, expected, delimiter)
+    above = _skip_lines_above_header(lines, text, path, expected, delimiter, source)
     reader = csv.reader(lines, strict=False, delimiter=delimiter)
     blank = 0
     header: list[str] | None = None
@@ -708,7 +726,7 @@ def csv_header(
     piece of a file that :func:`parse_csv` must read whole). A header that is no header raises
     :class:`ContractError` as in :func:`parse_csv`."""
     lines = _Lines(text, MAX_RECORD_LINES)
-    _skip_lines_above_header(lines, text, path, expected, delimiter)
+    _skip_lines_above_header(lines, text, path, expected, delimiter, source)
     reader = csv.reader(lines, strict=False, delimiter=delimiter)
     while True:
         lines.mark()

@@ -625,6 +625,25 @@ CASES: list[Case] = [
         above_header=3,
     ),
     Case(
+        "sep-line-declared",
+        "a spreadsheet's sep=; line above a semicolon header, delimiter: ';' declared",
+        ORDERS,
+        _csv("sep=;", ORDERS_HEADER.replace(",", ";"), _order("O1", ";")),
+        "load",
+        loaded=1,
+        overrides="sources:\n  sales:\n    delimiter: ';'\n",
+        above_header=1,
+    ),
+    Case(
+        "sep-line-other",
+        "a spreadsheet's sep=; line above a semicolon header, no delimiter declared",
+        ORDERS,
+        _csv("sep=;", ORDERS_HEADER.replace(",", ";"), _order("O1", ";")),
+        "error",
+        "line 1 declares the fields separated by semicolons (sep=;), not commas. Declare the source's delimiter in "
+        'the contract overrides (sources: sales: delimiter: ";")',
+    ),
+    Case(
         "title-only",
         "a title line and rows, but no header among the first lines",
         ORDERS,
