@@ -569,10 +569,13 @@ def parse_csv(
     Quoted values may hold delimiters and line breaks. A record with the wrong number of
     fields, one a never-closed quote ran on with, or a last record the file ends inside of
     (no line break: possibly cut off) is kept with ``_raw_error`` and its exact ``_raw``
-    text. ``expected`` are the contract's column names: a header naming none of them is
+    text; in a file whose lines all end with a carriage return alone, that is the line break.
+    ``expected`` are the contract's column names: a header naming none of them is
     refused as a file without a header. ``delimiter``: the source's (``delimiter`` in the contract), and
     ``source`` its name, for messages.
     """
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # lines that end with a carriage return alone (classic Mac OS)
     total = count_lines(text)
     lines = _Lines(text, MAX_RECORD_LINES)
     above = _skip_lines_above_header(lines, text, path, expected, delimiter, source)
