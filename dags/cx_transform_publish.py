@@ -21,6 +21,7 @@ from cosmos.operators.local import DbtBuildLocalOperator
 from cxpipe.alerts.task_failures import record_transform_failure
 from cxpipe.orchestration import (
     checked_range,
+    dbt_cache_dir,
     default_args,
     fail_at_once_on_data_errors,
     freeze_loaded_objects,
@@ -31,7 +32,7 @@ from cxpipe.orchestration import (
     transform_params,
 )
 from cxpipe.runbook import dag_doc
-from cxpipe.settings import load_settings
+from cxpipe.settings import DBT_PROFILE, DBT_TARGET, load_settings
 
 # Parsed once per DAG-file parse: a bad setting is an import error naming the variable.
 settings = load_settings()
@@ -111,8 +112,8 @@ with DAG(
         return prepare(load_settings(), bool(context["params"]["full_refresh"]))  # type: ignore[index]
 
     profile = ProfileConfig(
-        profile_name="cxpipe",
-        target_name="duckdb",
+        profile_name=DBT_PROFILE,
+        target_name=DBT_TARGET,
         profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
     )
     dbt_args = {
@@ -145,6 +146,7 @@ with DAG(
                 profile_config=profile,
                 invocation_mode=InvocationMode.DBT_RUNNER,
                 env=settings.dbt_env(),
+                cache_dir=dbt_cache_dir(dag.dag_id, dbt.group_id),
                 **dbt_args,
             )
     else:

@@ -217,6 +217,22 @@ def freeze_loaded_objects(context: Any = None) -> None:
     gc.freeze()
 
 
+def dbt_cache_dir(dag_id: str, group_id: str) -> Path | None:
+    """Cosmos' cache folder of the dbt tasks of ``group_id`` in ``dag_id``, for a dbt operator of its own.
+
+    Cosmos gives one to the tasks a ``DbtTaskGroup`` renders, not to an operator created directly (the
+    one ``dbt build`` task): without it, that task starts every run from a full parse of the project.
+    With it, the task starts from the newest partial parse, the cache's or the one ``cxpipe run``'s
+    ``dbt parse`` left in the project's target folder, and keeps its own there for the next run. It is
+    the folder Cosmos would give a ``DbtTaskGroup`` of that id; None when Cosmos' cache is turned off.
+    """
+    from cosmos import settings as cosmos_settings
+
+    if not (cosmos_settings.enable_cache and cosmos_settings.enable_cache_partial_parse):
+        return None
+    return Path(cosmos_settings.cache_dir) / f"{dag_id.replace('.', '___')}__{group_id.replace('.', '__')}"
+
+
 # ------------------------------------------------------------------ dbt source tests under Cosmos
 
 

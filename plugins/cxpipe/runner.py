@@ -31,7 +31,7 @@ from typing import Any
 
 from cxpipe.ingest import landing_ready
 from cxpipe.locks import LockHeldError, hold
-from cxpipe.settings import PiiKeyError, Settings
+from cxpipe.settings import DBT_PROFILE, DBT_TARGET, PiiKeyError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +143,23 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
 
 
 def dbt_parse(settings: Settings, env: dict[str, str]) -> None:
-    """Write dbt's manifest, which Cosmos reads to render one task per model."""
+    """Write dbt's manifest, which Cosmos reads to render one task per model, and the partial parse the
+    first dbt task starts from (with the profile and target the tasks name, see :data:`DBT_TARGET`)."""
     dbt = str(Path(sys.executable).parent / "dbt")
+    project = str(settings.dbt_project_dir)
     _run(
-        [dbt, "parse", "--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_project_dir)],
+        [
+            dbt,
+            "parse",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--profile",
+            DBT_PROFILE,
+            "--target",
+            DBT_TARGET,
+        ],
         env,
         settings.dbt_project_dir,
     )

@@ -56,6 +56,12 @@ MISSING_FILE_POLICIES: tuple[str, ...] = get_args(_Policy)
 _DbtTaskMode = Literal["node", "build"]
 DBT_TASK_MODES: tuple[str, ...] = get_args(_DbtTaskMode)
 _EngineName = Literal["duckdb", "spark"]
+#: The dbt profile and target of the DuckDB build. The transform DAG's Cosmos tasks name them on dbt's
+#: command line, and so does the ``dbt parse`` of ``cxpipe run``: dbt keeps the profile and target given
+#: there in its partial-parse state and parses the whole project again when they differ, so the first
+#: dbt task starts from that parse only when both name the same ones.
+DBT_PROFILE = "cxpipe"
+DBT_TARGET = "duckdb"
 #: The engines a dbt build runs on (docs/spark.md).
 ENGINES: tuple[str, ...] = get_args(_EngineName)
 _CatalogName = Literal["in-memory", "hive"]

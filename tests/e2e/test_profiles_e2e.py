@@ -56,6 +56,8 @@ def _publish(profile: str, root: Path, airflow_db: Path) -> Path:
                 "select dag_id, task_id, state from task_instance where state not in ('success', 'skipped')"
             ).fetchall()
         pytest.fail(f"cxpipe run failed; tasks {failed}\n" + run.stdout[-3000:] + run.stderr[-3000:])
+    # dbt parses the whole project once, in `cxpipe run`'s `dbt parse`: the build task starts from that parse
+    assert (run.stdout + run.stderr).count("Unable to do partial parsing") == 1, run.stdout[-3000:]
     return root / "data"
 
 

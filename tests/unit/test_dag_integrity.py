@@ -16,7 +16,7 @@ from cxpipe.alerts import record_failure
 from cxpipe.alerts.task_failures import record_transform_failure
 from cxpipe.contracts import SOURCES
 from cxpipe.orchestration import OWNER, freeze_loaded_objects
-from cxpipe.settings import REPO_ROOT, Settings, load_settings
+from cxpipe.settings import DBT_PROFILE, DBT_TARGET, REPO_ROOT, Settings, load_settings
 
 EXPECTED = {f"cx_ingest_{s}" for s in SOURCES} | {"cx_transform_publish"}
 INGEST = sorted(f"cx_ingest_{s}" for s in SOURCES)
@@ -259,9 +259,14 @@ print(json.dumps({
     "select": build.select,
     "callbacks": build.callback,
     "on_execute": [f"{c.__module__}.{c.__name__}" for c in build.on_execute_callback],
+    "cache_dir": str(build.cache_dir),
+    "profile": [build.profile_config.profile_name, build.profile_config.target_name],
 }))
 """
-    env = {k: v for k, v in os.environ.items() if k != "CX_DBT_TASKS"} | {"AIRFLOW_HOME": str(tmp_path)}
+    env = {k: v for k, v in os.environ.items() if k != "CX_DBT_TASKS"} | {
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(tmp_path / "cosmos"),
+    }
     if mode is not None:
         env["CX_DBT_TASKS"] = mode
     dags = str(REPO_ROOT / "dags")
@@ -274,6 +279,10 @@ print(json.dumps({
     assert "--full-refresh" in parsed["flags"]
     assert parsed["callbacks"] == ["cxpipe.gate.collect_dbt_results", "cxpipe.orchestration.fail_dbt_data_errors"]
     assert parsed["on_execute"] == ["cxpipe.orchestration.freeze_loaded_objects"]
+    # it starts from the newest partial parse of the project (`cxpipe run`'s `dbt parse`, whose profile and
+    # target it names, or its own last run's) and keeps its own in Cosmos' cache
+    assert parsed["cache_dir"] == str(tmp_path / "cosmos" / "cx_transform_publish__dbt")
+    assert parsed["profile"] == [DBT_PROFILE, DBT_TARGET]
 
 
 def test_with_spark_the_dbt_build_is_one_spark_task_between_the_same_neighbours(tmp_path: Path) -> None:

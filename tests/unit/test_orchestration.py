@@ -16,6 +16,7 @@ from cxpipe.ingest import RowBalanceError
 from cxpipe.lake import LakeIncompleteError
 from cxpipe.orchestration import (
     dates_to_load,
+    dbt_cache_dir,
     dbt_data_failures,
     default_args,
     fail_at_once_on_data_errors,
@@ -207,3 +208,19 @@ print(gc.get_freeze_count() > 0, held() is not None, made() is None)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_dbt_build_task_gets_the_cache_folder_cosmos_gives_a_task_group_of_its_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.sdk import DAG, TaskGroup
+    from cosmos import cache
+    from cosmos import settings as cosmos_settings
+
+    with DAG("cx.transform", schedule=None) as dag, TaskGroup(group_id="dbt") as group:
+        pass
+    assert dbt_cache_dir(dag.dag_id, group.group_id) == cosmos_settings.cache_dir / cache._create_cache_identifier(
+        dag, group
+    )
+    monkeypatch.setattr(cosmos_settings, "enable_cache_partial_parse", False)
+    assert dbt_cache_dir(dag.dag_id, group.group_id) is None
