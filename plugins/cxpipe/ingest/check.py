@@ -33,7 +33,15 @@ from cxpipe.contracts import ContractError, Entity
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.landing import INTERNAL_COLUMNS, entity_files, missing_columns, read_file
 from cxpipe.ingest.load import drift_columns
-from cxpipe.ingest.validation import COUNTRY, deduplicate, unknown_values, validate
+from cxpipe.ingest.parsing import name_key
+from cxpipe.ingest.validation import (
+    COUNTRY,
+    THOUSANDS_SEPARATORS,
+    deduplicate,
+    grouped_number,
+    unknown_values,
+    validate,
+)
 from cxpipe.privacy import mask_contact_details
 from cxpipe.settings import Settings
 
@@ -592,10 +600,8 @@ def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, whe
             mark = re.escape(entity.decimal_mark)
             plain = values.str.fullmatch(f"[+-]?[0-9]*(?:{mark}[0-9]*)?")
             counts = {
-                separator: int(
-                    (values.str.fullmatch(_GROUPED.format(sep=_GROUPING[separator], mark=mark)) & ~plain).sum()
-                )
-                for separator in _GROUPING
+                separator: int((values.str.fullmatch(grouped_number(separator, entity.decimal_mark)) & ~plain).sum())
+                for separator in THOUSANDS_SEPARATORS
                 if separator != entity.decimal_mark
             }
             separator, found = max(counts.items(), key=lambda item: item[1])
@@ -608,16 +614,10 @@ def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, whe
                 )
 
 
-#: Thousands separators a source may declare, each as a regular expression (a blank: the no-break spaces too); a
-#: number grouped by one of them (``{sep}``, with ``{mark}`` the source's decimal mark).
-_GROUPING = {",": ",", ".": r"\.", " ": "[ \u00a0\u202f]", "'": "'"}
-_GROUPED = r"[+-]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{mark}[0-9]+)?"
-
-
 def _closest(column: str, names: list[str]) -> str:
-    """The name most like ``column`` (case and separators aside), else the first."""
-    keys = {re.sub(r"[\s_-]+", "", name.casefold()): name for name in names}
-    found = difflib.get_close_matches(re.sub(r"[\s_-]+", "", column.casefold()), list(keys), n=1, cutoff=0.4)
+    """The name most like ``column`` (case and separators aside, as headers are matched), else the first."""
+    keys = {name_key(name): name for name in names}
+    found = difflib.get_close_matches(name_key(column), list(keys), n=1, cutoff=0.4)
     return keys[found[0]] if found else names[0]
 
 

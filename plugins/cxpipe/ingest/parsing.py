@@ -149,15 +149,20 @@ class _Lines:
         return not self.pushed and self.pos >= len(self.text) and number == self.number
 
 
+def _line_fields(line: str, delimiter: str = ",") -> list[str]:
+    """The fields of ``line`` read as a CSV record on its own (none when it cannot be read)."""
+    try:
+        return next(csv.reader([line], strict=False, delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
 def _one_record(line: str, delimiter: str = ",") -> int:
     """How many fields ``line`` has when read as a CSV record on its own."""
-    try:
-        return len(next(csv.reader([line], strict=False, delimiter=delimiter), []))
-    except csv.Error:
-        return 0
+    return len(_line_fields(line, delimiter))
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     """A column name compared without case, blanks, hyphens and underscores (``Order ID``, ``OrderId``)."""
     return _NAME_SEPARATORS.sub("", name.casefold())
 
@@ -194,18 +199,18 @@ def header_names(fields: list[str], expected: Collection[str] | Mapping[str, str
     ``order_id``). Other names stay as written, but in a header with some name, an empty name and a
     repeated name that is no contract column get a placeholder (:data:`_PLACEHOLDER`)."""
     names = [field.strip().lstrip("\ufeff").strip() for field in fields]
-    if expected:
-        targets = dict(expected) if isinstance(expected, Mapping) else {column: column for column in expected}
+    targets = dict(expected) if isinstance(expected, Mapping) else {column: column for column in expected}
+    if targets:
         by_key: dict[str, set[str]] = {}
         for name, column in targets.items():
-            by_key.setdefault(_name_key(name), set()).add(column)
+            by_key.setdefault(name_key(name), set()).add(column)
         for index, name in enumerate(names):
             if name in targets:
                 names[index] = targets[name]
-            elif len(match := by_key.get(_name_key(name), set())) == 1:
+            elif len(match := by_key.get(name_key(name), set())) == 1:
                 names[index] = next(iter(match))
     if any(names):
-        columns = set(dict(expected).values()) if isinstance(expected, Mapping) else set(expected)
+        columns = set(targets.values())
         seen: set[str] = set()
         for index, name in enumerate(names):
             if not name:
@@ -219,7 +224,8 @@ def header_names(fields: list[str], expected: Collection[str] | Mapping[str, str
 def _check_header(
     header: list[str], path: str, line: int, expected: Collection[str], delimiter: str = ",", source: str = "<source>"
 ) -> None:
-    """Fail on a header that is no header (none of the contract's columns), an empty or repeated name.
+    """Fail on a header that is no header (none of the contract's columns), a name cxpipe keeps, a contract column
+    named twice, or empty names only (:func:`header_names` gives other empty and repeated names a placeholder).
 
     The message names positions only, and a name only when it is a contract column: the first
     line of a file without a header is a row of data. A header whose names are contract columns
@@ -256,10 +262,8 @@ def _check_header(
                 problem = "an empty column name"
             elif name in INTERNAL_COLUMNS:
                 problem = f"{name!r} is a name cxpipe keeps for itself"
-            elif name in expected:
+            else:  # a contract column: header_names gives other repeated names a placeholder
                 problem = f"column {name!r} twice (also column {seen[name]})"
-            else:
-                problem = f"the same name as column {seen[name]}"
             raise ContractError(
                 path, f"line {line} (header), column {position}: {problem}", "Give every column one unique name."
             )
@@ -278,28 +282,15 @@ def _lines_above_header(text: str, expected: Collection[str], delimiter: str) ->
     if not expected:
         return 0
     names = set(expected)
-    end = 0
-    first: bool | None = None
-    for number in range(1, MAX_LINES_ABOVE_HEADER + 2):
-        start, end = end, text.find("\n", end)
-        end = len(text) if end < 0 else end + 1
-        line = text[start:end]
-        if not line:
-            return 0
-        if first is None and _blank(line, delimiter):
-            continue
-        try:
-            fields = next(csv.reader([line], strict=False, delimiter=delimiter), [])
-        except csv.Error:
-            fields = []
-        named = len(set(header_names(fields, expected)) & names)
-        if first is None:
-            if named:
-                return 0
-            first = False
-        elif named >= 2:
-            return number - 1
-    return 0
+
+    def named(line: str) -> int:
+        return len(set(header_names(_line_fields(line, delimiter), expected)) & names)
+
+    head = list(_Lines(text, MAX_LINES_ABOVE_HEADER + 1))
+    first = next((n for n, line in enumerate(head) if not _blank(line, delimiter)), None)
+    if first is None or named(head[first]):
+        return 0
+    return next((n for n in range(first + 1, len(head)) if named(head[n]) >= 2), 0)
 
 
 def _check_sep_line(text: str, path: str, delimiter: str, source: str) -> None:

@@ -257,19 +257,24 @@ def _times(entity: Entity, column: Column, text: pd.Series, present: pd.Series) 
     return stamps, ambiguous
 
 
-#: The characters a declared thousands separator stands for (a blank: the no-break spaces too).
-_SEPARATORS = {" ": " \u00a0\u202f"}
+#: The thousands separators a source may declare, each as a regular expression character class (a blank stands
+#: for the no-break spaces too).
+THOUSANDS_SEPARATORS = {",": "[,]", ".": "[.]", " ": "[ \u00a0\u202f]", "'": "[']"}
+
+
+def grouped_number(separator: str, decimal_mark: str) -> str:
+    """A number whose digits are grouped by thousands with ``separator`` (``1,234,567.50``), as a pattern."""
+    group = THOUSANDS_SEPARATORS[separator]
+    return f"[+-]?[0-9]{{1,3}}(?:{group}[0-9]{{3}})+(?:{re.escape(decimal_mark)}[0-9]*)?"
 
 
 def _ungrouped(text: pd.Series, separator: str, decimal_mark: str) -> pd.Series:
     """Numbers whose digits are grouped by thousands with ``separator`` (``1,234,567.50``) without it; other
     values as they are (grouped otherwise, ``12,34,567``, they are not numbers)."""
-    chars = _SEPARATORS.get(separator, separator)
-    if not any(_any_holds(text, c) for c in chars):
+    group = THOUSANDS_SEPARATORS[separator]
+    if not any(_any_holds(text, c) for c in group.strip("[]")):
         return text
-    group = f"[{re.escape(chars)}]"
-    grouped = text.str.fullmatch(f"[+-]?[0-9]{{1,3}}(?:{group}[0-9]{{3}})+(?:{re.escape(decimal_mark)}[0-9]*)?")
-    grouped = grouped.fillna(False).astype(bool)
+    grouped = text.str.fullmatch(grouped_number(separator, decimal_mark)).fillna(False).astype(bool)
     return text.where(~grouped, text.str.replace(group, "", regex=True))
 
 
