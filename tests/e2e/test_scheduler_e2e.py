@@ -10,6 +10,10 @@ ports and Cosmos cache, with the same demo landing files:
 * backfill: catchup is off (``CX_CATCHUP=false``) and ``airflow backfill create`` asks
   for the same two days of every ingest DAG before they are unpaused, so only the
   backfill runs them; the reporting tables must equal those of the daily runs, row for row.
+  The backfills are created before the instance starts (the DAGs serialized by ``airflow
+  dags reserialize``): on SQLite, a backfill created beside the running scheduler fails
+  with "database is locked" on a busy machine, whatever the retries (it reads, then writes
+  in one transaction while the scheduler's heartbeats write every few seconds).
 
 The two phases are independent instances and run at the same time: a phase is mostly
 one task after another (the transform runs one task at a time), so two of them share
@@ -31,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,6 +116,18 @@ def _free_ports(count: int) -> list[int]:
         return [int(s.getsockname()[1]) for s in sockets]
 
 
+def _cli(name: str, env: dict[str, str], *args: str) -> str:
+    """Run an Airflow command; retried when SQLite is locked by a running instance (SQLite only)."""
+    for attempt in range(5):
+        done = subprocess.run(["airflow", *args], env=env, capture_output=True, text=True, check=False)
+        if done.returncode == 0 or "database is locked" not in done.stderr + done.stdout or attempt == 4:
+            break
+        time.sleep(3)
+    command = f"{name}: airflow {' '.join(args)}"
+    assert done.returncode == 0, f"{command}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
 @dataclass
 class Airflow:
     name: str
@@ -122,18 +138,10 @@ class Airflow:
     stop: threading.Event
 
     def cli(self, *args: str) -> str:
-        """Run an Airflow command; retried when SQLite is locked by the running scheduler (SQLite only)."""
-        for attempt in range(5):
-            done = subprocess.run(["airflow", *args], env=self.env, capture_output=True, text=True, check=False)
-            if done.returncode == 0 or "database is locked" not in done.stderr + done.stdout or attempt == 4:
-                break
-            time.sleep(3)
-        command = f"{self.name}: airflow {' '.join(args)}"
-        assert done.returncode == 0, f"{command}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
-        return done.stdout
+        return _cli(self.name, self.env, *args)
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.home / "airflow.db", timeout=60) as db:
+        with closing(sqlite3.connect(self.home / "airflow.db", timeout=60)) as db:
             return db.execute(sql, params).fetchall()
 
     def log_tail(self) -> str:
@@ -178,7 +186,7 @@ def _standalone(
     shared: Shared,
     stop: threading.Event,
     extra_env: dict[str, str],
-    before_unpause: Callable[[Airflow], None] | None = None,
+    before_start: Callable[[str, dict[str, str]], None] | None = None,
 ) -> Iterator[Airflow]:
     # Not under pytest's temporary root: that is pruned by other pytest sessions.
     root = Path(tempfile.mkdtemp(prefix=f"cxpipe-scheduler-{name}-"))
@@ -208,6 +216,12 @@ def _standalone(
         }
     )
     env.pop("CX_MISSING_FILE_POLICY", None)
+    if before_start is not None:
+        try:
+            before_start(name, env)
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
     with (home / "standalone.log").open("wb") as log:
         process = subprocess.Popen(
             ["airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -215,8 +229,6 @@ def _standalone(
     running = Airflow(name, home, env, settings.data_dir, process, stop)
     try:
         _wait_for(running, lambda: len(running.query("select dag_id from dag where dag_id like 'cx_%'")) == 5, 600)
-        if before_unpause is not None:
-            before_unpause(running)
         running.cli("dags", "unpause", "--treat-dag-id-as-regex", "-y", "^cx_")
         yield running
     finally:
@@ -284,9 +296,13 @@ def _outcome(airflow: Airflow, started: float) -> Outcome:
     return Outcome(runs, publications, tables, time.monotonic() - started)
 
 
-def _backfill_ingest(airflow: Airflow) -> None:
+def _backfill_ingest(name: str, env: dict[str, str]) -> None:
+    """The DAGs into the metadata database (paused), then a backfill of the two days for each ingest DAG."""
+    _cli(name, env, "dags", "reserialize")
     for source in SOURCES:
-        airflow.cli(
+        _cli(
+            name,
+            env,
             "backfill",
             "create",
             "--dag-id",
@@ -308,7 +324,7 @@ def _daily(shared: Shared, stop: threading.Event) -> Outcome:
 def _backfill(shared: Shared, stop: threading.Event) -> Outcome:
     started = time.monotonic()
     # Catchup off, backfills created while the DAGs are still paused: only the backfill runs the days.
-    with _standalone("backfill", shared, stop, {"CX_CATCHUP": "false"}, before_unpause=_backfill_ingest) as airflow:
+    with _standalone("backfill", shared, stop, {"CX_CATCHUP": "false"}, before_start=_backfill_ingest) as airflow:
         _wait_for(airflow, lambda: _settled(airflow, "backfill"), PHASES_TIMEOUT_S)
         return _outcome(airflow, started)
 
