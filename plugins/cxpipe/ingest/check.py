@@ -123,8 +123,11 @@ class EntityCheck:
     unmapped: list[Unmapped] = field(default_factory=list)
     #: Per column, how many more unmapped values than shown.
     more_unmapped: dict[str, int] = field(default_factory=dict)
-    #: Currencies of loaded rows without an exchange rate to the reporting currency: {code: rows}.
+    #: Currencies of loaded rows without an exchange rate to the reporting currency: {code: rows}. Rows dated
+    #: before a currency's first rate have none either (the rate used is the latest on or before the date).
     currencies_without_rate: dict[str, int] = field(default_factory=dict)
+    #: Of those, the currencies whose rates start after some rows' dates: {code: first rate_date}.
+    rates_start_after: dict[str, str] = field(default_factory=dict)
     blockers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -386,15 +389,19 @@ class _Seeds:
             self._cache[name] = Seed.read(self.folder, name)
         return self._cache[name]
 
-    def rated_currencies(self) -> set[str] | None:
+    def rated_currencies(self) -> dict[str, date] | None:
+        """Each currency with a rate to the reporting currency, and the first date a rate applies from."""
         seed = self.get(RATES_SEED)
         if seed is None:
             return None
-        return {
-            row["currency"].upper()
-            for row in seed.rows
-            if row.get("reporting_currency", "").upper() == self.reporting_currency
-        } | {self.reporting_currency}
+        first: dict[str, date] = {}
+        for row in seed.rows:
+            if row.get("reporting_currency", "").upper() != self.reporting_currency:
+                continue
+            currency, start = row["currency"].upper(), date.fromisoformat(row["rate_date"].strip())
+            first[currency] = min(first.get(currency, start), start)
+        first.pop(self.reporting_currency, None)  # the reporting currency needs no rate
+        return first
 
 
 def _shown(value: str) -> tuple[str, bool]:
@@ -442,19 +449,35 @@ def _unmapped_values(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds
 
 
 def _currencies(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds: _Seeds, check: EntityCheck) -> None:
+    """Count the rows the gate's money test would find without a rate: a currency without any, or a row dated
+    (its event time's UTC date, as dbt's ``order_date``) before the currency's first ``rate_date``."""
     if "currency" not in entity.column_names:
         return
-    rated = seeds.rated_currencies()
-    if rated is None:
+    first_rate = seeds.rated_currencies()
+    if first_rate is None:
         return
-    counts = typed.loc[good, "currency"].dropna().astype(str).str.upper().value_counts()
-    missing = {str(c): int(n) for c, n in counts.items() if str(c) not in rated}
+    currency = typed.loc[good, "currency"].dropna().astype(str).str.upper()
+    currency = currency[currency != seeds.reporting_currency]
+    unrated = ~currency.isin(list(first_rate))
+    if entity.event_column is not None and first_rate:
+        dated = typed.loc[currency.index, entity.event_column]
+        day = pd.to_datetime(dated, utc=True).dt.tz_localize(None).dt.normalize()
+        starts = pd.to_datetime(currency.map({c: d.isoformat() for c, d in first_rate.items()}))
+        early = day < starts
+        unrated |= early
+        check.rates_start_after = {c: first_rate[c].isoformat() for c in sorted(set(currency[early]))}
+    missing = {str(c): int(n) for c, n in currency[unrated].value_counts().items()}
     if missing:
         check.currencies_without_rate = missing
+        starts_late = "".join(
+            f"; {c}'s first rate is from {d}, the rows dated before it have none"
+            for c, d in check.rates_start_after.items()
+        )
         check.warnings.append(
             f"{check.folder}/{entity.file_name}: no exchange rate to {seeds.reporting_currency} in seed "
-            f"{RATES_SEED}.csv for {', '.join(sorted(missing))}; the gate's test every_amount_has_an_exchange_rate "
-            f"would block publication (add rows currency,rate_date,rate_to_reporting,{seeds.reporting_currency})"
+            f"{RATES_SEED}.csv for {', '.join(sorted(missing))}{starts_late}; the gate's test "
+            f"every_amount_has_an_exchange_rate would block publication (add rows "
+            f"currency,rate_date,rate_to_reporting,{seeds.reporting_currency} from the first order date on)"
         )
 
 
@@ -729,7 +752,11 @@ def render_text(report: CheckReport) -> str:
             if f.drift_columns:
                 out.append(f"      drift: extra column(s) {', '.join(f.drift_columns)} (not loaded)")
         if e.currencies_without_rate:
-            codes = ", ".join(f"{c} ×{n:,}" for c, n in sorted(e.currencies_without_rate.items()))
+            late = e.rates_start_after
+            codes = ", ".join(
+                f"{c} ×{n:,}" + (f" (dated before its first rate, {late[c]})" if c in late else "")
+                for c, n in sorted(e.currencies_without_rate.items())
+            )
             out.append(f"    no exchange rate to {report.reporting_currency}: {codes}")
         by_column: dict[str, list[Unmapped]] = {}
         for u in e.unmapped:

@@ -1,8 +1,10 @@
 """cxpipe.ingest.check / ``cxpipe check``: an onboarding dry run of ingest that writes nothing."""
 
+import csv
 import dataclasses
 import json
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -325,3 +327,35 @@ def test_only_the_deployed_sources_are_needed(settings: Settings, monkeypatch: p
     report = check_folder(load_settings(), landing)
     assert report.exit_code == 0, report.blockers
     assert {e.source for e in report.entities} == {"sales", "crm", "surveys"}
+
+
+def test_orders_dated_before_a_currencys_first_exchange_rate_are_warned_about(settings: Settings) -> None:
+    """The rate used is the latest on or before the order's UTC date: history older than the seed's first row of
+    its currency has none, and the gate's money test would block, so the check says so instead of OK."""
+    first = min(
+        r["rate_date"]
+        for r in csv.DictReader((settings.dbt_project_dir / "seeds" / "exchange_rates.csv").open(encoding="utf-8"))
+        if r["currency"] == "SEK" and r["reporting_currency"] == settings.publish.reporting_currency
+    )
+    start = date.fromisoformat(first)
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join(
+            [
+                ORDERS_HEADER,
+                _order("O1", currency="SEK", ordered_at=f"{start - timedelta(days=400)}T10:00:00Z"),
+                _order("O2", currency="sek", ordered_at=f"{start - timedelta(days=1)}T23:30:00Z"),
+                _order("O3", currency="SEK", ordered_at=f"{start}T00:10:00Z"),  # on the first rate's date: rated
+                _order("O4", currency=settings.publish.reporting_currency, ordered_at="2022-01-01T10:00:00Z"),
+            ]
+        )
+        + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    orders = next(e for e in report.entities if e.entity == "orders")
+    assert orders.currencies_without_rate == {"SEK": 2}
+    assert orders.rates_start_after == {"SEK": first}
+    warning = next(w for w in orders.warnings if "exchange rate" in w)
+    assert f"SEK's first rate is from {first}" in warning and "every_amount_has_an_exchange_rate" in warning
+    assert f"SEK ×2 (dated before its first rate, {first})" in render_text(report)
