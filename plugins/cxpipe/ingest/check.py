@@ -536,13 +536,8 @@ def check_entity(
                 f"ingest of {entity.source} would fail for this date"
             )
             named = [name for name in report.drift_columns if not name.startswith("column ")]
-            if named:
-                check.warnings.append(
-                    f"{report.file}: if one of its other columns ({', '.join(named)}) is "
-                    f"{report.missing_columns[0]}, declare its name as an alias in the contract overrides: sources: "
-                    f"{entity.source}: entities: {entity.name}: columns: {report.missing_columns[0]}: "
-                    f"{{aliases: [{_closest(report.missing_columns[0], named)}]}}"
-                )
+            for missing in report.missing_columns:
+                check.warnings.append(_missing_column_hint(entity, report.file, missing, named))
             continue
         frames.append(frame)
         encodings.append(encoding)
@@ -637,11 +632,44 @@ def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, whe
                 )
 
 
+#: How alike (difflib's ratio, case and separators aside) a file's column name must be to a missing contract
+#: column's to be suggested as its alias: ``OrderNumber`` for ``order_id`` (0.56) is, ``InvoiceDate`` for
+#: ``line_id`` (0.47) and ``Country`` for ``category`` (0.53) are not.
+ALIAS_CLOSENESS = 0.55
+
+
 def _closest(column: str, names: list[str]) -> str:
-    """The name most like ``column`` (case and separators aside, as headers are matched), else the first."""
+    """The name most like ``column`` (case and separators aside, as headers are matched), else empty."""
     keys = {name_key(name): name for name in names}
-    found = difflib.get_close_matches(name_key(column), list(keys), n=1, cutoff=0.4)
-    return keys[found[0]] if found else names[0]
+    found = difflib.get_close_matches(name_key(column), list(keys), n=1, cutoff=ALIAS_CLOSENESS)
+    return keys[found[0]] if found else ""
+
+
+def _missing_column_hint(entity: Entity, file: str, column: str, named: list[str]) -> str:
+    """What to declare for a required column a file lacks: its alias when a column of the file is named like it,
+    else the ways out (an alias, a default, not required; the key has to be delivered)."""
+    where = f"sources: {entity.source}: entities: {entity.name}: columns: {column}:"
+    close = _closest(column, named)
+    if close:
+        return (
+            f"{file}: if one of its other columns ({', '.join(named)}) is {column}, declare its name as an alias "
+            f"in the contract overrides: {where} {{aliases: [{close}]}}"
+        )
+    others = f" ({', '.join(named)})" if named else ""
+    if column == entity.key:
+        return (
+            f"{file}: no column is named like {column}, the key: if one of its other columns{others} is it, declare "
+            f"{where} {{aliases: [<name>]}}; else derive a unique {column} for every row before landing"
+        )
+    same = (
+        ""
+        if entity.column(column).type in ("timestamp", "date")
+        else "; a value the same for every row: {default: <value>}"
+    )
+    return (
+        f"{file}: no column is named like {column}: if one of its other columns{others} is it, declare {where} "
+        f"{{aliases: [<name>]}}{same}; a column the export cannot deliver: {{required: false}}"
+    )
 
 
 def _is_date(name: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from ingest_helpers import DAY, GOOD, HEADER, ORDERS_HEADER, _order, _responses, _write
 
 from cxpipe.cli import main
-from cxpipe.contracts import ORDERS
+from cxpipe.contracts import ORDER_LINES, ORDERS
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source, landing_file
 from cxpipe.ingest.check import CheckReport, check_folder, render_text
@@ -359,3 +359,33 @@ def test_orders_dated_before_a_currencys_first_exchange_rate_are_warned_about(se
     warning = next(w for w in orders.warnings if "exchange rate" in w)
     assert f"SEK's first rate is from {first}" in warning and "every_amount_has_an_exchange_rate" in warning
     assert f"SEK ×2 (dated before its first rate, {first})" in render_text(report)
+
+
+def test_each_missing_column_gets_a_hint_and_only_a_name_like_it_is_suggested_as_its_alias(settings: Settings) -> None:
+    """A line-level export: InvoiceDate is no alias for line_id, nor Country for category; the key cannot be
+    defaulted, a timestamp cannot either."""
+    header = "InvoiceNo,Item,OrderNumbr,Country,InvoiceDate,quantity,unit_price"
+    _write(settings, landing_file(settings, ORDER_LINES, DAY), f"{header}\nI1,P1,I1,UK,2026-10-30,1,2.5\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    hints = [w for w in report.warnings if w.startswith("./order_lines.csv: ") and "aliases" in w]
+    assert len(hints) == 5  # line_id, order_id, product_id, category, shown_price
+    others = "(Country, InvoiceDate, InvoiceNo, Item, OrderNumbr)"
+    where = "sources: sales: entities: order_lines: columns:"
+    assert (
+        f"./order_lines.csv: if one of its other columns {others} is order_id, declare its name as an alias in the "
+        f"contract overrides: {where} order_id: {{aliases: [OrderNumbr]}}"
+    ) in hints
+    assert (
+        f"./order_lines.csv: no column is named like line_id, the key: if one of its other columns {others} is it, "
+        f"declare {where} line_id: {{aliases: [<name>]}}; else derive a unique line_id for every row before landing"
+    ) in hints
+    assert (
+        f"./order_lines.csv: no column is named like category: if one of its other columns {others} is it, declare "
+        f"{where} category: {{aliases: [<name>]}}; a value the same for every row: {{default: <value>}}; a column "
+        "the export cannot deliver: {required: false}"
+    ) in hints
+    header = ORDERS_HEADER.replace("ordered_at", "Stamp")
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([header, _order("O1")]) + "\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    (hint,) = [w for w in report.warnings if w.startswith("./orders.csv: no column is named like ordered_at")]
+    assert "default" not in hint and hint.endswith("{required: false}")
