@@ -564,6 +564,7 @@ def check_entity(
     _unmapped_values(entity, typed, good, seeds, check)
     _currencies(entity, typed, good, seeds, check)
     _null_words(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
+    _float_ids(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     _decimal_commas(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     return check
 
@@ -589,6 +590,29 @@ def _null_words(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: 
                 f"{where} {column.name}: {shown} look like missing values and would be {outcome}; if they "
                 f"mean missing, declare them for the source in the contract overrides: sources: "
                 f"{entity.source}: null_values: [{listed}]"
+            )
+
+
+#: A whole number written with a decimal part of zeros (``17850.0``): how a spreadsheet or a data frame writes an
+#: integer id column that has empty cells (the column becomes floating point).
+_FLOAT_ID = r"[0-9]+\.0+"
+
+
+def _float_ids(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: str) -> None:
+    """A warning per id column (the key, ``*_id``) holding whole numbers written as decimals: ids are compared as
+    text, so ``17850.0`` here and ``17850`` in another file are two customers (two pseudonyms), silently."""
+    for column in entity.columns:
+        if column.type != "string" or not (column.name == entity.key or column.name.endswith("_id")):
+            continue
+        values = frame[column.name].fillna("").astype(str).str.strip()
+        found = int(values.str.fullmatch(_FLOAT_ID).sum())
+        if found:
+            given = int((values != "").sum())
+            check.warnings.append(
+                f"{where} {column.name}: {found:,} of {given:,} value(s) are whole numbers written with a decimal "
+                f"part (as 123.0), as a spreadsheet or data frame writes an integer column with empty cells; ids are "
+                f"compared as text, so 123.0 and 123 in another file are different ids: re-export the ids as text, "
+                f"written the same way in every file"
             )
 
 

@@ -389,3 +389,21 @@ def test_each_missing_column_gets_a_hint_and_only_a_name_like_it_is_suggested_as
     report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
     (hint,) = [w for w in report.warnings if w.startswith("./orders.csv: no column is named like ordered_at")]
     assert "default" not in hint and hint.endswith("{required: false}")
+
+
+def test_ids_written_as_decimals_are_warned_about_without_showing_them(settings: Settings) -> None:
+    """``17850.0``: an integer id column with empty cells, written by a spreadsheet or data frame as floats."""
+    rows = [
+        _order("1001.0", customer_id="4711.0"),
+        _order("1002", customer_id="4711"),  # the same customer, written otherwise: another id
+        _order("1003", customer_id=""),  # a guest
+        _order("1004", customer_id="4712.00"),
+        _order("1005", customer_id="12.5"),  # a decimal that is no whole number: not this mistake
+    ]
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([ORDERS_HEADER, *rows]) + "\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    found = [w for w in report.warnings if "written with a decimal part" in w]
+    assert [w.split(":")[0] for w in found] == ["./orders order_id", "./orders customer_id"]
+    assert found[0].startswith("./orders order_id: 1 of 5 value(s) are whole numbers")
+    assert found[1].startswith("./orders customer_id: 2 of 4 value(s) are whole numbers")
+    assert "4711" not in " ".join(found) and "re-export the ids as text" in found[1]
