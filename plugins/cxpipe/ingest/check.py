@@ -536,6 +536,9 @@ def check_entity(
                 f"ingest of {entity.source} would fail for this date"
             )
             named = [name for name in report.drift_columns if not name.startswith("column ")]
+            # a name of another column of the source (CustomerID in a line file) is that column, no alias
+            taken = {name_key(c) for e in load_contract(settings).entities_of(entity.source) for c in e.column_names}
+            named = [name for name in named if name_key(name) not in taken]
             for missing in report.missing_columns:
                 check.warnings.append(_missing_column_hint(entity, report.file, missing, named))
             continue

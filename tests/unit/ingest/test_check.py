@@ -364,12 +364,13 @@ def test_orders_dated_before_a_currencys_first_exchange_rate_are_warned_about(se
 def test_each_missing_column_gets_a_hint_and_only_a_name_like_it_is_suggested_as_its_alias(settings: Settings) -> None:
     """A line-level export: InvoiceDate is no alias for line_id, nor Country for category; the key cannot be
     defaulted, a timestamp cannot either."""
-    header = "InvoiceNo,Item,OrderNumbr,Country,InvoiceDate,quantity,unit_price"
-    _write(settings, landing_file(settings, ORDER_LINES, DAY), f"{header}\nI1,P1,I1,UK,2026-10-30,1,2.5\n")
+    header = "InvoiceNo,Item,OrderNumbr,CustomerID,Country,InvoiceDate,quantity,unit_price"
+    _write(settings, landing_file(settings, ORDER_LINES, DAY), f"{header}\nI1,P1,I1,C1,UK,2026-10-30,1,2.5\n")
     report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
     hints = [w for w in report.warnings if w.startswith("./order_lines.csv: ") and "aliases" in w]
     assert len(hints) == 5  # line_id, order_id, product_id, category, shown_price
-    others = "(Country, InvoiceDate, InvoiceNo, Item, OrderNumbr)"
+    # CustomerID is the orders' customer_id (no candidate, though named much like order_id); Country is country
+    others = "(InvoiceDate, InvoiceNo, Item, OrderNumbr)"
     where = "sources: sales: entities: order_lines: columns:"
     assert (
         f"./order_lines.csv: if one of its other columns {others} is order_id, declare its name as an alias in the "
