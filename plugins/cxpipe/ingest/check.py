@@ -123,8 +123,11 @@ class EntityCheck:
     unmapped: list[Unmapped] = field(default_factory=list)
     #: Per column, how many more unmapped values than shown.
     more_unmapped: dict[str, int] = field(default_factory=dict)
-    #: Currencies of loaded rows without an exchange rate to the reporting currency: {code: rows}.
+    #: Currencies of loaded rows without an exchange rate to the reporting currency: {code: rows}. Rows dated
+    #: before a currency's first rate have none either (the rate used is the latest on or before the date).
     currencies_without_rate: dict[str, int] = field(default_factory=dict)
+    #: Of those, the currencies whose rates start after some rows' dates: {code: first rate_date}.
+    rates_start_after: dict[str, str] = field(default_factory=dict)
     blockers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -386,15 +389,19 @@ class _Seeds:
             self._cache[name] = Seed.read(self.folder, name)
         return self._cache[name]
 
-    def rated_currencies(self) -> set[str] | None:
+    def rated_currencies(self) -> dict[str, date] | None:
+        """Each currency with a rate to the reporting currency, and the first date a rate applies from."""
         seed = self.get(RATES_SEED)
         if seed is None:
             return None
-        return {
-            row["currency"].upper()
-            for row in seed.rows
-            if row.get("reporting_currency", "").upper() == self.reporting_currency
-        } | {self.reporting_currency}
+        first: dict[str, date] = {}
+        for row in seed.rows:
+            if row.get("reporting_currency", "").upper() != self.reporting_currency:
+                continue
+            currency, start = row["currency"].upper(), date.fromisoformat(row["rate_date"].strip())
+            first[currency] = min(first.get(currency, start), start)
+        first.pop(self.reporting_currency, None)  # the reporting currency needs no rate
+        return first
 
 
 def _shown(value: str) -> tuple[str, bool]:
@@ -442,19 +449,35 @@ def _unmapped_values(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds
 
 
 def _currencies(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds: _Seeds, check: EntityCheck) -> None:
+    """Count the rows the gate's money test would find without a rate: a currency without any, or a row dated
+    (its event time's UTC date, as dbt's ``order_date``) before the currency's first ``rate_date``."""
     if "currency" not in entity.column_names:
         return
-    rated = seeds.rated_currencies()
-    if rated is None:
+    first_rate = seeds.rated_currencies()
+    if first_rate is None:
         return
-    counts = typed.loc[good, "currency"].dropna().astype(str).str.upper().value_counts()
-    missing = {str(c): int(n) for c, n in counts.items() if str(c) not in rated}
+    currency = typed.loc[good, "currency"].dropna().astype(str).str.upper()
+    currency = currency[currency != seeds.reporting_currency]
+    unrated = ~currency.isin(list(first_rate))
+    if entity.event_column is not None and first_rate:
+        dated = typed.loc[currency.index, entity.event_column]
+        day = pd.to_datetime(dated, utc=True).dt.tz_localize(None).dt.normalize()
+        starts = pd.to_datetime(currency.map({c: d.isoformat() for c, d in first_rate.items()}))
+        early = day < starts
+        unrated |= early
+        check.rates_start_after = {c: first_rate[c].isoformat() for c in sorted(set(currency[early]))}
+    missing = {str(c): int(n) for c, n in currency[unrated].value_counts().items()}
     if missing:
         check.currencies_without_rate = missing
+        starts_late = "".join(
+            f"; {c}'s first rate is from {d}, the rows dated before it have none"
+            for c, d in check.rates_start_after.items()
+        )
         check.warnings.append(
             f"{check.folder}/{entity.file_name}: no exchange rate to {seeds.reporting_currency} in seed "
-            f"{RATES_SEED}.csv for {', '.join(sorted(missing))}; the gate's test every_amount_has_an_exchange_rate "
-            f"would block publication (add rows currency,rate_date,rate_to_reporting,{seeds.reporting_currency})"
+            f"{RATES_SEED}.csv for {', '.join(sorted(missing))}{starts_late}; the gate's test "
+            f"every_amount_has_an_exchange_rate would block publication (add rows "
+            f"currency,rate_date,rate_to_reporting,{seeds.reporting_currency} from the first order date on)"
         )
 
 
@@ -513,13 +536,11 @@ def check_entity(
                 f"ingest of {entity.source} would fail for this date"
             )
             named = [name for name in report.drift_columns if not name.startswith("column ")]
-            if named:
-                check.warnings.append(
-                    f"{report.file}: if one of its other columns ({', '.join(named)}) is "
-                    f"{report.missing_columns[0]}, declare its name as an alias in the contract overrides: sources: "
-                    f"{entity.source}: entities: {entity.name}: columns: {report.missing_columns[0]}: "
-                    f"{{aliases: [{_closest(report.missing_columns[0], named)}]}}"
-                )
+            # a name of another column of the source (CustomerID in a line file) is that column, no alias
+            taken = {name_key(c) for e in load_contract(settings).entities_of(entity.source) for c in e.column_names}
+            named = [name for name in named if name_key(name) not in taken]
+            for missing in report.missing_columns:
+                check.warnings.append(_missing_column_hint(entity, report.file, missing, named))
             continue
         frames.append(frame)
         encodings.append(encoding)
@@ -546,6 +567,7 @@ def check_entity(
     _unmapped_values(entity, typed, good, seeds, check)
     _currencies(entity, typed, good, seeds, check)
     _null_words(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
+    _float_ids(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     _decimal_commas(entity, frame, check, f"{shown_folder}/{entity.file_stem}")
     return check
 
@@ -571,6 +593,29 @@ def _null_words(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: 
                 f"{where} {column.name}: {shown} look like missing values and would be {outcome}; if they "
                 f"mean missing, declare them for the source in the contract overrides: sources: "
                 f"{entity.source}: null_values: [{listed}]"
+            )
+
+
+#: A whole number written with a decimal part of zeros (``17850.0``): how a spreadsheet or a data frame writes an
+#: integer id column that has empty cells (the column becomes floating point).
+_FLOAT_ID = r"[0-9]+\.0+"
+
+
+def _float_ids(entity: Entity, frame: pd.DataFrame, check: EntityCheck, where: str) -> None:
+    """A warning per id column (the key, ``*_id``) holding whole numbers written as decimals: ids are compared as
+    text, so ``17850.0`` here and ``17850`` in another file are two customers (two pseudonyms), silently."""
+    for column in entity.columns:
+        if column.type != "string" or not (column.name == entity.key or column.name.endswith("_id")):
+            continue
+        values = frame[column.name].fillna("").astype(str).str.strip()
+        found = int(values.str.fullmatch(_FLOAT_ID).sum())
+        if found:
+            given = int((values != "").sum())
+            check.warnings.append(
+                f"{where} {column.name}: {found:,} of {given:,} value(s) are whole numbers written with a decimal "
+                f"part (as 123.0), as a spreadsheet or data frame writes an integer column with empty cells; ids are "
+                f"compared as text, so 123.0 and 123 in another file are different ids: re-export the ids as text, "
+                f"written the same way in every file"
             )
 
 
@@ -614,11 +659,44 @@ def _decimal_commas(entity: Entity, frame: pd.DataFrame, check: EntityCheck, whe
                 )
 
 
+#: How alike (difflib's ratio, case and separators aside) a file's column name must be to a missing contract
+#: column's to be suggested as its alias: ``OrderNumber`` for ``order_id`` (0.56) is, ``InvoiceDate`` for
+#: ``line_id`` (0.47) and ``Country`` for ``category`` (0.53) are not.
+ALIAS_CLOSENESS = 0.55
+
+
 def _closest(column: str, names: list[str]) -> str:
-    """The name most like ``column`` (case and separators aside, as headers are matched), else the first."""
+    """The name most like ``column`` (case and separators aside, as headers are matched), else empty."""
     keys = {name_key(name): name for name in names}
-    found = difflib.get_close_matches(name_key(column), list(keys), n=1, cutoff=0.4)
-    return keys[found[0]] if found else names[0]
+    found = difflib.get_close_matches(name_key(column), list(keys), n=1, cutoff=ALIAS_CLOSENESS)
+    return keys[found[0]] if found else ""
+
+
+def _missing_column_hint(entity: Entity, file: str, column: str, named: list[str]) -> str:
+    """What to declare for a required column a file lacks: its alias when a column of the file is named like it,
+    else the ways out (an alias, a default, not required; the key has to be delivered)."""
+    where = f"sources: {entity.source}: entities: {entity.name}: columns: {column}:"
+    close = _closest(column, named)
+    if close:
+        return (
+            f"{file}: if one of its other columns ({', '.join(named)}) is {column}, declare its name as an alias "
+            f"in the contract overrides: {where} {{aliases: [{close}]}}"
+        )
+    others = f" ({', '.join(named)})" if named else ""
+    if column == entity.key:
+        return (
+            f"{file}: no column is named like {column}, the key: if one of its other columns{others} is it, declare "
+            f"{where} {{aliases: [<name>]}}; else derive a unique {column} for every row before landing"
+        )
+    same = (
+        ""
+        if entity.column(column).type in ("timestamp", "date")
+        else "; a value the same for every row: {default: <value>}"
+    )
+    return (
+        f"{file}: no column is named like {column}: if one of its other columns{others} is it, declare {where} "
+        f"{{aliases: [<name>]}}{same}; a column the export cannot deliver: {{required: false}}"
+    )
 
 
 def _is_date(name: str) -> bool:
@@ -729,7 +807,11 @@ def render_text(report: CheckReport) -> str:
             if f.drift_columns:
                 out.append(f"      drift: extra column(s) {', '.join(f.drift_columns)} (not loaded)")
         if e.currencies_without_rate:
-            codes = ", ".join(f"{c} ×{n:,}" for c, n in sorted(e.currencies_without_rate.items()))
+            late = e.rates_start_after
+            codes = ", ".join(
+                f"{c} ×{n:,}" + (f" (dated before its first rate, {late[c]})" if c in late else "")
+                for c, n in sorted(e.currencies_without_rate.items())
+            )
             out.append(f"    no exchange rate to {report.reporting_currency}: {codes}")
         by_column: dict[str, list[Unmapped]] = {}
         for u in e.unmapped:

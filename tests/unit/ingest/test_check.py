@@ -1,15 +1,17 @@
 """cxpipe.ingest.check / ``cxpipe check``: an onboarding dry run of ingest that writes nothing."""
 
+import csv
 import dataclasses
 import json
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from ingest_helpers import DAY, GOOD, HEADER, ORDERS_HEADER, _order, _responses, _write
 
 from cxpipe.cli import main
-from cxpipe.contracts import ORDERS
+from cxpipe.contracts import ORDER_LINES, ORDERS
 from cxpipe.demo import DemoSpec, generate
 from cxpipe.ingest import ingest_source, landing_file
 from cxpipe.ingest.check import CheckReport, check_folder, render_text
@@ -325,3 +327,84 @@ def test_only_the_deployed_sources_are_needed(settings: Settings, monkeypatch: p
     report = check_folder(load_settings(), landing)
     assert report.exit_code == 0, report.blockers
     assert {e.source for e in report.entities} == {"sales", "crm", "surveys"}
+
+
+def test_orders_dated_before_a_currencys_first_exchange_rate_are_warned_about(settings: Settings) -> None:
+    """The rate used is the latest on or before the order's UTC date: history older than the seed's first row of
+    its currency has none, and the gate's money test would block, so the check says so instead of OK."""
+    first = min(
+        r["rate_date"]
+        for r in csv.DictReader((settings.dbt_project_dir / "seeds" / "exchange_rates.csv").open(encoding="utf-8"))
+        if r["currency"] == "SEK" and r["reporting_currency"] == settings.publish.reporting_currency
+    )
+    start = date.fromisoformat(first)
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join(
+            [
+                ORDERS_HEADER,
+                _order("O1", currency="SEK", ordered_at=f"{start - timedelta(days=400)}T10:00:00Z"),
+                _order("O2", currency="sek", ordered_at=f"{start - timedelta(days=1)}T23:30:00Z"),
+                _order("O3", currency="SEK", ordered_at=f"{start}T00:10:00Z"),  # on the first rate's date: rated
+                _order("O4", currency=settings.publish.reporting_currency, ordered_at="2022-01-01T10:00:00Z"),
+            ]
+        )
+        + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    orders = next(e for e in report.entities if e.entity == "orders")
+    assert orders.currencies_without_rate == {"SEK": 2}
+    assert orders.rates_start_after == {"SEK": first}
+    warning = next(w for w in orders.warnings if "exchange rate" in w)
+    assert f"SEK's first rate is from {first}" in warning and "every_amount_has_an_exchange_rate" in warning
+    assert f"SEK ×2 (dated before its first rate, {first})" in render_text(report)
+
+
+def test_each_missing_column_gets_a_hint_and_only_a_name_like_it_is_suggested_as_its_alias(settings: Settings) -> None:
+    """A line-level export: InvoiceDate is no alias for line_id, nor Country for category; the key cannot be
+    defaulted, a timestamp cannot either."""
+    header = "InvoiceNo,Item,OrderNumbr,CustomerID,Country,InvoiceDate,quantity,unit_price"
+    _write(settings, landing_file(settings, ORDER_LINES, DAY), f"{header}\nI1,P1,I1,C1,UK,2026-10-30,1,2.5\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    hints = [w for w in report.warnings if w.startswith("./order_lines.csv: ") and "aliases" in w]
+    assert len(hints) == 5  # line_id, order_id, product_id, category, shown_price
+    # CustomerID is the orders' customer_id (no candidate, though named much like order_id); Country is country
+    others = "(InvoiceDate, InvoiceNo, Item, OrderNumbr)"
+    where = "sources: sales: entities: order_lines: columns:"
+    assert (
+        f"./order_lines.csv: if one of its other columns {others} is order_id, declare its name as an alias in the "
+        f"contract overrides: {where} order_id: {{aliases: [OrderNumbr]}}"
+    ) in hints
+    assert (
+        f"./order_lines.csv: no column is named like line_id, the key: if one of its other columns {others} is it, "
+        f"declare {where} line_id: {{aliases: [<name>]}}; else derive a unique line_id for every row before landing"
+    ) in hints
+    assert (
+        f"./order_lines.csv: no column is named like category: if one of its other columns {others} is it, declare "
+        f"{where} category: {{aliases: [<name>]}}; a value the same for every row: {{default: <value>}}; a column "
+        "the export cannot deliver: {required: false}"
+    ) in hints
+    header = ORDERS_HEADER.replace("ordered_at", "Stamp")
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([header, _order("O1")]) + "\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    (hint,) = [w for w in report.warnings if w.startswith("./orders.csv: no column is named like ordered_at")]
+    assert "default" not in hint and hint.endswith("{required: false}")
+
+
+def test_ids_written_as_decimals_are_warned_about_without_showing_them(settings: Settings) -> None:
+    """``17850.0``: an integer id column with empty cells, written by a spreadsheet or data frame as floats."""
+    rows = [
+        _order("1001.0", customer_id="4711.0"),
+        _order("1002", customer_id="4711"),  # the same customer, written otherwise: another id
+        _order("1003", customer_id=""),  # a guest
+        _order("1004", customer_id="4712.00"),
+        _order("1005", customer_id="12.5"),  # a decimal that is no whole number: not this mistake
+    ]
+    _write(settings, landing_file(settings, ORDERS, DAY), "\n".join([ORDERS_HEADER, *rows]) + "\n")
+    report = check_folder(settings, settings.landing_dir / "sales" / DAY.isoformat(), "sales")
+    found = [w for w in report.warnings if "written with a decimal part" in w]
+    assert [w.split(":")[0] for w in found] == ["./orders order_id", "./orders customer_id"]
+    assert found[0].startswith("./orders order_id: 1 of 5 value(s) are whole numbers")
+    assert found[1].startswith("./orders customer_id: 2 of 4 value(s) are whole numbers")
+    assert "4711" not in " ".join(found) and "re-export the ids as text" in found[1]
