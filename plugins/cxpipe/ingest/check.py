@@ -506,6 +506,12 @@ def check_entity(
                 f"{report.file}: line{'s 1-' if above > 1 else ' '}{above} above the header "
                 f"{'are' if above > 1 else 'is'} not read (a title or notes, not records)"
             )
+        empty = int(frame.attrs.get("empty_records", 0))
+        if empty:
+            check.warnings.append(
+                f"{report.file}: {empty:,} row{'s' if empty > 1 else ''} of empty values only (a spreadsheet's "
+                f"empty rows) {'are' if empty > 1 else 'is'} skipped like blank lines, not loaded or quarantined"
+            )
         report.missing_columns = missing_columns(entity, frame)
         if report.missing_columns:
             check.blockers.append(

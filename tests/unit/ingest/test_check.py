@@ -325,3 +325,15 @@ def test_only_the_deployed_sources_are_needed(settings: Settings, monkeypatch: p
     report = check_folder(load_settings(), landing)
     assert report.exit_code == 0, report.blockers
     assert {e.source for e in report.entities} == {"sales", "crm", "surveys"}
+
+
+def test_a_spreadsheets_empty_rows_are_counted_as_skipped_not_quarantined(settings: Settings) -> None:
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join([ORDERS_HEADER, _order("O1"), "," * 11, _order("O2"), *["," * 11] * 3]) + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.rows, f.would_load, f.quarantined) == (2, 2, 0)
+    assert any("orders.csv: 4 rows of empty values only" in w for w in report.warnings)
