@@ -387,14 +387,26 @@ class _Seeds:
         return self._cache[name]
 
     def rated_currencies(self) -> set[str] | None:
+        first = self.first_rate_dates()
+        return None if first is None else set(first) | {self.reporting_currency}
+
+    def first_rate_dates(self) -> dict[str, date] | None:
+        """Each currency's first ``rate_date`` to the reporting currency (the reporting currency itself is
+        not listed: it needs no rate); None without the seed. A row whose date does not read is skipped."""
         seed = self.get(RATES_SEED)
         if seed is None:
             return None
-        return {
-            row["currency"].upper()
-            for row in seed.rows
-            if row.get("reporting_currency", "").upper() == self.reporting_currency
-        } | {self.reporting_currency}
+        first: dict[str, date] = {}
+        for row in seed.rows:
+            if row.get("reporting_currency", "").upper() != self.reporting_currency:
+                continue
+            try:
+                day = date.fromisoformat(row.get("rate_date", "").strip())
+            except ValueError:
+                continue
+            code = row["currency"].upper()
+            first[code] = min(first.get(code, day), day)
+        return first
 
 
 def _shown(value: str) -> tuple[str, bool]:
@@ -444,17 +456,35 @@ def _unmapped_values(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds
 def _currencies(entity: Entity, typed: pd.DataFrame, good: pd.Series, seeds: _Seeds, check: EntityCheck) -> None:
     if "currency" not in entity.column_names:
         return
-    rated = seeds.rated_currencies()
-    if rated is None:
+    first = seeds.first_rate_dates()
+    if first is None:
         return
-    counts = typed.loc[good, "currency"].dropna().astype(str).str.upper().value_counts()
-    missing = {str(c): int(n) for c, n in counts.items() if str(c) not in rated}
+    currencies = typed.loc[good, "currency"].dropna().astype(str).str.upper()
+    currencies = currencies[currencies != seeds.reporting_currency]
+    missing = {str(c): int(n) for c, n in currencies[~currencies.isin(list(first))].value_counts().items()}
+    earlier: dict[str, tuple[int, date]] = {}
+    day_column = entity.event_column
+    if day_column is not None and day_column in typed.columns:
+        # dbt converts an order at the rate of its UTC date: a date before the currency's first rate has none
+        days = pd.to_datetime(typed.loc[currencies.index, day_column], utc=True, errors="coerce").dt.date
+        for code, since in first.items():
+            before = int(((currencies == code) & days.notna() & (days < since)).sum())
+            if before:
+                earlier[code] = (before, min(days[(currencies == code) & (days < since)]))
+                missing[code] = before
     if missing:
         check.currencies_without_rate = missing
+        without = [c for c in sorted(missing) if c not in earlier]
+        what = [f"for {', '.join(without)}"] if without else []
+        what += [
+            f"for {n:,} {code} row(s) dated before its first rate ({first[code]}; the earliest {oldest})"
+            for code, (n, oldest) in sorted(earlier.items())
+        ]
         check.warnings.append(
             f"{check.folder}/{entity.file_name}: no exchange rate to {seeds.reporting_currency} in seed "
-            f"{RATES_SEED}.csv for {', '.join(sorted(missing))}; the gate's test every_amount_has_an_exchange_rate "
-            f"would block publication (add rows currency,rate_date,rate_to_reporting,{seeds.reporting_currency})"
+            f"{RATES_SEED}.csv {'; '.join(what)}; the gate's test every_amount_has_an_exchange_rate "
+            f"would block publication (add rows currency,rate_date,rate_to_reporting,{seeds.reporting_currency}"
+            f"{' from the earliest date on' if earlier else ''})"
         )
 
 

@@ -327,6 +327,31 @@ def test_only_the_deployed_sources_are_needed(settings: Settings, monkeypatch: p
     assert {e.source for e in report.entities} == {"sales", "crm", "surveys"}
 
 
+def test_orders_dated_before_their_currencys_first_rate_are_warned_about(settings: Settings) -> None:
+    """A currency with rates only from some date on leaves older orders without a rate: the gate's
+    test every_amount_has_an_exchange_rate would block them, so the check counts them."""
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join(
+            [
+                ORDERS_HEADER,
+                _order("O1", currency="BRL", ordered_at="2017-03-05T10:00:00Z"),
+                _order("O2", currency="BRL", ordered_at="2016-11-30T23:30:00-03:00"),  # 2016-12-01 in UTC
+                _order("O3", currency="BRL", ordered_at="2026-10-30T10:00:00Z"),
+                _order("O4", currency="EUR", ordered_at="2017-03-05T10:00:00Z"),  # the reporting currency
+            ]
+        )
+        + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    orders = next(e for e in report.entities if e.entity == "orders")
+    assert orders.currencies_without_rate == {"BRL": 2}
+    (warning,) = [w for w in report.warnings if "no exchange rate" in w]
+    assert "2 BRL row(s) dated before its first rate (2024-01-01; the earliest 2016-12-01)" in warning
+    assert "no exchange rate to EUR: BRL ×2" in render_text(report)
+
+
 def test_a_spreadsheets_empty_rows_are_counted_as_skipped_not_quarantined(settings: Settings) -> None:
     _write(
         settings,
