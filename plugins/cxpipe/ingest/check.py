@@ -398,7 +398,11 @@ class _Seeds:
         for row in seed.rows:
             if row.get("reporting_currency", "").upper() != self.reporting_currency:
                 continue
-            currency, start = row["currency"].upper(), date.fromisoformat(row["rate_date"].strip())
+            try:
+                start = date.fromisoformat(row.get("rate_date", "").strip())
+            except ValueError:
+                continue  # a row whose date does not read: dbt's seed test names it
+            currency = row["currency"].upper()
             first[currency] = min(first.get(currency, start), start)
         first.pop(self.reporting_currency, None)  # the reporting currency needs no rate
         return first
@@ -528,6 +532,12 @@ def check_entity(
             check.warnings.append(
                 f"{report.file}: line{'s 1-' if above > 1 else ' '}{above} above the header "
                 f"{'are' if above > 1 else 'is'} not read (a title or notes, not records)"
+            )
+        empty = int(frame.attrs.get("empty_records", 0))
+        if empty:
+            check.warnings.append(
+                f"{report.file}: {empty:,} row{'s' if empty > 1 else ''} of empty values only (a spreadsheet's "
+                f"empty rows) {'are' if empty > 1 else 'is'} skipped like blank lines, not loaded or quarantined"
             )
         report.missing_columns = missing_columns(entity, frame)
         if report.missing_columns:

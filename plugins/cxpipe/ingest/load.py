@@ -113,7 +113,7 @@ class LoadResult:
     lines_loaded: int = 0
     #: Lines of quarantined records.
     lines_quarantined: int = 0
-    #: Lines holding nothing but blanks.
+    #: Lines holding nothing but blanks, and CSV rows of empty values only (a spreadsheet's empty rows).
     lines_blank: int = 0
     #: Files beside the entity's that look like its files but match no file-name pattern; not read.
     stray_files: list[str] = field(default_factory=list)

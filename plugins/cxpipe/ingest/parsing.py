@@ -99,6 +99,26 @@ def _accounted(frame: pd.DataFrame, lines: int, blank: int) -> pd.DataFrame:
     return frame
 
 
+def _csv_accounted(frame: pd.DataFrame, lines: int, blank: int, header: list[str]) -> pd.DataFrame:
+    """:func:`_accounted` for CSV records: a record whose every field is empty or white space (a
+    spreadsheet's empty rows, saved as ``,,,,``) holds no value, so it is no record but blank lines
+    (``attrs["empty_records"]`` counts them); every other record stays."""
+    empty = pd.Series(bool(header), index=frame.index)
+    if "_raw_error" in frame.columns:
+        empty &= frame["_raw_error"].fillna("").eq("")
+    for name in header:
+        if not empty.any():
+            break
+        empty &= frame[name].fillna("").str.strip().eq("")
+    records = int(empty.sum())
+    if records:
+        spans = frame.loc[empty, "_last_line"] - frame.loc[empty, "_source_row"] + 1
+        blank += int(spans.sum())
+        frame = frame.loc[~empty].reset_index(drop=True)
+    frame.attrs["empty_records"] = records
+    return _accounted(frame, lines, blank)
+
+
 class _Lines:
     """The physical lines of a text, one at a time, numbered; lines can be handed back.
 
@@ -688,7 +708,7 @@ def parse_csv(
         else:
             keep(fields, first, last)
     flush()
-    frame = _accounted(_csv_frame(chunks, bad, header), total - header_lines, blank)
+    frame = _csv_accounted(_csv_frame(chunks, bad, header), total - header_lines, blank, header)
     frame.attrs["above_header"] = above
     return frame
 
@@ -749,11 +769,11 @@ def parse_csv_piece(
         breaks = body.count("\n")
         records, aside, blank = _unquoted_records(body, first_line, header, breaks, data, delimiter)
         lines = breaks + (0 if body.endswith("\n") or not body else 1)  # count_lines(body)
-        return _accounted(_csv_frame([records], aside, header), lines, blank)
+        return _csv_accounted(_csv_frame([records], aside, header), lines, blank, header)
     quoted = _quoted_records(body, first_line, header, data, delimiter)
     if quoted is None:
         return None
-    return _accounted(_csv_frame([quoted], [], header), count_lines(body), 0)
+    return _csv_accounted(_csv_frame([quoted], [], header), count_lines(body), 0, header)
 
 
 def _as_text(value: object) -> str:

@@ -322,13 +322,11 @@ CASES: list[Case] = [
     ),
     Case(
         "only-delimiters",
-        "a row of commas only",
+        "a row of commas only (a row of empty values, skipped)",
         ORDERS,
         _orders(_order("O1"), "," * 11),
-        "quarantine",
-        "required value is missing",
-        (3,),
-        1,
+        "load",
+        loaded=1,
     ),
     Case(
         "blank-lines",
@@ -909,13 +907,11 @@ CASES: list[Case] = [
     ),
     Case(
         "tab-declared",
-        'separated by tabs, delimiter: "\\t" declared; a line of tabs only (a record of empty values)',
+        'separated by tabs, delimiter: "\\t" declared; a line of tabs only (a row of empty values, skipped)',
         ORDERS,
         _csv(ORDERS_HEADER.replace(",", "\t"), _order("O1", "\t"), "\t" * 11, _order("O2", "\t")),
-        "quarantine",
-        "required value is missing",
-        (3,),
-        2,
+        "load",
+        loaded=2,
         overrides='sources:\n  sales:\n    delimiter: "\\t"\n',
     ),
     Case(
@@ -1658,6 +1654,14 @@ CASES: list[Case] = [
         (3, 4),
         1,
         encodings={"sales": "utf-8"},
+    ),
+    Case(
+        "empty-spreadsheet-rows",
+        "a spreadsheet's empty rows saved as lines of delimiters only (,,,,), between rows and after the last",
+        ORDERS,
+        _orders(_order("O1"), "," * 11, _order("O2"), " , ,,,,,,,,,,", "," * 11, "," * 11),
+        "load",
+        loaded=2,
     ),
 ]
 

@@ -408,3 +408,15 @@ def test_ids_written_as_decimals_are_warned_about_without_showing_them(settings:
     assert found[0].startswith("./orders order_id: 1 of 5 value(s) are whole numbers")
     assert found[1].startswith("./orders customer_id: 2 of 4 value(s) are whole numbers")
     assert "4711" not in " ".join(found) and "re-export the ids as text" in found[1]
+
+
+def test_a_spreadsheets_empty_rows_are_counted_as_skipped_not_quarantined(settings: Settings) -> None:
+    _write(
+        settings,
+        landing_file(settings, ORDERS, DAY),
+        "\n".join([ORDERS_HEADER, _order("O1"), "," * 11, _order("O2"), *["," * 11] * 3]) + "\n",
+    )
+    report = check_folder(settings, landing_file(settings, ORDERS, DAY).parent, "sales")
+    (f,) = next(e for e in report.entities if e.entity == "orders").files
+    assert (f.rows, f.would_load, f.quarantined) == (2, 2, 0)
+    assert any("orders.csv: 4 rows of empty values only" in w for w in report.warnings)

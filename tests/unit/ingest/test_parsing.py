@@ -473,14 +473,36 @@ def test_a_declared_delimiter_reads_a_file_as_the_comma_reads_it_written_with_co
         assert swapped(piece, delimiter, ",") == whole.fillna("").to_dict("records")
 
 
-def test_a_tab_separated_line_of_tabs_is_a_record_of_empty_values_not_a_blank_line() -> None:
+@pytest.mark.parametrize("delimiter", [",", "\t", ";"])
+def test_a_row_of_empty_values_only_is_skipped_as_blank_lines(delimiter: str) -> None:
+    """A spreadsheet saves its empty rows as lines of delimiters (``,,``); a quoted empty row too.
+    They hold no value: counted as blank lines, every other record kept with its line number."""
     from cxpipe.ingest import parsing
 
-    for body in ("R1\ta\tb\n\t\t\nR2\tc\td\n", 'R1\t"a"\tb\n\t\t\nR2\tc\td\n'):  # Arrow, and the CSV reader
-        frame = parsing.parse_csv("id\tx\ty\n" + body, "x.tsv", ["id", "x", "y"], "\t")
-        assert list(frame["_source_row"]) == [2, 3, 4]
-        assert list(frame["id"]) == ["R1", "", "R2"]
-        assert frame.attrs["blank_lines"] == 0
+    d = delimiter
+    bodies = (
+        f"R1{d}a{d}b\n{d}{d}\nR2{d}c{d}d\n {d} {d}\n{d}{d}\n",  # no quotes: split in Arrow
+        f'R1{d}"a"{d}b\n{d}{d}\nR2{d}c{d}d\n {d} {d}\n{d}{d}\n',  # quotes: the CSV reader
+        f'R1{d}a{d}b\n""{d}""{d}""\nR2{d}c{d}d\n {d} {d}\n{d}{d}\n',  # quotes Arrow reads
+    )
+    for body in bodies:
+        frame = parsing.parse_csv(f"id{d}x{d}y\n" + body, "x.csv", ["id", "x", "y"], d)
+        assert list(frame["_source_row"]) == [2, 4]
+        assert list(frame["id"]) == ["R1", "R2"]
+        assert (frame.attrs["lines"], frame.attrs["blank_lines"], frame.attrs["empty_records"]) == (5, 3, 3)
+        piece = parsing.parse_csv_piece(body, 2, ["id", "x", "y"], delimiter=d)
+        if piece is not None:
+            assert list(piece["_source_row"]) == [2, 4]
+            assert (piece.attrs["lines"], piece.attrs["blank_lines"]) == (5, 3)
+
+
+def test_a_row_with_one_value_or_set_aside_is_no_empty_row() -> None:
+    from cxpipe.ingest import parsing
+
+    frame = parsing.parse_csv("id,x,y\n,,b\n,\n", "x.csv", ["id", "x", "y"])
+    assert list(frame["_source_row"]) == [2, 3]
+    assert list(frame["_raw_error"].fillna("").str.contains("expected 3 fields")) == [False, True]
+    assert (frame.attrs["blank_lines"], frame.attrs["empty_records"]) == (0, 0)
 
 
 @pytest.mark.parametrize(
