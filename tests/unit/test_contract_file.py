@@ -561,7 +561,7 @@ def test_an_empty_override_file_changes_nothing(tmp_path: Path) -> None:
         (
             "sources:\n  sales:\n    entities:\n      orders:\n        file: o.csv\n",
             "sources.sales.entities.orders.file",
-            "Expected one of optional, columns",
+            "Expected one of optional, format, columns",
         ),
     ],
 )

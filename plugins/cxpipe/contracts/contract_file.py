@@ -11,7 +11,7 @@ Overrides are merged over the contract:
 
 * source: ``timezone``, ``timestamp_formats``, ``null_values``, ``delimiter``, ``decimal_mark``,
   ``thousands_separator`` (replace);
-* entity: ``optional``;
+* entity: ``optional``, ``format`` (``csv`` or ``jsonl``: the landing file's name ends in it);
 * column: ``aliases`` (the names it has in the exports), ``default`` (the value of rows without one),
   ``allowed`` (replace: the column becomes a closed list, or narrows a standard),
   ``allowed_add`` (add to the closed list, the open ``known`` list, or a standard's codes),
@@ -306,6 +306,10 @@ def _merge(document: dict[str, Any], overrides: dict[str, Any], origin: Path) ->
             entity = existing(source["entities"], entity_name, "entity", at)
             if "optional" in entity_change:
                 entity["optional"] = entity_change["optional"]
+            if "format" in entity_change:  # the same file name, ending in the format the exports have
+                stem = entity["file"].removesuffix(f".{entity['format']}")
+                entity["format"] = entity_change["format"]
+                entity["file"] = f"{stem}.{entity['format']}"
             for column_name, change in entity_change.get("columns", {}).items():
                 at = f"sources.{source_name}.entities.{entity_name}.columns.{column_name}"
                 column = existing(entity["columns"], column_name, "column", at)

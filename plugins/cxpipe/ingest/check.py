@@ -31,7 +31,7 @@ import pandas as pd
 
 from cxpipe.contracts import ContractError, Entity
 from cxpipe.ingest.contract import load_contract
-from cxpipe.ingest.landing import INTERNAL_COLUMNS, entity_files, missing_columns, read_file
+from cxpipe.ingest.landing import INTERNAL_COLUMNS, entity_files, format_hint, missing_columns, read_file
 from cxpipe.ingest.load import drift_columns
 from cxpipe.ingest.parsing import name_key
 from cxpipe.ingest.validation import (
@@ -724,6 +724,11 @@ def _unclaimed(folder: Path, entities: Sequence[Entity]) -> list[str]:
     )
 
 
+def _unclaimed_why(name: str, source: str, entities: Sequence[Entity]) -> str:
+    hint = format_hint(name, entities)
+    return f"not read: {hint}" if hint else f"not a file of any {source} entity; ignored"
+
+
 def check_folder(settings: Settings, folder: Path, source: str | None = None) -> CheckReport:
     """Check a folder of exports: the landing layout ``<folder>/<source>/<date>/<files>``, or with
     ``source`` also ``<folder>/<date>/<files>`` (one source's folder) or one date's files directly.
@@ -750,7 +755,7 @@ def check_folder(settings: Settings, folder: Path, source: str | None = None) ->
         if any(entity_files(folder, e) for e in entities):  # one date's files directly
             report.entities = [check_entity(settings, e, folder, ".", "", seeds) for e in entities]
             for name in _unclaimed(folder, entities):
-                report.folder_warnings.append(f"./{name}: not a file of any {source} entity; ignored")
+                report.folder_warnings.append(f"./{name}: {_unclaimed_why(name, source, entities)}")
             return report
         if not (folder / source).is_dir() and any(_is_date(p.name) for p in folder.iterdir() if p.is_dir()):
             return _check_dates(settings, report, folder, source, source, seeds)
@@ -779,7 +784,7 @@ def _check_dates(
     for day in days:
         report.entities.extend(check_entity(settings, e, folder / day, f"{shown}/{day}", day, seeds) for e in entities)
         for name in _unclaimed(folder / day, entities):
-            report.folder_warnings.append(f"{shown}/{day}/{name}: not a file of any {source} entity; ignored")
+            report.folder_warnings.append(f"{shown}/{day}/{name}: {_unclaimed_why(name, source, entities)}")
     return report
 
 

@@ -46,6 +46,7 @@ from cxpipe.settings import DEFAULT_ENCODINGS, Settings
 __all__ = [
     "INTERNAL_COLUMNS",
     "entity_files",
+    "format_hint",
     "landing_file",
     "landing_files",
     "landing_ready",
@@ -88,6 +89,27 @@ def entity_files(folder: Path, entity: Entity) -> list[Path]:
     names = sorted(name for name in (p.name for p in folder.iterdir()) if pattern.fullmatch(name))
     main = [name for name in names if name.removesuffix(GZIP) == entity.file_name]
     return [folder / name for name in main + [n for n in names if n not in main]]
+
+
+#: The formats an entity may be delivered in (the contract's, or the overrides' ``format``).
+FORMATS = ("csv", "jsonl")
+
+
+def format_hint(name: str, entities: Sequence[Entity]) -> str:
+    """What to do about a file named like an entity's file in another format (``posts.csv`` where the
+    contract reads ``posts.jsonl``), or ``""`` when ``name`` is no such file."""
+    for entity in entities:
+        for other in FORMATS:
+            if other == entity.file_format:
+                continue
+            pattern = rf"{re.escape(entity.file_stem)}(?:\.{PART})?\.{other}(?:{GZIP})?"
+            if re.fullmatch(pattern, name):
+                return (
+                    f"{entity.source} {entity.name} are read from {entity.file_name}; for exports in {other}, "
+                    f"declare sources.{entity.source}.entities.{entity.name}.format: {other} in "
+                    "CX_CONTRACT_OVERRIDES"
+                )
+    return ""
 
 
 def stray_files(folder: Path, entities: Sequence[Entity], entity: Entity) -> list[str]:

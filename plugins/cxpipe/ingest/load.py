@@ -43,6 +43,7 @@ from cxpipe.ingest.landing import (
     INTERNAL_COLUMNS,
     RESTART,
     Batch,
+    format_hint,
     landing_file,
     landing_files,
     read_batches,
@@ -158,7 +159,9 @@ def _stage_entity(
     paths = landing_files(settings, entity, load_date)
     main = landing_file(settings, entity, load_date)
     result = LoadResult(entity.source, entity.name, load_date.isoformat(), ", ".join(map(str, paths)) or str(main))
-    result.stray_files = stray_files(main.parent, load_contract(settings).entities_of(entity.source), entity)
+    siblings = load_contract(settings).entities_of(entity.source)
+    result.stray_files = stray_files(main.parent, siblings, entity)
+    hints = sorted({hint for hint in (format_hint(name, [entity]) for name in result.stray_files) if hint})
     if result.stray_files:
         log.warning(
             "%s: files that look like %s files but do not match its file names (%s or %s.<part>.%s, each may end "
@@ -187,7 +190,8 @@ def _stage_entity(
                     f" Not read because their names do not match: {', '.join(result.stray_files)}."
                     if result.stray_files
                     else ""
-                ),
+                )
+                + "".join(f" {hint[0].upper()}{hint[1:]}." for hint in hints),
             )
         log.warning("%s: no file for %s; skipped (missing-file policy: skip)", main, load_date)
         result.status = "no_file"

@@ -572,6 +572,20 @@ def _aside(number: int, line: str, error: str) -> dict[str, object]:
     return {"_source_row": number, "_last_line": number, "_raw_error": error, "_raw": line}
 
 
+#: What Python's csv module says about a carriage return inside a value without quotes.
+_UNQUOTED_NEWLINE = "new-line character seen in unquoted field"
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """The reason of a record the csv module cannot read, saying what to fix in the export."""
+    if str(exc).startswith(_UNQUOTED_NEWLINE):
+        return (
+            "a carriage return inside a value without quotes; quote the value in the export "
+            "(or remove the carriage return)"
+        )
+    return f"cannot parse CSV ({exc})"
+
+
 def parse_csv(
     text: str, path: str, expected: Collection[str] = (), delimiter: str = ",", source: str = "<source>"
 ) -> pd.DataFrame:
@@ -665,7 +679,7 @@ def parse_csv(
             break
         except csv.Error as exc:  # e.g. a value beyond the field size limit
             taken = lines.taken
-            set_aside(taken[:1], f"line {taken[0][0]}: cannot parse CSV ({exc})")
+            set_aside(taken[:1], f"line {taken[0][0]}: {_csv_error(exc)}")
             lines.give_back(taken[1:])
             continue
         taken = lines.taken

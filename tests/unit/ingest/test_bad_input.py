@@ -378,7 +378,7 @@ CASES: list[Case] = [
         ORDERS,
         _orders(_order("O1"), _order("O2", city="Mal\rmo")),
         "quarantine",
-        "cannot parse CSV",
+        "a carriage return inside a value without quotes; quote the value",
         (3,),
         1,
     ),

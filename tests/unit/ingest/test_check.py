@@ -420,3 +420,15 @@ def test_a_spreadsheets_empty_rows_are_counted_as_skipped_not_quarantined(settin
     (f,) = next(e for e in report.entities if e.entity == "orders").files
     assert (f.rows, f.would_load, f.quarantined) == (2, 2, 0)
     assert any("orders.csv: 4 rows of empty values only" in w for w in report.warnings)
+
+
+def test_an_export_in_another_format_names_the_override_that_reads_it(settings: Settings) -> None:
+    day = settings.landing_dir / "social" / DAY.isoformat()
+    _write(settings, day / "posts.csv", "tweet_id,created_at,text\n1,2026-10-31T10:00:00Z,late\n")
+    _write(settings, day / "notes.txt", "not an export\n")
+    report = check_folder(settings, settings.landing_dir, "social")
+    assert (
+        "social/2026-11-01/posts.csv: not read: social posts are read from posts.jsonl; for exports in csv, "
+        "declare sources.social.entities.posts.format: csv in CX_CONTRACT_OVERRIDES"
+    ) in report.warnings
+    assert "social/2026-11-01/notes.txt: not a file of any social entity; ignored" in report.warnings

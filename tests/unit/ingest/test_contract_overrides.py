@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import DAY, ORDERS_HEADER, _lake, _order, _quarantine, _write
 
-from cxpipe.contracts import BASE_CONTRACT, ORDERS, TICKETS, ContractError
+from cxpipe.contracts import BASE_CONTRACT, CONTRACT_FILE, ORDERS, TICKETS, ContractError, read_contract
 from cxpipe.ingest import ingest_entity, ingest_source, landing_file, landing_ready
 from cxpipe.ingest.contract import load_contract
 from cxpipe.ingest.validation import UNKNOWN_VALUES_KEPT
@@ -309,3 +309,65 @@ sources:
     # declared formats replace the guess: a value that fits none of them is quarantined, not guessed
     (bad,) = _quarantine(current, "orders", "sales")
     assert bad["reason"] == "ordered_at: cannot read '04/03/2026 10:00 PM' as timestamp"
+
+
+# ------------------------------------------------------------------ the format an entity is exported in
+
+#: A support desk's tweet export as CSV (no platform or kind, Twitter's timestamps); a text over two lines.
+TWEETS_CSV = """\
+tweet_id,author_id,inbound,created_at,text
+1,someuser,True,Sat Oct 31 22:10:47 +0000 2026,"@shop my parcel is late 😡"
+2,shop_care,False,Sat Oct 31 22:11:45 +0000 2026,"@someuser Sorry to hear that.
+Please DM us."
+"""
+
+TWEETS_OVERRIDES = """\
+sources:
+  social:
+    timestamp_formats: ["%a %b %d %H:%M:%S %z %Y"]
+    entities:
+      posts:
+        format: csv
+        columns:
+          post_id: {aliases: [tweet_id]}
+          posted_at: {aliases: [created_at]}
+          handle: {aliases: [author_id]}
+          platform: {default: twitter}
+          kind: {default: post}
+"""
+
+
+def test_a_format_override_reads_an_entity_from_csv(settings: Settings, tmp_path: Path) -> None:
+    current = _with_overrides(settings, tmp_path, TWEETS_OVERRIDES)
+    posts = load_contract(current).entity("social", "posts")
+    assert (posts.file_format, posts.file_name) == ("csv", "posts.csv")
+    _write(current, landing_file(current, posts, DAY), TWEETS_CSV)
+    assert landing_ready(current, "social", DAY)
+    (result,) = ingest_source(current, "social", DAY, policy="fail")
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 0)
+    rows = sorted(_lake(current, "social", "posts"), key=lambda r: r["post_id"])
+    assert [(r["post_id"], r["platform"], r["kind"]) for r in rows] == [
+        ("1", "twitter", "post"),
+        ("2", "twitter", "post"),
+    ]
+    assert rows[0]["posted_at"] == datetime(2026, 10, 31, 22, 10, 47, tzinfo=UTC)
+    assert rows[0]["text"] == "@shop my parcel is late 😡"
+    assert rows[1]["text"] == "@someuser Sorry to hear that.\nPlease DM us."
+
+
+def test_a_format_override_keeps_a_file_name_of_the_contract_and_refuses_other_formats(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.yml"
+    path.write_text("sources:\n  crm:\n    entities:\n      tickets: {format: csv}\n", encoding="utf-8")
+    tickets = read_contract(CONTRACT_FILE, path).entity("crm", "tickets")
+    assert (tickets.file_format, tickets.file_name, tickets.file_stem) == ("csv", "tickets.csv", "tickets")
+    path.write_text("sources:\n  crm:\n    entities:\n      tickets: {format: xlsx}\n", encoding="utf-8")
+    with pytest.raises(ContractError, match=r"sources\.crm\.entities\.tickets\.format"):
+        read_contract(CONTRACT_FILE, path)
+
+
+def test_an_export_in_another_format_is_named_with_the_override_that_reads_it(settings: Settings) -> None:
+    posts = BASE_CONTRACT.entity("social", "posts")
+    path = landing_file(settings, posts, DAY).with_name("posts.csv")
+    _write(settings, path, TWEETS_CSV)
+    with pytest.raises(ContractError, match=r"Not read because .*posts\.csv.*format: csv in CX_CONTRACT_OVERRIDES"):
+        ingest_source(settings, "social", DAY, policy="fail")
