@@ -445,6 +445,18 @@ def test_an_override_gives_columns_the_names_they_have_in_the_exports(tmp_path: 
     assert BASE_CONTRACT.entity("sales", "orders").names_in_files == {c: c for c in orders.column_names}
 
 
+def test_not_before_names_another_timestamp_column(tmp_path: Path) -> None:
+    tickets = BASE_CONTRACT.entity("crm", "tickets")
+    assert tickets.column("resolved_at").not_before == "created_at"
+    assert tickets.column("first_response_at").not_before == "created_at"
+    for other, column in (("text", "resolved_at"), ("resolved_at", "resolved_at"), ("created_at", "reopen_count")):
+        document = _document()
+        document["sources"]["crm"]["entities"]["tickets"]["columns"][column]["not_before"] = other
+        error = _broken(tmp_path, document)
+        assert f"sources.crm.entities.tickets.columns.{column}.not_before" in str(error)
+        assert f"{other!r} is not another timestamp column" in str(error)
+
+
 def test_allowed_add_on_a_standard_adds_codes_to_it(tmp_path: Path) -> None:
     text = _col("crm", "customers", "country", "{allowed_add: [xk]}")
     column = _overridden(tmp_path, text).entity("crm", "customers").column("country")

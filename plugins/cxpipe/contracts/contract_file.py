@@ -222,6 +222,17 @@ def _check(document: dict[str, Any], origin: Path | str) -> None:
                 raise _fail(origin, f"{at}.event_column", message, "one of " + ", ".join(times))
             for column_name, column in columns.items():
                 _check_column(column, origin, f"{at}.columns.{column_name}")
+                _check_not_before(columns, column_name, origin, f"{at}.columns.{column_name}.not_before")
+
+
+def _check_not_before(columns: dict[str, Any], name: str, origin: Path | str, at: str) -> None:
+    """``not_before`` names another timestamp column of the entity, on a timestamp column."""
+    other = columns[name].get("not_before")
+    if other is None:
+        return
+    times = [n for n, c in columns.items() if c["type"] == "timestamp" and n != name]
+    if columns[name]["type"] != "timestamp" or other not in times:
+        raise _fail(origin, at, f"{other!r} is not another timestamp column", "one of " + ", ".join(times))
 
 
 def _check_aliases(columns: dict[str, Any], origin: Path, at: str) -> None:
@@ -386,6 +397,7 @@ def _build(document: dict[str, Any], origin: str) -> Contract:
                     days_after_load=column.get("days_after_load", DAYS_AFTER_LOAD),
                     aliases=tuple(column.get("aliases", ())),
                     default=column.get("default"),
+                    not_before=column.get("not_before"),
                 )
                 for name, column in entity["columns"].items()
             )

@@ -117,6 +117,10 @@ class Column:
     #: The value of a row that has none for this column (an empty value, or a file without the column): a
     #: constant of the whole source, such as the platform of a review export. Checked as any value.
     default: str | None = None
+    #: Timestamps: the column of the same entity this one may not be earlier than (a ticket is resolved after it
+    #: was created); a row where it is earlier is quarantined, as every duration computed from the two would be
+    #: negative.
+    not_before: str | None = None
 
     @property
     def is_open(self) -> bool:

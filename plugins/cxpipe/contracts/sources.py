@@ -137,7 +137,9 @@ def render_markdown(contract: Contract | None = None) -> str:
         "(`10:00:00.123456789`) is cut to microseconds (`10:00:00.123456`), as most warehouses",
         "do. Relative words (`now`, `today`) are never read as times, not even by a declared",
         "format. A timestamp or date must lie within the window shown around the load date",
-        "(days before … days after; `days_before_load`, `days_after_load`). An empty value is",
+        "(days before … days after; `days_before_load`, `days_after_load`), and one shown as",
+        "*not before* another column must not be earlier than it (a ticket resolved before it was",
+        "created is quarantined: its durations would be negative). An empty value is",
         "missing; words such as `NULL` are missing only where the source declares them",
         "(`null_values` in the overrides), as such a word may be a value elsewhere. Numbers must be plain",
         "finite decimals written with the ASCII digits 0-9 (`٣` or `３` is not a number), with a",
@@ -168,6 +170,8 @@ def render_markdown(contract: Contract | None = None) -> str:
                 rule = f"{low} … {high}".strip()
             if col.type in ("timestamp", "date"):
                 rule = f"load date −{col.days_before_load} … +{col.days_after_load} days"
+                if col.not_before is not None:
+                    rule += f", not before `{col.not_before}`"
             lines.append(
                 f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {rule} "
                 f"| {'hashed' if col.pii else 'masked in text' if col.free_text else ''} | {col.description} |"

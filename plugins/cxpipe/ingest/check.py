@@ -247,7 +247,7 @@ def reason_kind(reason: str, entity: Entity) -> str:
     if name not in entity.column_names:
         return "other problem"
     column = entity.column(name)
-    if rest == "required value is missing" or _BOUND.fullmatch(rest):
+    if rest == "required value is missing" or _BOUND.fullmatch(rest) or rest == f"before {column.not_before}":
         return reason
     if rest.startswith("duplicate key"):
         return f"{name}: duplicate key (a later row of the date has the same key)"

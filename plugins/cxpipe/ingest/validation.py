@@ -506,6 +506,10 @@ def validate(
         if column.maximum is not None:
             reasons.add(values.gt(column.maximum), f"{column.name}: above {column.maximum:g}")
         typed[column.name] = values
+    for column in entity.columns:
+        if column.not_before is not None:
+            earlier = typed[column.name].lt(typed[column.not_before])
+            reasons.add(earlier, f"{column.name}: before {column.not_before}")
     broken = frame["_raw_error"].fillna("") != ""
     if broken.any():
         reasons.text = reasons.text.where(~broken, frame["_raw_error"])

@@ -432,3 +432,21 @@ def test_an_export_in_another_format_names_the_override_that_reads_it(settings: 
         "declare sources.social.entities.posts.format: csv in CX_CONTRACT_OVERRIDES"
     ) in report.warnings
     assert "social/2026-11-01/notes.txt: not a file of any social entity; ignored" in report.warnings
+
+
+def test_a_ticket_resolved_before_it_was_created_is_counted_under_that_reason(settings: Settings) -> None:
+    folder = settings.landing_dir / "crm" / DAY.isoformat()
+    rows = [
+        {"ticket_id": "T1", "channel": "email", "created_at": "2026-10-31T10:00:00Z", "text": "late"},
+        {
+            "ticket_id": "T2",
+            "channel": "email",
+            "created_at": "2026-10-31T10:00:00Z",
+            "text": "late",
+            "resolved_at": "2026-10-31T09:00:00Z",
+        },
+    ]
+    _write(settings, folder / "tickets.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    (f,) = next(e for e in check_folder(settings, folder, "crm").entities if e.entity == "tickets").files
+    assert (f.would_load, f.quarantined) == (1, 1)
+    assert "1 × resolved_at: before created_at (line 2)" in render_text(check_folder(settings, folder, "crm"))

@@ -4,7 +4,7 @@ import json
 
 from ingest_helpers import DAY, GOOD, HEADER, _lake, _quarantine, _responses, _write
 
-from cxpipe.contracts import ORDER_LINES, ORDERS, RESPONSES
+from cxpipe.contracts import ORDER_LINES, ORDERS, RESPONSES, TICKETS
 from cxpipe.ingest import ingest_entity, ingest_source, landing_file
 from cxpipe.settings import Settings
 
@@ -197,3 +197,27 @@ def test_a_timestamp_reads_the_same_whatever_else_its_batch_holds() -> None:
         read[len(given)] = [str(v) for v in stamps]
     assert read[2] == ["0001-01-01 00:00:00+00:00", "2026-10-30 10:00:00+00:00"]
     assert read[4] == [*read[2], "2026-10-30 10:00:00.123456+00:00", "2026-10-30 08:00:00.999999+00:00"]
+
+
+def test_a_ticket_answered_or_resolved_before_it_was_created_is_quarantined(settings: Settings) -> None:
+    def ticket(ticket_id: str, **times: str) -> str:
+        row = {"ticket_id": ticket_id, "channel": "email", "created_at": "2026-10-31T10:00:00Z", "text": "late"}
+        return json.dumps(row | times)
+
+    lines = [
+        ticket("T1", first_response_at="2026-10-31T11:00:00Z", resolved_at="2026-10-31T12:00:00Z"),
+        ticket("T2", first_response_at="2026-10-31T09:59:00Z"),
+        ticket("T3", first_response_at="2026-10-31T10:30:00Z", resolved_at="2026-10-30T23:00:00Z"),
+        ticket("T4", resolved_at="2026-10-31T10:00:00Z"),  # resolved at once: not earlier
+        ticket("T5", created_at="", resolved_at="2026-10-31T10:00:00Z"),  # missing creation: one reason
+    ]
+    _write(settings, landing_file(settings, TICKETS, DAY), "\n".join(lines) + "\n")
+    result = ingest_entity(settings, TICKETS, DAY, "fail")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
+    assert sorted(r["ticket_id"] for r in _lake(settings, "crm", "tickets")) == ["T1", "T4"]
+    reasons = {json.loads(str(r["raw"]))["ticket_id"]: r["reason"] for r in _quarantine(settings, "tickets", "crm")}
+    assert reasons == {
+        "T2": "first_response_at: before created_at",
+        "T3": "resolved_at: before created_at",
+        "T5": "created_at: required value is missing",
+    }
