@@ -139,10 +139,25 @@ def test_marketplace_survey_responses_and_nps_per_month(marketplace: Path) -> No
 
 def test_marketplace_publication_names_what_it_cannot_feed(marketplace: Path) -> None:
     with _reporting(marketplace) as con:
-        log = con.execute("select gate_status from publication_log").fetchall()
-        segments = con.execute("select count(*) from customer_segments").fetchone()
-    assert log == [("passed",)]
-    assert segments == (0,)  # one row per CRM customer, and the marketplace has no CRM
+        log = con.execute("select gate_status, skipped_tables from publication_log").fetchall()
+    assert [row[0] for row in log] == ["passed"]
+    assert set(json.loads(log[0][1])) == {"service_recovery"}  # no CRM tickets
+
+
+def test_marketplace_segments_the_customers_of_its_orders(marketplace: Path) -> None:
+    """No CRM: every customer of an order has a row (RFM scored), with the orders' country and no CRM values."""
+    orders = _landed(marketplace, "sales", "orders", "order_id")
+    customers = orders.customer_id[orders.customer_id != ""].nunique()
+    with _reporting(marketplace) as con:
+        segments = con.execute(
+            "select count(*), count(distinct customer_key), count(membership_tier), count(city), "
+            "list(distinct country), list(distinct region), list(distinct age_band), "
+            "count(*) filter (where orders > 0 and recency_score is null) from customer_segments"
+        ).fetchone()
+        summary = {row[0] for row in con.execute("select distinct segment from segment_summary").fetchall()}
+    assert customers > 0
+    assert segments == (customers, customers, 0, 0, ["BR"], ["Latin America and the Caribbean"], ["unknown"], 0)
+    assert "guest" not in summary  # every order of the marketplace has a customer
 
 
 def test_service_desk_tickets_per_canonical_channel(service_desk: Path) -> None:

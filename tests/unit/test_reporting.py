@@ -83,12 +83,27 @@ def test_every_source_feeds_every_table_when_all_are_configured() -> None:
     assert tables_allowed_empty(SOURCES) == {}
 
 
-def test_a_marketplace_without_crm_publishes_segments_and_recovery_empty() -> None:
+def test_a_marketplace_without_crm_publishes_recovery_empty_and_segments_from_its_orders() -> None:
     from cxpipe.contracts import tables_allowed_empty
 
     reasons = tables_allowed_empty(("sales", "surveys"))
-    assert set(reasons) == {"customer_segments", "service_recovery"}
+    assert set(reasons) == {"service_recovery"}  # the customers of its orders have segments
     assert reasons["service_recovery"] == "needs crm.tickets; the deployment's sources are sales, surveys"
+
+
+def test_segments_need_a_customer_master_or_orders() -> None:
+    from cxpipe.contracts import tables_allowed_empty
+
+    reasons = tables_allowed_empty(("surveys", "social"))
+    assert reasons["customer_segments"] == (
+        "needs any of crm.customers, sales.orders; the deployment's sources are surveys, social"
+    )
+    # orders delivered, customers optional and absent: the orders' customers still have segments
+    assert "customer_segments" not in tables_allowed_empty(("crm", "sales"), optional=("crm.customers",))
+    both_optional = tables_allowed_empty(("crm", "sales"), optional=("crm.customers", "sales.orders"))
+    assert both_optional["customer_segments"] == (
+        "needs any of crm.customers, sales.orders, optional in the contract and delivered none"
+    )
 
 
 def test_a_tickets_only_desk_without_customers() -> None:
@@ -107,7 +122,7 @@ def test_a_tickets_only_desk_without_customers() -> None:
     [
         (("social",), {"complaints", "complaint_root_causes", "complaint_alerts", "satisfaction_index"}),
         (("surveys",), {"complaints", "satisfaction_index", "segment_summary"}),
-        (("sales",), {"expectation_gap", "satisfaction_index", "segment_summary"}),
+        (("sales",), {"customer_segments", "expectation_gap", "satisfaction_index", "segment_summary"}),
     ],
 )
 def test_tables_a_configured_source_feeds_are_never_allowed_empty(

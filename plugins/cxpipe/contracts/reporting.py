@@ -28,14 +28,15 @@ _COMPLAINT_TEXTS = ("crm.tickets", "surveys.responses", "social.posts")
 
 #: What each reporting table needs to have rows: every group must have at least one of its
 #: entities (``source.entity``) delivered. Read from the models (docs/decisions/0015-partial-deployments.md):
-#: ``customer_segments`` is one row per CRM customer; ``segment_summary`` and ``satisfaction_index``
+#: ``customer_segments`` is one row per customer, of the CRM or known only from orders
+#: (docs/decisions/0045-customers-known-only-from-their-orders.md); ``segment_summary`` and ``satisfaction_index``
 #: aggregate ``int_cx_events`` (orders, survey responses, complaints from any channel);
 #: ``expectation_gap`` counts promises (``int_promises``: delivery, stock, price and returns of orders,
 #: response times of tickets); ``expectation_levels`` joins promises to survey answers of the same
 #: order; the complaint tables read tickets, low survey scores with a comment and social posts;
 #: ``service_recovery`` is about complaint tickets; ``cx_events`` holds the events of ``int_cx_events``.
 TABLE_SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "customer_segments": (("crm.customers",),),
+    "customer_segments": (("crm.customers", "sales.orders"),),
     "segment_summary": (_CX_EVENTS,),
     "satisfaction_index": (_CX_EVENTS,),
     "expectation_gap": (("sales.orders", "crm.tickets"),),

@@ -1,15 +1,53 @@
--- Each CRM customer with order behaviour, RFM scores, the named RFM segment, value tier,
--- channel preference, return propensity, category affinity and lifecycle stage.
+-- Each customer with order behaviour, RFM scores, the named RFM segment, value tier,
+-- channel preference, return propensity, category affinity and lifecycle stage. The customers
+-- are the CRM's plus those known only from their orders (no CRM in the deployment, or not yet
+-- in its customers file): their CRM attributes are unknown, their country is their orders'
+-- (docs/decisions/0045-customers-known-only-from-their-orders.md).
 -- "Today" is the newest order in the data (as_of_at), so a rebuild gives the same answer.
 -- Orders count when they are purchases (not cancelled, not credit notes); revenue is net
 -- (credit notes subtract, cancelled orders count 0) in the reporting currency.
-with customers as (
+with crm_customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
 customer_orders as (
     select * from {{ ref('int_orders_enriched') }}
     where customer_key is not null
+),
+
+order_only_customers as (
+    -- customers of orders that the CRM does not know; the country of their most recent order
+    -- that names one (of two at the same time, the later order_id's)
+    select
+        customer_orders.customer_key,
+        {{ arg_max('customer_orders.country', 'customer_orders.ordered_at', 'customer_orders.order_id') }}
+        filter (where customer_orders.country is not null) as country
+    from customer_orders
+    left join crm_customers on customer_orders.customer_key = crm_customers.customer_key
+    where crm_customers.customer_key is null
+    group by customer_orders.customer_key
+),
+
+customers as (
+    select
+        customer_key,
+        membership_tier,
+        points,
+        country,
+        city,
+        signup_date,
+        birth_year
+    from crm_customers
+    union all
+    select
+        customer_key,
+        null as membership_tier,
+        null as points,
+        country,
+        null as city,
+        null as signup_date,
+        null as birth_year
+    from order_only_customers
 ),
 
 orders as (

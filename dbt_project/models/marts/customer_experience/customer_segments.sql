@@ -1,5 +1,5 @@
--- One row per CRM customer: RFM, value, membership, geography, demographics, behaviour,
--- lifecycle, and their complaint, satisfaction and promise history. No raw PII.
+-- One row per customer (of the CRM, or known only from orders): RFM, value, membership, geography,
+-- demographics, behaviour, lifecycle, and their complaint, satisfaction and promise history. No raw PII.
 with customers as (
     select * from {{ ref('int_customers_rfm') }}
 ),
