@@ -133,7 +133,8 @@ def orders_enriched(lake: Path, seeds: Path, regions: dict[str, str]) -> pd.Data
     out = pd.DataFrame({"order_id": orders["order_id"], "customer_key": orders["customer_id"]})
     out["channel"] = mapped(orders["channel"], channels, "source_channel", "channel")
     out["store_id"] = orders["store_id"]
-    out["region"] = _trim(orders["country"]).str.upper().map(regions).fillna("Other")
+    out["country"] = _trim(orders["country"]).str.upper().replace("", np.nan)
+    out["region"] = out["country"].map(regions).fillna("Other")
     total = orders["order_total"]
     cancelled = status == "cancelled"
     out["is_credit_note"] = (total < 0).fillna(False).astype(bool)
@@ -185,8 +186,14 @@ def customers_rfm(lake: Path, orders: pd.DataFrame, regions: dict[str, str]) -> 
     stats = purchases.groupby("customer_key").agg(orders=("order_id", "size"), last_order_at=("ordered_at", "max"))
     stats["recency_score"] = quintile_score(utc_date(stats["last_order_at"]))
     stats["frequency_score"] = frequency_score(stats["orders"])
-    out = pd.DataFrame({"customer_key": customers["customer_id"]})
-    out["region"] = _trim(customers["country"]).str.upper().map(regions).fillna("Other")
+    # the CRM's customers, then those known only from their orders, with their latest order's country
+    crm = pd.DataFrame({"customer_key": customers["customer_id"], "country": _trim(customers["country"]).str.upper()})
+    known = orders[orders["customer_key"].notna() & ~orders["customer_key"].isin(crm["customer_key"])]
+    latest = known[known["country"].notna()].sort_values(["ordered_at", "order_id"]).groupby("customer_key").tail(1)
+    only_orders = pd.DataFrame({"customer_key": known["customer_key"].unique()})
+    only_orders = only_orders.merge(latest[["customer_key", "country"]], on="customer_key", how="left")
+    out = pd.concat([crm, only_orders], ignore_index=True)
+    out["region"] = out["country"].map(regions).fillna("Other")
     out = out.merge(stats[["recency_score", "frequency_score"]], left_on="customer_key", right_index=True, how="left")
     out["rfm_segment"] = rfm_segment(out["recency_score"], out["frequency_score"])
     return out[["customer_key", "rfm_segment", "region"]]
